@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { computeTokenMetrics } from "./token-metrics.js";
+
+describe("computeTokenMetrics", () => {
+  it("is OK with counts and engine timings, and derives throughput from engine time", () => {
+    const m = computeTokenMetrics(
+      { promptTokens: 26, outputTokens: 298 },
+      { source: "ollama", loadSeconds: 0.0050, prefillSeconds: 0.13, decodeSeconds: 4.0 },
+    );
+    expect(m.status).toBe("OK");
+    expect(m.counts).toEqual({ prompt_tokens: 26, output_tokens: 298, total_tokens: 324 });
+    expect(m.throughput).toEqual({ prompt_tokens_per_second: 200, generation_tokens_per_second: 74.5 });
+    expect(m.latencies.load_seconds).toBe(0.005);
+  });
+  it("names each missing half and never turns unknown into 0", () => {
+    expect(computeTokenMetrics({ promptTokens: 3, outputTokens: 4 }, undefined).status).toBe("TIMING_UNAVAILABLE");
+    const noCounts = computeTokenMetrics(
+      { promptTokens: undefined, outputTokens: 4 },
+      { source: "llama.cpp", loadSeconds: undefined, prefillSeconds: 0.1, decodeSeconds: 0.2 },
+    );
+    expect(noCounts.status).toBe("TOKEN_COUNT_UNAVAILABLE");
+    expect(noCounts.counts.total_tokens).toBeNull();
+    expect(noCounts.throughput.prompt_tokens_per_second).toBeNull();
+    expect(noCounts.throughput.generation_tokens_per_second).toBe(20);
+    const none = computeTokenMetrics(undefined, undefined);
+    expect(none.status).toBe("TOKEN_AND_TIMING_UNAVAILABLE");
+    expect(none.latencies).toEqual({ load_seconds: null, prefill_seconds: null, decode_seconds: null });
+  });
+  it("gives no rate for a zero-length decode window", () => {
+    const m = computeTokenMetrics(
+      { promptTokens: 1, outputTokens: 0 },
+      { source: "embedded", loadSeconds: 0, prefillSeconds: 0, decodeSeconds: 0 },
+    );
+    expect(m.throughput.generation_tokens_per_second).toBeNull();
+    expect(m.status).toBe("OK");
+  });
+});

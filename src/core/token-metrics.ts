@@ -1,0 +1,52 @@
+/**
+ * Canonical token metrics from what the engine reported. Counts and engine timings are taken as they
+ * are; throughput is derived only from engine timings, never from client wall time, so a slow network
+ * or a queue in front of the server cannot pass for a slow model.
+ */
+import type { ServerTimings, Usage } from "../spec/model.js";
+import type { TokenMetrics, TokenStatus } from "../spec/telemetry.js";
+import { round3 } from "./rounding.js";
+
+export function computeTokenMetrics(usage: Usage | undefined, timings: ServerTimings | undefined): TokenMetrics {
+  const prompt = knownCount(usage?.promptTokens);
+  const output = knownCount(usage?.outputTokens);
+  const load = knownSeconds(timings?.loadSeconds);
+  const prefill = knownSeconds(timings?.prefillSeconds);
+  const decode = knownSeconds(timings?.decodeSeconds);
+
+  return {
+    status: tokenStatus(prompt !== null && output !== null, prefill !== null && decode !== null),
+    counts: {
+      prompt_tokens: prompt,
+      output_tokens: output,
+      total_tokens: prompt !== null && output !== null ? prompt + output : null,
+    },
+    latencies: { load_seconds: round3(load), prefill_seconds: round3(prefill), decode_seconds: round3(decode) },
+    throughput: {
+      prompt_tokens_per_second: rate(prompt, prefill),
+      generation_tokens_per_second: rate(output, decode),
+    },
+    timing_source: timings?.source ?? null,
+    cached_prompt_tokens: knownCount(usage?.cachedPromptTokens),
+  };
+}
+
+export function tokenStatus(countsKnown: boolean, timingsKnown: boolean): TokenStatus {
+  if (countsKnown && timingsKnown) return "OK";
+  if (timingsKnown) return "TOKEN_COUNT_UNAVAILABLE";
+  if (countsKnown) return "TIMING_UNAVAILABLE";
+  return "TOKEN_AND_TIMING_UNAVAILABLE";
+}
+
+function rate(tokens: number | null, seconds: number | null): number | null {
+  if (tokens === null || seconds === null || seconds <= 0) return null;
+  return round3(tokens / seconds);
+}
+
+function knownCount(value: number | undefined): number | null {
+  return value !== undefined && Number.isInteger(value) && value >= 0 ? value : null;
+}
+
+function knownSeconds(value: number | undefined): number | null {
+  return value !== undefined && Number.isFinite(value) && value >= 0 ? value : null;
+}

@@ -1,0 +1,4 @@
+export * from "./common.js";
+export * from "./errors.js";
+export type * from "./model.js";
+export * from "./telemetry.js";

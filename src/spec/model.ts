@@ -1,0 +1,131 @@
+/**
+ * The model adapter contract. Every backend (Ollama, OpenAI-compatible servers, the embedded llama.cpp
+ * engine, cassette replay) implements `ModelAdapter`; nothing above `providers/` knows which one it has.
+ * Types only: no runtime code lives here.
+ */
+import type { ModelCallError } from "./errors.js";
+
+export type ProviderId = "ollama" | "openai" | "gguf" | "replay";
+
+export type MessageRole = "system" | "user" | "assistant" | "tool";
+
+export interface ModelMessage {
+  role: MessageRole;
+  content: string;
+}
+
+/** Sampling and context settings. Every field that is set must reach the backend. */
+export interface CallSettings {
+  maxOutputTokens?: number;
+  temperature?: number;
+  topP?: number;
+  seed?: number;
+  stop?: string[];
+  /** Context window (tokens) to load or request the model with, where the backend lets the client choose. */
+  contextSize?: number;
+}
+
+export interface ModelRequest extends CallSettings {
+  messages: ModelMessage[];
+  /** Aborts the call. The caller combines its own cancellation and the per-call timeout into this one signal. */
+  signal?: AbortSignal;
+}
+
+/** Token counts as the backend reported them. Unknown is `undefined`, never 0. */
+export interface Usage {
+  promptTokens: number | undefined;
+  outputTokens: number | undefined;
+  /** Prompt tokens served from a cache (llama.cpp `cache_n`, OpenAI `prompt_tokens_details.cached_tokens`). */
+  cachedPromptTokens?: number | undefined;
+}
+
+export type TimingSource = "ollama" | "llama.cpp" | "embedded" | "replay";
+
+/**
+ * Durations as measured by the inference engine itself (a server's own report, or the embedded engine's
+ * in-process clock). They sit beside the client's timings, never in place of them.
+ */
+export interface ServerTimings {
+  source: TimingSource;
+  loadSeconds: number | undefined;
+  prefillSeconds: number | undefined;
+  decodeSeconds: number | undefined;
+  /** The backend's own fields, unchanged (Ollama's ns durations, llama.cpp's `timings`). */
+  raw?: Record<string, unknown>;
+}
+
+export type UnifiedFinishReason = "stop" | "length" | "content-filter" | "tool-calls" | "error" | "other" | "unknown";
+
+export interface FinishReason {
+  unified: UnifiedFinishReason;
+  /** What the backend said, verbatim (`done_reason`, `finish_reason`, ...); undefined when it said nothing. */
+  raw: string | undefined;
+}
+
+export interface TextDeltaPart {
+  type: "text-delta";
+  text: string;
+}
+
+export interface FinishPart {
+  type: "finish";
+  finishReason: FinishReason;
+  usage: Usage;
+  timings: ServerTimings | undefined;
+  /** The model name the backend answered with, when it said. */
+  responseModel?: string | undefined;
+}
+
+export interface ErrorPart {
+  type: "error";
+  error: ModelCallError;
+}
+
+/** A stream is an async iterable of these parts. A malformed chunk becomes an `error` part, not a throw. */
+export type StreamPart = TextDeltaPart | FinishPart | ErrorPart;
+
+export interface GenerateResult {
+  text: string;
+  finishReason: FinishReason;
+  usage: Usage;
+  timings: ServerTimings | undefined;
+  responseModel?: string | undefined;
+}
+
+/** Where inference runs, which decides whose memory `peak_memory_rss` measures. */
+export type InferenceProcess =
+  | { kind: "self" }
+  | { kind: "pid"; pid: number }
+  | { kind: "unknown"; reason: string };
+
+export interface AdapterCapabilities {
+  /**
+   * True only when `stream()` yields text as the backend produces tokens. An adapter that can only emit a
+   * whole answer at once says false, and `init_latency` is then null. Never inferred from content.
+   */
+  trueStreaming: boolean;
+  inferenceProcess: InferenceProcess;
+}
+
+export interface ModelAdapter {
+  /** The `provider/model` reference this adapter was made for. */
+  readonly ref: string;
+  readonly provider: ProviderId;
+  readonly modelId: string;
+  readonly capabilities: AdapterCapabilities;
+  /** One request, one whole answer, no streaming on the wire. Throws `ModelCallError`. */
+  generate(request: ModelRequest): Promise<GenerateResult>;
+  /**
+   * One request, streamed. Failures before the first part may throw `ModelCallError`; failures after it
+   * arrive as an `error` part, after which the stream ends. A stream that ends without `finish` or
+   * `error` is a defect of the adapter.
+   */
+  stream(request: ModelRequest): AsyncIterable<StreamPart>;
+  /** Releases engines, sockets or files the adapter holds. Safe to call twice. */
+  close?(): Promise<void>;
+}
+
+/** A monotonic clock in milliseconds (`performance.now()` in production; injected in tests). */
+export interface Clock {
+  now(): number;
+}
