@@ -1,0 +1,125 @@
+/**
+ * The HTTP edge shared by the server adapters: one place that turns fetch's failures into typed model
+ * errors (refused connection, abort, non-2xx status) and reads bodies as lines without buffering them.
+ */
+import {
+  AbortedError,
+  ConnectionRefusedError,
+  HttpStatusError,
+  MalformedStreamError,
+  ModelCallError,
+} from "../spec/errors.js";
+
+export type FetchFn = typeof globalThis.fetch;
+
+export interface HttpSettings {
+  baseURL: string;
+  fetch?: FetchFn | undefined;
+  headers?: Record<string, string> | undefined;
+}
+
+/** Joins a base URL and a path without doubling or dropping the slash between them. */
+export function joinUrl(baseURL: string, path: string): string {
+  return `${baseURL.replace(/\/+$/, "")}/${path.replace(/^\/+/, "")}`;
+}
+
+/**
+ * Sends a request and returns the response when its status is 2xx. Throws `ConnectionRefusedError`,
+ * `AbortedError` or `HttpStatusError` (with the start of the body) otherwise.
+ */
+export async function sendRequest(
+  settings: HttpSettings,
+  path: string,
+  init: { method?: "GET" | "POST"; body?: unknown; signal?: AbortSignal | undefined },
+): Promise<Response> {
+  const url = joinUrl(settings.baseURL, path);
+  const doFetch = settings.fetch ?? globalThis.fetch;
+  let response: Response;
+  try {
+    response = await doFetch(url, {
+      method: init.method ?? (init.body === undefined ? "GET" : "POST"),
+      headers: {
+        ...(init.body === undefined ? {} : { "content-type": "application/json" }),
+        ...settings.headers,
+      },
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      signal: init.signal,
+    });
+  } catch (error) {
+    throw toModelError(error, url, init.signal);
+  }
+  if (!response.ok) {
+    const text = await response.text().catch(() => "");
+    throw new HttpStatusError(response.status, url, text);
+  }
+  return response;
+}
+
+/** Maps anything fetch or a body read can throw to a `ModelCallError`. */
+export function toModelError(error: unknown, url: string, signal?: AbortSignal): ModelCallError {
+  if (ModelCallError.is(error)) return error;
+  if (signal?.aborted || isAbortError(error)) return new AbortedError(url);
+  const code = networkCode(error);
+  if (code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EHOSTUNREACH") {
+    return new ConnectionRefusedError(url, error);
+  }
+  if (code === "ECONNRESET" || code === "UND_ERR_SOCKET" || isTerminated(error)) {
+    return new MalformedStreamError("the connection closed before the response was complete", {
+      url,
+      cause: error,
+      isRetryable: true,
+    });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new MalformedStreamError(message, { url, cause: error });
+}
+
+/** Yields the body's lines as they arrive (without the newline), and the last line if it has none. */
+export async function* readLines(body: ReadableStream<Uint8Array>, url: string, signal?: AbortSignal) {
+  const decoder = new TextDecoder();
+  const reader = body.getReader();
+  let pending = "";
+  try {
+    while (true) {
+      let chunk: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        chunk = await reader.read();
+      } catch (error) {
+        throw toModelError(error, url, signal);
+      }
+      if (chunk.done) break;
+      pending += decoder.decode(chunk.value, { stream: true });
+      let newline = pending.indexOf("\n");
+      while (newline >= 0) {
+        yield pending.slice(0, newline).replace(/\r$/, "");
+        pending = pending.slice(newline + 1);
+        newline = pending.indexOf("\n");
+      }
+    }
+    pending += decoder.decode();
+    if (pending.length > 0) yield pending.replace(/\r$/, "");
+  } finally {
+    reader.releaseLock();
+    await body.cancel().catch(() => undefined);
+  }
+}
+
+function isAbortError(error: unknown): boolean {
+  return error instanceof Error && (error.name === "AbortError" || error.name === "TimeoutError");
+}
+
+function isTerminated(error: unknown): boolean {
+  return error instanceof TypeError && error.message === "terminated";
+}
+
+function networkCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current; depth++) {
+    if (typeof current === "object" && current !== null && "code" in current) {
+      const code = (current as { code: unknown }).code;
+      if (typeof code === "string") return code;
+    }
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return undefined;
+}
