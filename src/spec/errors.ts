@@ -13,7 +13,8 @@ export type ModelErrorCode =
   | "ABORTED"
   | "MODEL_LOAD_FAILED"
   | "CASSETTE_MISS"
-  | "BAD_REQUEST";
+  | "BAD_REQUEST"
+  | "INTERNAL";
 
 export const MODEL_ERROR_CODES: readonly ModelErrorCode[] = [
   "CONNECTION_REFUSED",
@@ -26,6 +27,7 @@ export const MODEL_ERROR_CODES: readonly ModelErrorCode[] = [
   "MODEL_LOAD_FAILED",
   "CASSETTE_MISS",
   "BAD_REQUEST",
+  "INTERNAL",
 ];
 
 export interface ModelCallErrorOptions {
@@ -66,13 +68,14 @@ export class ConnectionRefusedError extends ModelCallError {
   }
 }
 
+/**
+ * The call ran past its time limit. Not retryable: a local model that ran out of time once will run out
+ * again, and a retry would only multiply the wait.
+ */
 export class CallTimeoutError extends ModelCallError {
   readonly timeoutMs: number;
   constructor(timeoutMs: number, url?: string) {
-    super("TIMEOUT", `no complete answer within ${timeoutMs} ms${url ? ` from ${url}` : ""}`, {
-      url,
-      isRetryable: true,
-    });
+    super("TIMEOUT", `no complete answer within ${timeoutMs} ms${url ? ` from ${url}` : ""}`, { url });
     this.timeoutMs = timeoutMs;
   }
 }
@@ -133,5 +136,12 @@ export class CassetteMissError extends ModelCallError {
 export class BadRequestError extends ModelCallError {
   constructor(detail: string) {
     super("BAD_REQUEST", detail);
+  }
+}
+
+/** Something that is not a known failure of a model call: a defect. The cause keeps the stack. */
+export class InternalCallError extends ModelCallError {
+  constructor(cause: unknown) {
+    super("INTERNAL", `internal error: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
 }

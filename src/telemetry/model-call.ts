@@ -1,0 +1,293 @@
+/**
+ * One model call with its telemetry: dispatch, retries with backoff for retryable errors, a per-attempt
+ * timeout, cancellation, and — in a `finally`, on success, failure and exception alike — one
+ * `CallTelemetry` record built on the client's monotonic clock, with the engine's own timings beside it.
+ */
+import { randomUUID } from "node:crypto";
+import { round3 } from "../core/rounding.js";
+import { computeTokenMetrics } from "../core/token-metrics.js";
+import type { ExecutionLane, VramProfile } from "../spec/common.js";
+import {
+  AbortedError,
+  CallTimeoutError,
+  InternalCallError,
+  MalformedStreamError,
+  ModelCallError,
+} from "../spec/errors.js";
+import type { Clock, FinishReason, ModelAdapter, ModelRequest, ServerTimings, Usage } from "../spec/model.js";
+import { CALL_TELEMETRY_SCHEMA_VERSION, type CallTelemetry } from "../spec/telemetry.js";
+import { openMemoryWindow } from "./memory-window.js";
+
+export interface RetryPolicy {
+  /** Retries after the first attempt. */
+  maxRetries: number;
+  initialDelayMs: number;
+  maxDelayMs: number;
+  factor: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 2, initialDelayMs: 250, maxDelayMs: 4000, factor: 2 };
+
+export interface CallOptions {
+  /** Ask for a streamed answer (default true). */
+  stream?: boolean;
+  /** Per-attempt limit in ms; 0 or undefined means none. */
+  timeoutMs?: number | undefined;
+  retry?: Partial<RetryPolicy>;
+  signal?: AbortSignal | undefined;
+  /** Receives each text delta as it arrives (streaming) or the whole text once (non-streaming). */
+  onTextDelta?: (text: string) => void;
+  clock?: Clock;
+  /** Wall clock for `dispatched_at`. */
+  now?: () => Date;
+  /** Waits between retries; injected by tests. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Measure peak RSS of the inference process (default true). */
+  measureMemory?: boolean;
+  lane?: ExecutionLane;
+  vramProfile?: VramProfile;
+  callId?: string;
+}
+
+interface CallAnswer {
+  text: string;
+  finishReason: FinishReason;
+  usage: Usage;
+  timings: ServerTimings | undefined;
+}
+
+export type CallResult =
+  | ({ ok: true; telemetry: CallTelemetry } & CallAnswer)
+  | { ok: false; error: ModelCallError; text: string; telemetry: CallTelemetry };
+
+const performanceClock: Clock = performance;
+
+export async function callModel(
+  adapter: ModelAdapter,
+  request: ModelRequest,
+  options: CallOptions = {},
+): Promise<CallResult> {
+  const clock = options.clock ?? performanceClock;
+  const retry = { ...DEFAULT_RETRY, ...options.retry };
+  const streaming = options.stream ?? true;
+  const sleep = options.sleep ?? abortableSleep;
+  const dispatchedAt = (options.now ?? (() => new Date()))();
+  const memory =
+    options.measureMemory === false
+      ? undefined
+      : await openMemoryWindow(adapter.capabilities.inferenceProcess).catch(() => undefined);
+
+  const state = new CallState(clock);
+  let answer: CallAnswer | undefined;
+  let failure: ModelCallError | undefined;
+  try {
+    for (let attempt = 1; ; attempt++) {
+      const started = clock.now();
+      try {
+        answer = await runAttempt(adapter, request, options, streaming, state);
+        state.attempts.push(attemptRecord(attempt, started, state, null));
+        break;
+      } catch (error) {
+        const modelError = asModelError(error);
+        state.attempts.push(attemptRecord(attempt, started, state, modelError.code));
+        const canRetry =
+          modelError.isRetryable && attempt <= retry.maxRetries && !state.deliveredText && !options.signal?.aborted;
+        if (!canRetry) throw modelError;
+        const delay = Math.min(retry.maxDelayMs, retry.initialDelayMs * retry.factor ** (attempt - 1));
+        await sleep(delay, options.signal).catch(() => {
+          throw new AbortedError();
+        });
+      }
+    }
+  } catch (error) {
+    failure = asModelError(error);
+  } finally {
+    state.end = clock.now();
+  }
+
+  const peak = memory ? await memory.stop() : { peakMiB: null, method: null, reason: "memory measurement was off" };
+  const telemetry = buildTelemetry({ adapter, options, streaming, dispatchedAt, state, answer, failure, peak });
+  if (failure || !answer) {
+    return { ok: false, error: failure ?? new MalformedStreamError("no answer"), text: state.text, telemetry };
+  }
+  return { ok: true, ...answer, telemetry };
+}
+
+class CallState {
+  readonly start: number;
+  end: number;
+  firstToken: number | undefined;
+  lastToken: number | undefined;
+  textDeltas = 0;
+  text = "";
+  deliveredText = false;
+  attempts: CallTelemetry["attempts"] = [];
+
+  constructor(readonly clock: Clock) {
+    this.start = clock.now();
+    this.end = this.start;
+  }
+}
+
+async function runAttempt(
+  adapter: ModelAdapter,
+  request: ModelRequest,
+  options: CallOptions,
+  streaming: boolean,
+  state: CallState,
+): Promise<CallAnswer> {
+  const timeout = options.timeoutMs && options.timeoutMs > 0 ? new AbortController() : undefined;
+  const timer = timeout ? setTimeout(() => timeout.abort(), options.timeoutMs) : undefined;
+  const signals = [options.signal, timeout?.signal].filter((s): s is AbortSignal => s !== undefined);
+  const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+  const attemptRequest: ModelRequest = signal ? { ...request, signal } : request;
+  try {
+    if (!streaming) {
+      const result = await adapter.generate(attemptRequest);
+      state.text = result.text;
+      if (result.text.length > 0) {
+        state.deliveredText = true;
+        options.onTextDelta?.(result.text);
+      }
+      return result;
+    }
+    state.text = "";
+    for await (const part of adapter.stream(attemptRequest)) {
+      if (part.type === "text-delta") {
+        if (part.text.length === 0) continue;
+        const now = state.clock.now();
+        state.firstToken ??= now;
+        state.lastToken = now;
+        state.textDeltas++;
+        state.text += part.text;
+        state.deliveredText = true;
+        options.onTextDelta?.(part.text);
+      } else if (part.type === "finish") {
+        return {
+          text: state.text,
+          finishReason: part.finishReason,
+          usage: part.usage,
+          timings: part.timings,
+        };
+      } else {
+        throw part.error;
+      }
+    }
+    throw new MalformedStreamError(`the ${adapter.provider} stream ended without a finish part`);
+  } catch (error) {
+    if (timeout?.signal.aborted && !options.signal?.aborted) throw new CallTimeoutError(options.timeoutMs ?? 0);
+    throw error;
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}
+
+function attemptRecord(attempt: number, started: number, state: CallState, errorCode: string | null) {
+  return {
+    attempt,
+    started_at_seconds: seconds(started - state.start),
+    duration_seconds: seconds(state.clock.now() - started),
+    error_code: errorCode,
+  } as CallTelemetry["attempts"][number];
+}
+
+interface TelemetryInput {
+  adapter: ModelAdapter;
+  options: CallOptions;
+  streaming: boolean;
+  dispatchedAt: Date;
+  state: CallState;
+  answer: CallAnswer | undefined;
+  failure: ModelCallError | undefined;
+  peak: { peakMiB: number | null; method: string | null; reason: string | null };
+}
+
+function buildTelemetry(input: TelemetryInput): CallTelemetry {
+  const { adapter, options, streaming, state, answer, failure, peak } = input;
+  const nullReasons: Record<string, string> = {};
+  const trueStreaming = adapter.capabilities.trueStreaming;
+
+  let initLatency: number | null = null;
+  if (!streaming) nullReasons.init_latency = "the call was not streamed (--no-stream)";
+  else if (!trueStreaming) nullReasons.init_latency = `the ${adapter.provider} adapter does not truly stream tokens`;
+  else if (state.firstToken === undefined) nullReasons.init_latency = "no content token arrived";
+  else initLatency = seconds(state.firstToken - state.start);
+
+  const tokenMetrics = computeTokenMetrics(answer?.usage, answer?.timings);
+  if (!answer) nullReasons.token_metrics = `the call failed (${failure?.code ?? "unknown"}) before the engine reported usage`;
+  else if (tokenMetrics.status !== "OK") nullReasons.token_metrics = describeMissing(tokenMetrics.status, adapter);
+  if (peak.peakMiB === null) nullReasons.peak_memory_rss = peak.reason ?? "unknown";
+
+  const streamed = streaming && trueStreaming && state.firstToken !== undefined && state.lastToken !== undefined;
+  return {
+    schema_version: CALL_TELEMETRY_SCHEMA_VERSION,
+    call_id: options.callId ?? randomUUID(),
+    model_ref: adapter.ref,
+    provider: adapter.provider,
+    streaming,
+    true_streaming: trueStreaming,
+    dispatched_at: input.dispatchedAt.toISOString(),
+    init_latency: initLatency,
+    total_latency: seconds(state.end - state.start),
+    client_timings: {
+      first_token_seconds: initLatency,
+      last_token_seconds: streamed ? seconds((state.lastToken ?? 0) - state.start) : null,
+      stream_seconds: streamed ? seconds((state.lastToken ?? 0) - (state.firstToken ?? 0)) : null,
+      text_deltas: state.textDeltas,
+    },
+    token_metrics: tokenMetrics,
+    finish_reason: answer ? { unified: answer.finishReason.unified, raw: answer.finishReason.raw ?? null } : null,
+    retries: Math.max(0, state.attempts.length - 1),
+    attempts: state.attempts,
+    outcome: failure ? "error" : "ok",
+    error: failure
+      ? {
+          code: failure.code,
+          message: failure.message,
+          status_code: failure.statusCode ?? null,
+          retryable: failure.isRetryable,
+        }
+      : null,
+    peak_memory_rss: peak.peakMiB === null ? null : round3(peak.peakMiB),
+    memory_method: peak.method,
+    output_chars: state.text.length,
+    execution_lane: options.lane ?? "ci",
+    vram_profile: options.vramProfile ?? "safe",
+    null_reasons: nullReasons,
+  };
+}
+
+function describeMissing(status: string, adapter: ModelAdapter): string {
+  switch (status) {
+    case "TIMING_UNAVAILABLE":
+      return `${adapter.ref} reported token counts but no engine timings`;
+    case "TOKEN_COUNT_UNAVAILABLE":
+      return `${adapter.ref} reported engine timings but no token counts`;
+    default:
+      return `${adapter.ref} reported neither token counts nor engine timings`;
+  }
+}
+
+function seconds(ms: number): number {
+  return round3(Math.max(0, ms) / 1000);
+}
+
+function asModelError(error: unknown): ModelCallError {
+  if (ModelCallError.is(error)) return error;
+  return new InternalCallError(error);
+}
+
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new AbortedError());
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new AbortedError());
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
