@@ -23,7 +23,8 @@ function serialize(value: unknown, path: string): string {
       return JSON.stringify(Number.isInteger(value) ? value : roundDecimal(value, 6));
     case "object": {
       if (value instanceof Date) return JSON.stringify(value.toISOString());
-      if (Array.isArray(value)) return `[${value.map((item, i) => serialize(item, `${path}[${i}]`)).join(",")}]`;
+      if (Array.isArray(value))
+        return `[${value.map((item, i) => serialize(item, `${path}[${i}]`)).join(",")}]`;
       const entries = Object.entries(value as Record<string, unknown>)
         .filter(([, item]) => item !== undefined)
         .map(([key, item]) => [key.normalize("NFC"), item] as const)

@@ -27,7 +27,8 @@ export function parseModelRef(ref: string): ModelRef {
       `model reference "${ref}" must be provider/model with provider one of ${PROVIDERS.join(", ")} (e.g. ollama/qwen2.5-coder:7b, gguf/./model.gguf)`,
     );
   }
-  if (model.trim() === "") throw new ModelRefError(`model reference "${ref}" names no model after "${provider}/"`);
+  if (model.trim() === "")
+    throw new ModelRefError(`model reference "${ref}" names no model after "${provider}/"`);
   if (provider === "gguf" && !model.toLowerCase().endsWith(".gguf")) {
     throw new ModelRefError(`model reference "${ref}": a gguf/ reference names a .gguf file`);
   }

@@ -5,7 +5,7 @@ describe("computeTokenMetrics", () => {
   it("is OK with counts and engine timings, and derives throughput from engine time", () => {
     const m = computeTokenMetrics(
       { promptTokens: 26, outputTokens: 298 },
-      { source: "ollama", loadSeconds: 0.0050, prefillSeconds: 0.13, decodeSeconds: 4.0 },
+      { source: "ollama", loadSeconds: 0.005, prefillSeconds: 0.13, decodeSeconds: 4.0 },
     );
     expect(m.status).toBe("OK");
     expect(m.counts).toEqual({ prompt_tokens: 26, output_tokens: 298, total_tokens: 324 });
@@ -13,7 +13,9 @@ describe("computeTokenMetrics", () => {
     expect(m.latencies.load_seconds).toBe(0.005);
   });
   it("names each missing half and never turns unknown into 0", () => {
-    expect(computeTokenMetrics({ promptTokens: 3, outputTokens: 4 }, undefined).status).toBe("TIMING_UNAVAILABLE");
+    expect(computeTokenMetrics({ promptTokens: 3, outputTokens: 4 }, undefined).status).toBe(
+      "TIMING_UNAVAILABLE",
+    );
     const noCounts = computeTokenMetrics(
       { promptTokens: undefined, outputTokens: 4 },
       { source: "llama.cpp", loadSeconds: undefined, prefillSeconds: 0.1, decodeSeconds: 0.2 },
@@ -25,6 +27,14 @@ describe("computeTokenMetrics", () => {
     const none = computeTokenMetrics(undefined, undefined);
     expect(none.status).toBe("TOKEN_AND_TIMING_UNAVAILABLE");
     expect(none.latencies).toEqual({ load_seconds: null, prefill_seconds: null, decode_seconds: null });
+  });
+  it("leaves cached prompt tokens out of the prefill rate", () => {
+    const m = computeTokenMetrics(
+      { promptTokens: 110, outputTokens: 10, cachedPromptTokens: 100 },
+      { source: "llama.cpp", loadSeconds: undefined, prefillSeconds: 0.1, decodeSeconds: 1 },
+    );
+    expect(m.throughput.prompt_tokens_per_second).toBe(100);
+    expect(m.cached_prompt_tokens).toBe(100);
   });
   it("gives no rate for a zero-length decode window", () => {
     const m = computeTokenMetrics(

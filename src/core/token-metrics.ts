@@ -7,7 +7,10 @@ import type { ServerTimings, Usage } from "../spec/model.js";
 import type { TokenMetrics, TokenStatus } from "../spec/telemetry.js";
 import { round3 } from "./rounding.js";
 
-export function computeTokenMetrics(usage: Usage | undefined, timings: ServerTimings | undefined): TokenMetrics {
+export function computeTokenMetrics(
+  usage: Usage | undefined,
+  timings: ServerTimings | undefined,
+): TokenMetrics {
   const prompt = knownCount(usage?.promptTokens);
   const output = knownCount(usage?.outputTokens);
   const load = knownSeconds(timings?.loadSeconds);
@@ -21,9 +24,17 @@ export function computeTokenMetrics(usage: Usage | undefined, timings: ServerTim
       output_tokens: output,
       total_tokens: prompt !== null && output !== null ? prompt + output : null,
     },
-    latencies: { load_seconds: round3(load), prefill_seconds: round3(prefill), decode_seconds: round3(decode) },
+    latencies: {
+      load_seconds: round3(load),
+      prefill_seconds: round3(prefill),
+      decode_seconds: round3(decode),
+    },
     throughput: {
-      prompt_tokens_per_second: rate(prompt, prefill),
+      // Cached prompt tokens were not evaluated in the prefill window, so they do not count toward its rate.
+      prompt_tokens_per_second: rate(
+        prompt === null ? null : prompt - (knownCount(usage?.cachedPromptTokens) ?? 0),
+        prefill,
+      ),
       generation_tokens_per_second: rate(output, decode),
     },
     timing_source: timings?.source ?? null,

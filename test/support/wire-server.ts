@@ -15,8 +15,12 @@ export interface ScriptedResponse {
   status?: number;
   headers?: Record<string, string>;
   chunks: ScriptedChunk[];
-  /** Destroy the socket after the chunks instead of ending the response cleanly (a truncated stream). */
+  /**
+   * Destroy the socket after the chunks instead of ending the response cleanly (a truncated stream). The
+   * cut waits `destroyDelayMs` (default 25) so the client has read the last chunk before the reset.
+   */
   destroy?: boolean;
+  destroyDelayMs?: number;
   /** Milliseconds to wait before sending the status line and headers (a slow first byte). */
   headerDelayMs?: number;
 }
@@ -99,6 +103,7 @@ export async function startWireServer(): Promise<WireServer> {
       }
     }
     if (script.destroy) {
+      await sleep(script.destroyDelayMs ?? 25);
       res.socket?.destroy();
       return;
     }

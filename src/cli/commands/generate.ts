@@ -1,0 +1,171 @@
+import type { Command } from "commander";
+import type { CliEnvironment } from "../environment.js";
+import { CliUsageError, EXIT_FAILED } from "../errors.js";
+import { choiceArg, collect, floatArg, intArg } from "../options.js";
+
+interface GenerateFlags {
+  model?: string;
+  system?: string;
+  stream: boolean;
+  json?: boolean;
+  record?: string;
+  telemetryOut?: string;
+  maxTokens?: number;
+  temperature?: number;
+  topP?: number;
+  seed?: number;
+  stop?: string[];
+  ctxSize?: number;
+  timeout?: number;
+  retries?: number;
+  ollamaHost?: string;
+  baseUrl?: string;
+  apiKey?: string;
+  serverPid?: number;
+  gpu?: boolean;
+  pacing?: "recorded" | "instant";
+  lane?: "ci" | "lab";
+  vramProfile?: "safe" | "balanced" | "stress";
+}
+
+export function registerGenerate(program: Command, env: CliEnvironment): void {
+  program
+    .command("generate")
+    .description("send one prompt to a model, stream the answer, and print the call's telemetry record")
+    .argument("[prompt...]", 'the prompt; "-" or nothing with piped input reads standard input')
+    .option(
+      "-m, --model <ref>",
+      "provider/model: ollama/<name>, openai/<name>, gguf/<file.gguf>, replay/<cassette.jsonl>",
+    )
+    .option("--system <text>", "a system message")
+    .option("--no-stream", "ask for the whole answer at once (init_latency is then null)")
+    .option(
+      "--json",
+      "print one JSON object {model_ref, text, telemetry} instead of streaming text and a table",
+    )
+    .option("--record <file>", "record the call to a cassette file for replay/<file>")
+    .option("--telemetry-out <file>", "also write the telemetry record to this file")
+    .option("--max-tokens <n>", "most tokens to generate", intArg("--max-tokens", 1))
+    .option("--temperature <t>", "sampling temperature", floatArg("--temperature", 0, 5))
+    .option("--top-p <p>", "nucleus sampling", floatArg("--top-p", 0, 1))
+    .option("--seed <n>", "sampling seed", intArg("--seed", 0, 2 ** 31 - 1))
+    .option("--stop <text>", "a stop sequence (repeatable)", collect)
+    .option(
+      "--ctx-size <n>",
+      "context size in tokens (Ollama num_ctx, embedded engine context)",
+      intArg("--ctx-size", 16),
+    )
+    .option("--timeout <ms>", "time limit of one attempt in ms (0: none)", intArg("--timeout", 0), 300_000)
+    .option(
+      "--retries <n>",
+      "retries for retryable errors (connection refused, 429, 5xx)",
+      intArg("--retries", 0, 10),
+      2,
+    )
+    .option("--ollama-host <url>", "Ollama's address (else OLLAMA_HOST, else 127.0.0.1:11434)")
+    .option("--base-url <url>", "OpenAI-compatible server base URL, /v1 included (else OPENAI_BASE_URL)")
+    .option("--api-key <key>", "API key for the OpenAI-compatible server (else OPENAI_API_KEY)")
+    .option(
+      "--server-pid <pid>",
+      "pid of the local model server, to measure its peak RSS",
+      intArg("--server-pid", 1),
+    )
+    .option("--gpu", "embedded engine: use a GPU when one is present (default: CPU)")
+    .option(
+      "--pacing <mode>",
+      "replay: recorded or instant",
+      choiceArg("--pacing", ["recorded", "instant"] as const),
+    )
+    .option(
+      "--lane <lane>",
+      "execution lane recorded in the record",
+      choiceArg("--lane", ["ci", "lab"] as const),
+      "ci",
+    )
+    .option(
+      "--vram-profile <profile>",
+      "VRAM profile recorded in the record",
+      choiceArg("--vram-profile", ["safe", "balanced", "stress"] as const),
+      "safe",
+    )
+    .action(async (words: string[], flags: GenerateFlags) => {
+      await runGenerate(words, flags, env);
+    });
+}
+
+async function runGenerate(words: string[], flags: GenerateFlags, env: CliEnvironment): Promise<void> {
+  const prompt = await readPrompt(words);
+  const { generate } = await import("../../runtime/generate.js");
+  const { formatTelemetry } = await import("../format-telemetry.js");
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once("SIGINT", onSigint);
+
+  try {
+    const outcome = await generate({
+      prompt,
+      system: flags.system,
+      model: flags.model,
+      stream: flags.stream,
+      home: env.home,
+      maxOutputTokens: flags.maxTokens,
+      temperature: flags.temperature,
+      topP: flags.topP,
+      seed: flags.seed,
+      stop: flags.stop,
+      contextSize: flags.ctxSize,
+      timeoutMs: flags.timeout,
+      retry: { maxRetries: flags.retries ?? 2 },
+      signal: controller.signal,
+      lane: flags.lane,
+      vramProfile: flags.vramProfile,
+      providers: {
+        ollamaHost: flags.ollamaHost ?? env.ollamaHost,
+        openaiBaseURL: flags.baseUrl ?? env.openaiBaseURL,
+        openaiApiKey: flags.apiKey ?? env.openaiApiKey,
+        serverPid: flags.serverPid,
+        gpu: flags.gpu ? "auto" : false,
+        contextSize: flags.ctxSize,
+        replayPacing: flags.pacing,
+        recordPath: flags.record,
+      },
+      onTextDelta: flags.json ? undefined : (text) => process.stdout.write(text),
+      onNotice: (message) => process.stderr.write(`orket: ${message}\n`),
+    });
+    const { result } = outcome;
+    if (flags.telemetryOut) {
+      const { writeFileAtomic } = await import("../../store/atomic-file.js");
+      await writeFileAtomic(flags.telemetryOut, `${JSON.stringify(result.telemetry, null, 2)}\n`);
+    }
+    if (flags.json) {
+      const record = {
+        model_ref: outcome.modelRef,
+        chosen_because: outcome.chosenBecause,
+        text: result.text,
+        telemetry: result.telemetry,
+      };
+      process.stdout.write(`${JSON.stringify(record, null, 2)}\n`);
+    } else {
+      if (result.text.length > 0 && !result.text.endsWith("\n")) process.stdout.write("\n");
+      process.stderr.write(`${formatTelemetry(result.telemetry)}\n`);
+    }
+    if (!result.ok) {
+      process.stderr.write(`orket: ${result.error.code}: ${result.error.message}\n`);
+      process.exitCode = EXIT_FAILED;
+    }
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
+}
+
+async function readPrompt(words: string[]): Promise<string> {
+  const joined = words.join(" ");
+  if (joined !== "" && joined !== "-") return joined;
+  if (joined === "-" || !process.stdin.isTTY) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString("utf8").trim();
+    if (text !== "") return text;
+  }
+  throw new CliUsageError('generate needs a prompt: orket generate "your prompt" (or pipe one in)');
+}

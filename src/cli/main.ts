@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+/**
+ * The `orket` command. It only builds the command tree; each command imports its implementation when it
+ * runs, so `orket --help` loads no engine, database or HTTP stack.
+ */
+import { Command, CommanderError } from "commander";
+import { registerDev } from "./commands/dev.js";
+import { registerGenerate } from "./commands/generate.js";
+import { registerModels } from "./commands/models.js";
+import { readEnvironment } from "./environment.js";
+import { describeError, EXIT_USAGE, exitCodeFor } from "./errors.js";
+
+const VERSION = "0.1.0";
+
+export async function main(argv: string[]): Promise<void> {
+  const env = readEnvironment();
+  const program = new Command()
+    .name("orket")
+    .description("Local-first runtime and model lab for LLM work on local models")
+    .version(VERSION)
+    .showHelpAfterError("(orket --help for usage)")
+    .exitOverride();
+  registerGenerate(program, env);
+  registerModels(program, env);
+  registerDev(program);
+
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander has printed its one line already; help and version end with code 0.
+      process.exitCode = error.exitCode === 0 ? 0 : EXIT_USAGE;
+      return;
+    }
+    process.stderr.write(`${describeError(error)}\n`);
+    process.exitCode = exitCodeFor(error);
+  }
+}
+
+await main(process.argv);

@@ -1,0 +1,606 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { collect, describeAdapterConformance } from "../../test/support/conformance.js";
+import {
+  type RecordedRequest,
+  refusedUrl,
+  type ScriptedChunk,
+  type ScriptedResponse,
+  sse,
+  startWireServer,
+  type WireServer,
+} from "../../test/support/wire-server.js";
+import { ModelCallError } from "../spec/errors.js";
+import type { ModelRequest, StreamPart } from "../spec/model.js";
+import { createOpenAICompatibleAdapter, listOpenAIModels } from "./openai-compatible.js";
+import { toFinishReason } from "./openai-wire.js";
+
+const CHAT = "POST /v1/chat/completions";
+const SSE_HEADERS = {
+  "content-type": "text/event-stream",
+  "cache-control": "no-cache",
+  connection: "keep-alive",
+};
+const JSON_HEADERS = { "content-type": "application/json; charset=utf-8" };
+
+const request: ModelRequest = {
+  messages: [
+    { role: "system", content: "You write Python." },
+    { role: "user", content: "Write add(a, b)." },
+  ],
+};
+
+// --- llama.cpp server (b5966): role chunk with content null, usage chunk with `choices: []` and timings on it.
+const LLAMA_MODEL = "qwen2.5-coder-7b-instruct-q4_k_m.gguf";
+const LLAMA_TIMINGS = {
+  cache_n: 12,
+  prompt_n: 19,
+  prompt_ms: 48.213,
+  prompt_per_token_ms: 2.537526,
+  prompt_per_second: 394.08,
+  predicted_n: 9,
+  predicted_ms: 151.372,
+  predicted_per_token_ms: 16.819111,
+  predicted_per_second: 59.456,
+};
+
+function llamaChunk(choices: unknown[], extra: Record<string, unknown> = {}) {
+  return {
+    choices,
+    created: 1750271648,
+    id: "chatcmpl-PZ5ZD8fqMnhPYSsPlrOieSvbLMKUCe69",
+    model: LLAMA_MODEL,
+    system_fingerprint: "b5966-9e9f5ab5",
+    object: "chat.completion.chunk",
+    ...extra,
+  };
+}
+
+function llamaDelta(content: string | null, role?: "assistant") {
+  return llamaChunk([{ finish_reason: null, index: 0, delta: role ? { role, content } : { content } }]);
+}
+
+const LLAMA_TEXT = ["def", " add", "(a", ", b", "):\n", "    return", " a", " +", " b"];
+
+function llamaStream(): ScriptedResponse {
+  return {
+    headers: SSE_HEADERS,
+    chunks: sse(
+      [
+        llamaDelta(null, "assistant"),
+        ...LLAMA_TEXT.map((t) => llamaDelta(t)),
+        llamaChunk([{ finish_reason: "stop", index: 0, delta: {} }]),
+        llamaChunk([], {
+          usage: { completion_tokens: 9, prompt_tokens: 31, total_tokens: 40 },
+          timings: LLAMA_TIMINGS,
+        }),
+        "[DONE]",
+      ],
+      3,
+    ),
+  };
+}
+
+function llamaCompletion(): ScriptedResponse {
+  const body = {
+    choices: [
+      { finish_reason: "stop", index: 0, message: { role: "assistant", content: LLAMA_TEXT.join("") } },
+    ],
+    created: 1750271648,
+    model: LLAMA_MODEL,
+    system_fingerprint: "b5966-9e9f5ab5",
+    object: "chat.completion",
+    usage: { completion_tokens: 9, prompt_tokens: 31, total_tokens: 40 },
+    id: "chatcmpl-Xq2u1M9bV7c8Jt0WkR4eYh6sLpN3aZ5d",
+    timings: LLAMA_TIMINGS,
+  };
+  return { headers: JSON_HEADERS, chunks: [{ delayMs: 20, data: JSON.stringify(body) }] };
+}
+
+function llamaServer(req: RecordedRequest): ScriptedResponse {
+  return (req.body as { stream?: boolean }).stream ? llamaStream() : llamaCompletion();
+}
+
+// --- vLLM (0.8): empty-content role chunk, finish chunk, usage chunk with `choices: []`.
+const VLLM_MODEL = "Qwen/Qwen2.5-Coder-7B-Instruct";
+
+function vllmChunk(choices: unknown[], extra: Record<string, unknown> = {}) {
+  return {
+    id: "chatcmpl-9f3c1a6e2b7d4c0f8a5e3d2b1c0a9f8e",
+    object: "chat.completion.chunk",
+    created: 1736951234,
+    model: VLLM_MODEL,
+    choices,
+    ...extra,
+  };
+}
+
+function vllmDelta(content: string, finish: string | null = null) {
+  return vllmChunk([
+    { index: 0, delta: { content }, logprobs: null, finish_reason: finish, stop_reason: null },
+  ]);
+}
+
+// --- LM Studio (0.2.x): no usage at all, even with include_usage.
+function lmStudioChunk(delta: Record<string, unknown>, finish: string | null = null) {
+  return {
+    id: "chatcmpl-h4l0x2j8k9q7w3e5r1t6yb",
+    object: "chat.completion.chunk",
+    created: 1736951290,
+    model: "qwen2.5-coder-7b-instruct",
+    system_fingerprint: "qwen2.5-coder-7b-instruct",
+    choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+  };
+}
+
+function streamOf(values: Array<unknown | string>, extra: Partial<ScriptedResponse> = {}): ScriptedResponse {
+  return { headers: SSE_HEADERS, chunks: sse(values, 2), ...extra };
+}
+
+function texts(parts: StreamPart[]): string {
+  return parts.map((p) => (p.type === "text-delta" ? p.text : "")).join("");
+}
+
+function finishOf(parts: StreamPart[]) {
+  const finishes = parts.filter((p) => p.type === "finish");
+  expect(finishes).toHaveLength(1);
+  expect(parts.at(-1)?.type).toBe("finish");
+  const finish = finishes[0];
+  if (finish?.type !== "finish") throw new Error("no finish part");
+  return finish;
+}
+
+function errorOf(parts: StreamPart[]) {
+  expect(parts.filter((p) => p.type === "finish")).toEqual([]);
+  const last = parts.at(-1);
+  if (last?.type !== "error") throw new Error(`expected an error part last, got ${JSON.stringify(last)}`);
+  return last.error;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<ModelCallError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (ModelCallError.is(error)) return error;
+    throw error;
+  }
+  throw new Error("expected a rejection");
+}
+
+describeAdapterConformance("openai-compatible (llama.cpp server)", async () => {
+  const server = await startWireServer();
+  server.route(CHAT, llamaServer);
+  return {
+    adapter: createOpenAICompatibleAdapter(LLAMA_MODEL, { baseURL: `${server.baseUrl}/v1` }),
+    trueStreaming: true,
+    reportsUsage: true,
+    request,
+    close: () => server.close(),
+  };
+});
+
+describe("openai-compatible adapter", () => {
+  let server: WireServer;
+  let baseURL: string;
+
+  beforeAll(async () => {
+    server = await startWireServer();
+    baseURL = `${server.baseUrl}/v1`;
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  function adapter(modelId = LLAMA_MODEL, extra: { apiKey?: string; serverPid?: number } = {}) {
+    return createOpenAICompatibleAdapter(modelId, { baseURL, ...extra });
+  }
+
+  function lastRequestBody(): Record<string, unknown> {
+    return server.requests.at(-1)?.body as Record<string, unknown>;
+  }
+
+  it("declares provider, ref and where inference runs", () => {
+    const plain = adapter("my-model");
+    expect(plain.ref).toBe("openai/my-model");
+    expect(plain.provider).toBe("openai");
+    expect(plain.capabilities.trueStreaming).toBe(true);
+    expect(plain.capabilities.inferenceProcess).toMatchObject({ kind: "unknown" });
+    expect(adapter("my-model", { serverPid: 4242 }).capabilities.inferenceProcess).toEqual({
+      kind: "pid",
+      pid: 4242,
+    });
+  });
+
+  it("sends the set settings, stream_options.include_usage and the bearer key; never contextSize", async () => {
+    server.route(CHAT, llamaServer);
+    const keyed = createOpenAICompatibleAdapter(LLAMA_MODEL, {
+      baseURL: `${baseURL}/`,
+      apiKey: "sk-local-123",
+      headers: { "x-orket-run": "r1" },
+    });
+    await collect(
+      keyed.stream({
+        ...request,
+        maxOutputTokens: 256,
+        temperature: 0.2,
+        topP: 0.9,
+        seed: 42,
+        stop: ["\n\n\n"],
+        contextSize: 8192,
+      }),
+    );
+    const recorded = server.requests.at(-1);
+    expect(recorded?.url).toBe("/v1/chat/completions");
+    expect(recorded?.headers.authorization).toBe("Bearer sk-local-123");
+    expect(recorded?.headers["x-orket-run"]).toBe("r1");
+    expect(recorded?.body).toEqual({
+      model: LLAMA_MODEL,
+      messages: request.messages,
+      stream: true,
+      stream_options: { include_usage: true },
+      max_tokens: 256,
+      temperature: 0.2,
+      top_p: 0.9,
+      seed: 42,
+      stop: ["\n\n\n"],
+    });
+
+    await adapter().generate({ ...request, temperature: 0 });
+    expect(lastRequestBody()).toEqual({
+      model: LLAMA_MODEL,
+      messages: request.messages,
+      stream: false,
+      temperature: 0,
+    });
+    expect(server.requests.at(-1)?.headers.authorization).toBeUndefined();
+  });
+
+  it("maps llama.cpp's timings (ms to s) and cache_n, and merges finish and usage into one finish part", async () => {
+    server.route(CHAT, llamaServer);
+    const parts = await collect(adapter().stream(request));
+    expect(
+      parts.filter((p) => p.type === "text-delta").map((p) => (p.type === "text-delta" ? p.text : "")),
+    ).toEqual(LLAMA_TEXT);
+    const finish = finishOf(parts);
+    expect(finish.finishReason).toEqual({ unified: "stop", raw: "stop" });
+    expect(finish.usage).toEqual({ promptTokens: 31, outputTokens: 9, cachedPromptTokens: 12 });
+    expect(finish.timings).toEqual({
+      source: "llama.cpp",
+      loadSeconds: undefined,
+      prefillSeconds: 0.048213,
+      decodeSeconds: 0.151372,
+      raw: LLAMA_TIMINGS,
+    });
+    expect(finish.responseModel).toBe(LLAMA_MODEL);
+  });
+
+  it("counts tokens from llama.cpp's timings when there is no usage (prompt_n + cache_n, predicted_n)", async () => {
+    server.route(
+      CHAT,
+      streamOf([
+        llamaDelta(null, "assistant"),
+        llamaDelta("pass"),
+        llamaChunk([{ finish_reason: "length", index: 0, delta: {} }], { timings: LLAMA_TIMINGS }),
+        "[DONE]",
+      ]),
+    );
+    const finish = finishOf(await collect(adapter().stream(request)));
+    expect(finish.finishReason).toEqual({ unified: "length", raw: "length" });
+    expect(finish.usage).toEqual({ promptTokens: 31, outputTokens: 9, cachedPromptTokens: 12 });
+    expect(finish.timings?.decodeSeconds).toBeCloseTo(0.151372, 9);
+  });
+
+  it("reads vLLM's usage chunk with `choices: []` after the finish chunk", async () => {
+    server.route(
+      CHAT,
+      streamOf([
+        vllmChunk([
+          { index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null },
+        ]),
+        vllmDelta("Hello"),
+        vllmDelta(" world"),
+        vllmDelta("", "stop"),
+        vllmChunk([], {
+          usage: {
+            prompt_tokens: 31,
+            total_tokens: 33,
+            completion_tokens: 2,
+            prompt_tokens_details: { cached_tokens: 16 },
+          },
+        }),
+        "[DONE]",
+      ]),
+    );
+    const parts = await collect(adapter(VLLM_MODEL).stream(request));
+    expect(parts.map((p) => p.type)).toEqual(["text-delta", "text-delta", "finish"]);
+    expect(texts(parts)).toBe("Hello world");
+    const finish = finishOf(parts);
+    expect(finish.finishReason).toEqual({ unified: "stop", raw: "stop" });
+    expect(finish.usage).toEqual({ promptTokens: 31, outputTokens: 2, cachedPromptTokens: 16 });
+    expect(finish.timings).toBeUndefined();
+    expect(finish.responseModel).toBe(VLLM_MODEL);
+  });
+
+  it("reads a usage chunk with `choices: null`, and a [DONE] without the closing blank line", async () => {
+    const chunks: ScriptedChunk[] = [
+      ...sse(
+        [
+          vllmDelta("ok"),
+          vllmDelta("", "stop"),
+          vllmChunk([], {
+            choices: null,
+            usage: { prompt_tokens: 12, completion_tokens: 1, total_tokens: 13 },
+          }),
+        ],
+        2,
+      ),
+      { delayMs: 2, data: "data: [DONE]\n" },
+    ];
+    server.route(CHAT, { headers: SSE_HEADERS, chunks });
+    const parts = await collect(adapter(VLLM_MODEL).stream(request));
+    const finish = finishOf(parts);
+    expect(finish.usage).toEqual({ promptTokens: 12, outputTokens: 1, cachedPromptTokens: undefined });
+  });
+
+  it("leaves counts and timings undefined, never 0, when the server reports no usage (LM Studio)", async () => {
+    server.route(CHAT, {
+      headers: SSE_HEADERS,
+      chunks: [
+        ...sse([lmStudioChunk({ role: "assistant", content: "Sure" })], 2),
+        { delayMs: 2, data: ": keep-alive\n\n" },
+        ...sse([lmStudioChunk({ content: "!" }), lmStudioChunk({}, "stop"), "[DONE]"], 2),
+      ],
+    });
+    const parts = await collect(adapter("qwen2.5-coder-7b-instruct").stream(request));
+    expect(texts(parts)).toBe("Sure!");
+    const finish = finishOf(parts);
+    expect(finish.usage.promptTokens).toBeUndefined();
+    expect(finish.usage.outputTokens).toBeUndefined();
+    expect(finish.usage.cachedPromptTokens).toBeUndefined();
+    expect(finish.timings).toBeUndefined();
+  });
+
+  it("finishes at the end of a body that had a finish_reason but no [DONE]", async () => {
+    server.route(CHAT, streamOf([lmStudioChunk({ content: "x" }), lmStudioChunk({}, "content_filter")]));
+    const finish = finishOf(await collect(adapter().stream(request)));
+    expect(finish.finishReason).toEqual({ unified: "content-filter", raw: "content_filter" });
+  });
+
+  it("turns an invalid JSON chunk into a MALFORMED_STREAM error part after the text before it", async () => {
+    server.route(
+      CHAT,
+      streamOf([llamaDelta("def"), '{"choices":[{"delta":{"content":" add"', llamaDelta("x")]),
+    );
+    const parts = await collect(adapter().stream(request));
+    expect(texts(parts)).toBe("def");
+    const error = errorOf(parts);
+    expect(error.code).toBe("MALFORMED_STREAM");
+    expect(error.isRetryable).toBe(false);
+    expect(error.responseBody).toContain('"content":" add"');
+  });
+
+  it("turns an error object sent after HTTP 200 into a SERVER_ERROR part (llama.cpp, vLLM, old llama.cpp)", async () => {
+    server.route(
+      CHAT,
+      streamOf([
+        llamaDelta("def"),
+        { error: { code: 500, message: "failed to decode the batch, n_batch = 2048", type: "server_error" } },
+        "[DONE]",
+      ]),
+    );
+    let parts = await collect(adapter().stream(request));
+    expect(texts(parts)).toBe("def");
+    let error = errorOf(parts);
+    expect(error.code).toBe("SERVER_ERROR");
+    expect(error.message).toContain("failed to decode the batch");
+    expect(error.isRetryable).toBe(true);
+
+    server.route(
+      CHAT,
+      streamOf([
+        vllmDelta("He"),
+        {
+          object: "error",
+          message: "Sampled token IDs exceed the max model length.",
+          type: "BadRequestError",
+          param: null,
+          code: 400,
+        },
+      ]),
+    );
+    parts = await collect(adapter(VLLM_MODEL).stream(request));
+    error = errorOf(parts);
+    expect(error.code).toBe("SERVER_ERROR");
+    expect(error.message).toContain("exceed the max model length");
+    expect(error.isRetryable).toBe(false);
+
+    const legacy =
+      'error: {"code":400,"message":"the request exceeds the available context size","type":"invalid_request_error"}\n\n';
+    server.route(CHAT, {
+      headers: SSE_HEADERS,
+      chunks: [...sse([llamaDelta("a")], 2), { delayMs: 2, data: legacy }, ...sse(["[DONE]"], 2)],
+    });
+    error = errorOf(await collect(adapter().stream(request)));
+    expect(error.code).toBe("SERVER_ERROR");
+    expect(error.message).toContain("exceeds the available context size");
+  });
+
+  it("reports a stream cut off before [DONE] and finish_reason as a retryable MALFORMED_STREAM", async () => {
+    server.route(CHAT, streamOf([llamaDelta("def"), llamaDelta(" add")], { destroy: true }));
+    const parts = await collect(adapter().stream(request));
+    // The socket is destroyed right after the last write, which may never leave the server.
+    expect(texts(parts)).toMatch(/^def/);
+    let error = errorOf(parts);
+    expect(error.code).toBe("MALFORMED_STREAM");
+    expect(error.isRetryable).toBe(true);
+
+    server.route(CHAT, streamOf([llamaDelta("def")]));
+    error = errorOf(await collect(adapter().stream(request)));
+    expect(error.code).toBe("MALFORMED_STREAM");
+    expect(error.isRetryable).toBe(true);
+
+    server.route(CHAT, {
+      headers: SSE_HEADERS,
+      chunks: [...sse([llamaDelta("def")], 2), { delayMs: 2, data: 'data: {"choices":[{"fin' }],
+    });
+    error = errorOf(await collect(adapter().stream(request)));
+    expect(error.code).toBe("MALFORMED_STREAM");
+    expect(error.isRetryable).toBe(true);
+  });
+
+  it("throws MODEL_NOT_FOUND before the first part on vLLM's 404, HTTP_STATUS on a 404 about the path", async () => {
+    const vllm404: ScriptedResponse = {
+      status: 404,
+      headers: JSON_HEADERS,
+      chunks: [
+        {
+          data: JSON.stringify({
+            object: "error",
+            message: "The model `qwen-coder` does not exist.",
+            type: "NotFoundError",
+            param: null,
+            code: 404,
+          }),
+        },
+      ],
+    };
+    server.route(CHAT, vllm404);
+    const streamError = await rejection(collect(adapter("qwen-coder").stream(request)));
+    expect(streamError.code).toBe("MODEL_NOT_FOUND");
+    expect(streamError.statusCode).toBe(404);
+    expect(streamError.message).toContain(`${baseURL}/models`);
+    expect((await rejection(adapter("qwen-coder").generate(request))).code).toBe("MODEL_NOT_FOUND");
+
+    const wrongPath = createOpenAICompatibleAdapter("qwen-coder", { baseURL: server.baseUrl });
+    const pathError = await rejection(wrongPath.generate(request));
+    expect(pathError.code).toBe("HTTP_STATUS");
+    expect(pathError.statusCode).toBe(404);
+  });
+
+  it.each([429, 500])("maps HTTP %i to a retryable HTTP_STATUS and does not retry itself", async (status) => {
+    server.route(CHAT, {
+      status,
+      headers: JSON_HEADERS,
+      chunks: [{ data: JSON.stringify({ error: { code: status, message: "busy", type: "server_error" } }) }],
+    });
+    const before = server.requests.length;
+    const error = await rejection(collect(adapter().stream(request)));
+    expect(error).toMatchObject({ code: "HTTP_STATUS", statusCode: status, isRetryable: true });
+    expect(server.requests.length - before).toBe(1);
+    expect(await rejection(adapter().generate(request))).toMatchObject({
+      code: "HTTP_STATUS",
+      isRetryable: true,
+    });
+  });
+
+  it("maps a refused connection to CONNECTION_REFUSED", async () => {
+    const refused = createOpenAICompatibleAdapter(LLAMA_MODEL, { baseURL: `${await refusedUrl()}/v1` });
+    expect((await rejection(collect(refused.stream(request)))).code).toBe("CONNECTION_REFUSED");
+    expect((await rejection(refused.generate(request))).code).toBe("CONNECTION_REFUSED");
+  });
+
+  it("ends with an ABORTED error part when the signal fires mid-stream", async () => {
+    server.route(CHAT, {
+      headers: SSE_HEADERS,
+      chunks: [...sse([llamaDelta("def"), llamaDelta(" add")], 2), ...sse([llamaDelta("never")], 5_000)],
+    });
+    const controller = new AbortController();
+    const parts: StreamPart[] = [];
+    const started = performance.now();
+    for await (const part of adapter().stream({ ...request, signal: controller.signal })) {
+      parts.push(part);
+      if (part.type === "text-delta" && part.text === " add") controller.abort();
+    }
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(texts(parts)).toBe("def add");
+    expect(errorOf(parts).code).toBe("ABORTED");
+  });
+
+  it("generate returns the message, finish reason, usage and timings of a whole completion", async () => {
+    server.route(CHAT, llamaServer);
+    const result = await adapter().generate(request);
+    expect(result.text).toBe(LLAMA_TEXT.join(""));
+    expect(result.finishReason).toEqual({ unified: "stop", raw: "stop" });
+    expect(result.usage).toEqual({ promptTokens: 31, outputTokens: 9, cachedPromptTokens: 12 });
+    expect(result.timings?.prefillSeconds).toBeCloseTo(0.048213, 9);
+    expect(result.responseModel).toBe(LLAMA_MODEL);
+  });
+
+  it("generate rejects `choices: null`, a missing content and an error in a 200 body", async () => {
+    const completion = (choices: unknown) => ({
+      id: "chatcmpl-5b1f0c8e9d7a4b3c",
+      object: "chat.completion",
+      created: 1736951234,
+      model: VLLM_MODEL,
+      choices,
+      usage: { prompt_tokens: 31, total_tokens: 31, completion_tokens: 0 },
+    });
+    const reply = (body: unknown): ScriptedResponse => ({
+      headers: JSON_HEADERS,
+      chunks: [{ delayMs: 2, data: JSON.stringify(body) }],
+    });
+
+    server.route(CHAT, reply(completion(null)));
+    expect(await rejection(adapter().generate(request))).toMatchObject({ code: "MALFORMED_STREAM" });
+    server.route(
+      CHAT,
+      reply(completion([{ index: 0, message: { role: "assistant" }, finish_reason: "stop" }])),
+    );
+    expect(await rejection(adapter().generate(request))).toMatchObject({ code: "MALFORMED_STREAM" });
+    server.route(CHAT, { headers: JSON_HEADERS, chunks: [{ data: '{"id":"chatcmpl-1","choices":[' }] });
+    expect(await rejection(adapter().generate(request))).toMatchObject({ code: "MALFORMED_STREAM" });
+    server.route(CHAT, reply({ error: { code: 500, message: "slot unavailable", type: "server_error" } }));
+    const error = await rejection(adapter().generate(request));
+    expect(error).toMatchObject({ code: "SERVER_ERROR" });
+    expect(error.message).toContain("slot unavailable");
+  });
+
+  it("lists the served models with GET /models", async () => {
+    server.route("GET /v1/models", {
+      headers: JSON_HEADERS,
+      chunks: [
+        {
+          data: JSON.stringify({
+            object: "list",
+            data: [
+              {
+                id: LLAMA_MODEL,
+                object: "model",
+                created: 1750271600,
+                owned_by: "llamacpp",
+                meta: {
+                  vocab_type: 2,
+                  n_vocab: 152064,
+                  n_ctx_train: 32768,
+                  n_embd: 3584,
+                  n_params: 7615616512,
+                },
+              },
+              { id: "text-embedding-nomic-embed-text-v1.5", object: "model" },
+            ],
+          }),
+        },
+      ],
+    });
+    const models = await listOpenAIModels({ baseURL, apiKey: "sk-local-123" });
+    expect(models).toEqual([
+      { id: LLAMA_MODEL, owned_by: "llamacpp" },
+      { id: "text-embedding-nomic-embed-text-v1.5" },
+    ]);
+    expect(server.requests.at(-1)?.headers.authorization).toBe("Bearer sk-local-123");
+
+    server.route("GET /v1/models", {
+      headers: JSON_HEADERS,
+      chunks: [{ data: '{"object":"list","data":null}' }],
+    });
+    expect(await rejection(listOpenAIModels({ baseURL }))).toMatchObject({ code: "MALFORMED_STREAM" });
+  });
+
+  it("maps every OpenAI finish_reason to its unified value and keeps the raw one", () => {
+    expect(toFinishReason("stop")).toEqual({ unified: "stop", raw: "stop" });
+    expect(toFinishReason("length")).toEqual({ unified: "length", raw: "length" });
+    expect(toFinishReason("content_filter")).toEqual({ unified: "content-filter", raw: "content_filter" });
+    expect(toFinishReason("tool_calls")).toEqual({ unified: "tool-calls", raw: "tool_calls" });
+    expect(toFinishReason("abort")).toEqual({ unified: "other", raw: "abort" });
+    expect(toFinishReason(null)).toEqual({ unified: "unknown", raw: undefined });
+  });
+});
