@@ -89,7 +89,11 @@ export function serializeError(error: ModelCallError): RecordedError {
  * Wraps an adapter so that every call is appended to a cassette file. The wrapper is the same model to
  * everyone above it: same reference, capabilities and answers.
  */
-export function recordCassette(adapter: ModelAdapter, path: string, now: () => Date = () => new Date()): ModelAdapter {
+export function recordCassette(
+  adapter: ModelAdapter,
+  path: string,
+  now: () => Date = () => new Date(),
+): ModelAdapter {
   mkdirSync(dirname(path), { recursive: true });
   const header: CassetteHeader = {
     type: "header",
@@ -124,7 +128,11 @@ export function recordCassette(adapter: ModelAdapter, path: string, now: () => D
     close: adapter.close ? () => adapter.close?.() ?? Promise.resolve() : undefined,
     async generate(request) {
       const start = performance.now();
-      const base = { request_key: requestKey(request), request: recordedRequest(request), mode: "generate" as const };
+      const base = {
+        request_key: requestKey(request),
+        request: recordedRequest(request),
+        mode: "generate" as const,
+      };
       try {
         const result: GenerateResult = await adapter.generate(request);
         const at = performance.now() - start;
@@ -136,14 +144,23 @@ export function recordCassette(adapter: ModelAdapter, path: string, now: () => D
         return result;
       } catch (error) {
         if (ModelCallError.is(error) && error.code !== "ABORTED") {
-          append({ ...base, parts: [], thrown: serializeError(error), duration_ms: performance.now() - start });
+          append({
+            ...base,
+            parts: [],
+            thrown: serializeError(error),
+            duration_ms: performance.now() - start,
+          });
         }
         throw error;
       }
     },
     async *stream(request) {
       const start = performance.now();
-      const base = { request_key: requestKey(request), request: recordedRequest(request), mode: "stream" as const };
+      const base = {
+        request_key: requestKey(request),
+        request: recordedRequest(request),
+        mode: "stream" as const,
+      };
       const parts: CassetteCall["parts"] = [];
       let complete = false;
       try {

@@ -86,7 +86,10 @@ export function createReplayAdapter(settings: ReplaySettings): ModelAdapter {
     modelId: settings.path,
     capabilities: {
       trueStreaming: header.true_streaming,
-      inferenceProcess: { kind: "unknown", reason: `replayed from cassette ${settings.path}: no inference ran` },
+      inferenceProcess: {
+        kind: "unknown",
+        reason: `replayed from cassette ${settings.path}: no inference ran`,
+      },
     },
     stream: play,
     async generate(request) {
@@ -142,7 +145,11 @@ function readCassetteText(path: string): string {
     return readFileSync(path, "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new ModelLoadError(path, code === "ENOENT" ? "no such cassette file" : `unreadable (${code})`, error);
+    throw new ModelLoadError(
+      path,
+      code === "ENOENT" ? "no such cassette file" : `unreadable (${code})`,
+      error,
+    );
   }
 }
 

@@ -64,7 +64,11 @@ export class ModelCallError extends Error {
 /** Nothing listens at the address (ECONNREFUSED, unknown host). Retryable: a server may be starting. */
 export class ConnectionRefusedError extends ModelCallError {
   constructor(url: string, cause?: unknown) {
-    super("CONNECTION_REFUSED", `cannot connect to ${url}: connection refused`, { url, cause, isRetryable: true });
+    super("CONNECTION_REFUSED", `cannot connect to ${url}: connection refused`, {
+      url,
+      cause,
+      isRetryable: true,
+    });
   }
 }
 
@@ -83,7 +87,11 @@ export class CallTimeoutError extends ModelCallError {
 export class ModelNotFoundError extends ModelCallError {
   readonly modelId: string;
   constructor(modelId: string, options: ModelCallErrorOptions & { hint?: string } = {}) {
-    super("MODEL_NOT_FOUND", `model "${modelId}" not found${options.hint ? ` (${options.hint})` : ""}`, options);
+    super(
+      "MODEL_NOT_FOUND",
+      `model "${modelId}" not found${options.hint ? ` (${options.hint})` : ""}`,
+      options,
+    );
     this.modelId = modelId;
   }
 }
@@ -104,14 +112,22 @@ export class HttpStatusError extends ModelCallError {
 /** The wire format was broken: invalid JSON, a cut-off stream, a chunk of the wrong shape. */
 export class MalformedStreamError extends ModelCallError {
   constructor(detail: string, options: ModelCallErrorOptions = {}) {
-    super("MALFORMED_STREAM", `malformed response${options.url ? ` from ${options.url}` : ""}: ${detail}`, options);
+    super(
+      "MALFORMED_STREAM",
+      `malformed response${options.url ? ` from ${options.url}` : ""}: ${detail}`,
+      options,
+    );
   }
 }
 
 /** The server answered 200 and then reported an error in the body or the stream. */
 export class ServerReportedError extends ModelCallError {
   constructor(detail: string, options: ModelCallErrorOptions = {}) {
-    super("SERVER_ERROR", `server reported an error${options.url ? ` (${options.url})` : ""}: ${detail}`, options);
+    super(
+      "SERVER_ERROR",
+      `server reported an error${options.url ? ` (${options.url})` : ""}: ${detail}`,
+      options,
+    );
   }
 }
 

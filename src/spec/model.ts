@@ -54,7 +54,14 @@ export interface ServerTimings {
   raw?: Record<string, unknown>;
 }
 
-export type UnifiedFinishReason = "stop" | "length" | "content-filter" | "tool-calls" | "error" | "other" | "unknown";
+export type UnifiedFinishReason =
+  | "stop"
+  | "length"
+  | "content-filter"
+  | "tool-calls"
+  | "error"
+  | "other"
+  | "unknown";
 
 export interface FinishReason {
   unified: UnifiedFinishReason;

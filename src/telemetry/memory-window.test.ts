@@ -3,19 +3,25 @@ import { describe, expect, it } from "vitest";
 import { openMemoryWindow } from "./memory-window.js";
 
 describe("openMemoryWindow", () => {
-  it.runIf(process.platform === "linux")("measures this process's peak through the kernel high-water mark", async () => {
-    const window = await openMemoryWindow({ kind: "self" });
-    const before = process.memoryUsage.rss() / 1024 / 1024;
-    const block = Buffer.alloc(96 * 1024 * 1024, 1);
-    const result = await window.stop();
-    expect(block.length).toBeGreaterThan(0);
-    expect(result.method).toBe("vmhwm:self");
-    expect(result.peakMiB).not.toBeNull();
-    expect(result.peakMiB ?? 0).toBeGreaterThan(before + 80);
-  });
+  it.runIf(process.platform === "linux")(
+    "measures this process's peak through the kernel high-water mark",
+    async () => {
+      const window = await openMemoryWindow({ kind: "self" });
+      const before = process.memoryUsage.rss() / 1024 / 1024;
+      const block = Buffer.alloc(96 * 1024 * 1024, 1);
+      const result = await window.stop();
+      expect(block.length).toBeGreaterThan(0);
+      expect(result.method).toBe("vmhwm:self");
+      expect(result.peakMiB).not.toBeNull();
+      expect(result.peakMiB ?? 0).toBeGreaterThan(before + 80);
+    },
+  );
 
   it.runIf(process.platform === "linux")("measures another process by pid", async () => {
-    const child = spawn(process.execPath, ["-e", "const b = Buffer.alloc(64 * 1024 * 1024, 1); setTimeout(() => {}, 3000)"]);
+    const child = spawn(process.execPath, [
+      "-e",
+      "const b = Buffer.alloc(64 * 1024 * 1024, 1); setTimeout(() => {}, 3000)",
+    ]);
     try {
       await new Promise((resolve) => setTimeout(resolve, 400));
       const pid = child.pid;
@@ -31,8 +37,15 @@ describe("openMemoryWindow", () => {
   });
 
   it("is null with a reason when inference runs where it cannot look", async () => {
-    const window = await openMemoryWindow({ kind: "unknown", reason: "inference runs inside the Ollama server" });
-    expect(await window.stop()).toEqual({ peakMiB: null, method: null, reason: "inference runs inside the Ollama server" });
+    const window = await openMemoryWindow({
+      kind: "unknown",
+      reason: "inference runs inside the Ollama server",
+    });
+    expect(await window.stop()).toEqual({
+      peakMiB: null,
+      method: null,
+      reason: "inference runs inside the Ollama server",
+    });
   });
 
   it.runIf(process.platform === "linux")("is null with a reason for a pid that does not exist", async () => {

@@ -57,7 +57,8 @@ export async function openMemoryWindow(
         async stop() {
           if (target.kind === "self") openSelfWindows--;
           const end = readStatusKiB(procRoot, pidPath);
-          if (end === null) return { peakMiB: null, method: null, reason: `process ${label} exited during the call` };
+          if (end === null)
+            return { peakMiB: null, method: null, reason: `process ${label} exited during the call` };
           return { peakMiB: end.hwm / KIB_PER_MIB, method: `vmhwm:${label}`, reason: null };
         },
       };
@@ -67,7 +68,8 @@ export async function openMemoryWindow(
       async stop() {
         if (target.kind === "self") openSelfWindows--;
         const peak = await sampler.stop();
-        if (peak === null) return { peakMiB: null, method: null, reason: `process ${label} exited during the call` };
+        if (peak === null)
+          return { peakMiB: null, method: null, reason: `process ${label} exited during the call` };
         const method = shared ? `sampled-shared-window:${label}` : `sampled:${label}`;
         return { peakMiB: peak / KIB_PER_MIB, method, reason: null };
       },
@@ -95,7 +97,8 @@ export async function openMemoryWindow(
   return {
     async stop() {
       const peak = await sampler.stop();
-      if (peak === null) return { peakMiB: null, method: null, reason: `process pid:${pid} could not be read` };
+      if (peak === null)
+        return { peakMiB: null, method: null, reason: `process pid:${pid} could not be read` };
       return { peakMiB: peak / KIB_PER_MIB, method: `sampled:pid:${pid}`, reason: null };
     },
   };

@@ -44,7 +44,8 @@ function scriptedAdapter(scripts: Script[], trueStreaming = true): ModelAdapter 
       for await (const part of adapter.stream(request)) {
         if (part.type === "text-delta") text += part.text;
         if (part.type === "error") throw part.error;
-        if (part.type === "finish") return { text, finishReason: part.finishReason, usage: part.usage, timings: part.timings };
+        if (part.type === "finish")
+          return { text, finishReason: part.finishReason, usage: part.usage, timings: part.timings };
       }
       throw new Error("no finish");
     },
@@ -63,7 +64,14 @@ const noSleep = async () => undefined;
 
 describe("callModel", () => {
   it("measures init_latency at the first content token on the client clock", async () => {
-    const adapter = scriptedAdapter([[{ type: "text-delta", text: "" }, { type: "text-delta", text: "a" }, { type: "text-delta", text: "b" }, finish]]);
+    const adapter = scriptedAdapter([
+      [
+        { type: "text-delta", text: "" },
+        { type: "text-delta", text: "a" },
+        { type: "text-delta", text: "b" },
+        finish,
+      ],
+    ]);
     const result = await callModel(adapter, request, { clock: steppingClock(10), measureMemory: false });
     expect(result.ok).toBe(true);
     const t = result.telemetry;
@@ -80,7 +88,10 @@ describe("callModel", () => {
 
   it("leaves init_latency null with a reason when the call is not streamed or the adapter cannot stream", async () => {
     const script: Script[] = [[{ type: "text-delta", text: "x" }, finish]];
-    const noStream = await callModel(scriptedAdapter(script), request, { stream: false, measureMemory: false });
+    const noStream = await callModel(scriptedAdapter(script), request, {
+      stream: false,
+      measureMemory: false,
+    });
     expect(noStream.telemetry.init_latency).toBeNull();
     expect(noStream.telemetry.null_reasons.init_latency).toMatch(/not streamed/);
     const fake = await callModel(scriptedAdapter(script, false), request, { measureMemory: false });
@@ -110,7 +121,10 @@ describe("callModel", () => {
 
   it("does not retry once text reached the caller, and keeps the telemetry of the failure", async () => {
     const adapter = scriptedAdapter([
-      [{ type: "text-delta", text: "par" }, { type: "error", error: new ModelCallError("MALFORMED_STREAM", "cut", { isRetryable: true }) }],
+      [
+        { type: "text-delta", text: "par" },
+        { type: "error", error: new ModelCallError("MALFORMED_STREAM", "cut", { isRetryable: true }) },
+      ],
       [{ type: "text-delta", text: "never" }, finish],
     ]);
     const result = await callModel(adapter, request, { measureMemory: false, sleep: noSleep });
@@ -147,7 +161,11 @@ describe("callModel", () => {
     const adapter = scriptedAdapter([[{ wait: 2000 }, finish]]);
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 30);
-    const result = await callModel(adapter, request, { measureMemory: false, timeoutMs: 5000, signal: controller.signal });
+    const result = await callModel(adapter, request, {
+      measureMemory: false,
+      timeoutMs: 5000,
+      signal: controller.signal,
+    });
     expect(result.telemetry.error?.code).toBe("ABORTED");
   });
 
@@ -162,7 +180,9 @@ describe("callModel", () => {
   });
 
   it("flags a stream that ends without a finish part", async () => {
-    const result = await callModel(scriptedAdapter([[{ type: "text-delta", text: "a" }]]), request, { measureMemory: false });
+    const result = await callModel(scriptedAdapter([[{ type: "text-delta", text: "a" }]]), request, {
+      measureMemory: false,
+    });
     expect(result.telemetry.error?.code).toBe("MALFORMED_STREAM");
   });
 

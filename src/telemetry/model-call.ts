@@ -91,7 +91,10 @@ export async function callModel(
         const modelError = asModelError(error);
         state.attempts.push(attemptRecord(attempt, started, state, modelError.code));
         const canRetry =
-          modelError.isRetryable && attempt <= retry.maxRetries && !state.deliveredText && !options.signal?.aborted;
+          modelError.isRetryable &&
+          attempt <= retry.maxRetries &&
+          !state.deliveredText &&
+          !options.signal?.aborted;
         if (!canRetry) throw modelError;
         const delay = Math.min(retry.maxDelayMs, retry.initialDelayMs * retry.factor ** (attempt - 1));
         await sleep(delay, options.signal).catch(() => {
@@ -105,10 +108,26 @@ export async function callModel(
     state.end = clock.now();
   }
 
-  const peak = memory ? await memory.stop() : { peakMiB: null, method: null, reason: "memory measurement was off" };
-  const telemetry = buildTelemetry({ adapter, options, streaming, dispatchedAt, state, answer, failure, peak });
+  const peak = memory
+    ? await memory.stop()
+    : { peakMiB: null, method: null, reason: "memory measurement was off" };
+  const telemetry = buildTelemetry({
+    adapter,
+    options,
+    streaming,
+    dispatchedAt,
+    state,
+    answer,
+    failure,
+    peak,
+  });
   if (failure || !answer) {
-    return { ok: false, error: failure ?? new MalformedStreamError("no answer"), text: state.text, telemetry };
+    return {
+      ok: false,
+      error: failure ?? new MalformedStreamError("no answer"),
+      text: state.text,
+      telemetry,
+    };
   }
   return { ok: true, ...answer, telemetry };
 }
@@ -175,7 +194,8 @@ async function runAttempt(
     }
     throw new MalformedStreamError(`the ${adapter.provider} stream ended without a finish part`);
   } catch (error) {
-    if (timeout?.signal.aborted && !options.signal?.aborted) throw new CallTimeoutError(options.timeoutMs ?? 0);
+    if (timeout?.signal.aborted && !options.signal?.aborted)
+      throw new CallTimeoutError(options.timeoutMs ?? 0);
     throw error;
   } finally {
     if (timer) clearTimeout(timer);
@@ -209,16 +229,20 @@ function buildTelemetry(input: TelemetryInput): CallTelemetry {
 
   let initLatency: number | null = null;
   if (!streaming) nullReasons.init_latency = "the call was not streamed (--no-stream)";
-  else if (!trueStreaming) nullReasons.init_latency = `the ${adapter.provider} adapter does not truly stream tokens`;
+  else if (!trueStreaming)
+    nullReasons.init_latency = `the ${adapter.provider} adapter does not truly stream tokens`;
   else if (state.firstToken === undefined) nullReasons.init_latency = "no content token arrived";
   else initLatency = seconds(state.firstToken - state.start);
 
   const tokenMetrics = computeTokenMetrics(answer?.usage, answer?.timings);
-  if (!answer) nullReasons.token_metrics = `the call failed (${failure?.code ?? "unknown"}) before the engine reported usage`;
-  else if (tokenMetrics.status !== "OK") nullReasons.token_metrics = describeMissing(tokenMetrics.status, adapter);
+  if (!answer)
+    nullReasons.token_metrics = `the call failed (${failure?.code ?? "unknown"}) before the engine reported usage`;
+  else if (tokenMetrics.status !== "OK")
+    nullReasons.token_metrics = describeMissing(tokenMetrics.status, adapter);
   if (peak.peakMiB === null) nullReasons.peak_memory_rss = peak.reason ?? "unknown";
 
-  const streamed = streaming && trueStreaming && state.firstToken !== undefined && state.lastToken !== undefined;
+  const streamed =
+    streaming && trueStreaming && state.firstToken !== undefined && state.lastToken !== undefined;
   return {
     schema_version: CALL_TELEMETRY_SCHEMA_VERSION,
     call_id: options.callId ?? randomUUID(),
@@ -236,7 +260,9 @@ function buildTelemetry(input: TelemetryInput): CallTelemetry {
       text_deltas: state.textDeltas,
     },
     token_metrics: tokenMetrics,
-    finish_reason: answer ? { unified: answer.finishReason.unified, raw: answer.finishReason.raw ?? null } : null,
+    finish_reason: answer
+      ? { unified: answer.finishReason.unified, raw: answer.finishReason.raw ?? null }
+      : null,
     retries: Math.max(0, state.attempts.length - 1),
     attempts: state.attempts,
     outcome: failure ? "error" : "ok",

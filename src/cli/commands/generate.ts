@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { CliEnvironment } from "../environment.js";
-import { CliUsageError, EXIT_FAILED } from "../errors.js";
+import { CliUsageError, exitCodeFor } from "../errors.js";
 import { choiceArg, collect, floatArg, intArg } from "../options.js";
 
 interface GenerateFlags {
@@ -151,7 +151,7 @@ async function runGenerate(words: string[], flags: GenerateFlags, env: CliEnviro
     }
     if (!result.ok) {
       process.stderr.write(`orket: ${result.error.code}: ${result.error.message}\n`);
-      process.exitCode = EXIT_FAILED;
+      process.exitCode = exitCodeFor(result.error);
     }
   } finally {
     process.off("SIGINT", onSigint);
