@@ -1,0 +1,7 @@
+/** Every artifact schema, by the file name its JSON Schema is exported under in `schemas/`. */
+import type { z } from "zod";
+import { CallTelemetrySchema } from "./telemetry.js";
+
+export const ARTIFACT_SCHEMAS: Record<string, z.ZodType> = {
+  "call-telemetry.v1.schema.json": CallTelemetrySchema,
+};
