@@ -21,6 +21,7 @@ const line = (content, done) => JSON.stringify(done
       prompt_eval_count: 4, prompt_eval_duration: 1000000, eval_count: 3, eval_duration: 3000000, load_duration: 0 }
   : { model: "m", created_at: "2026-11-20T00:00:00Z", message: { role: "assistant", content }, done: false }) + "\\n";
 const server = http.createServer((req, res) => {
+  if (req.method !== "POST") { req.resume(); res.end("{}"); return; }
   const delay = Number(new URL(req.url, "http://x").searchParams.get("delay") ?? 0);
   req.resume();
   req.on("end", () => {

@@ -15,9 +15,13 @@ describe("orket generate on the embedded default", () => {
   it("falls back to the smoke model when no Ollama answers, says so, and measures the call", async () => {
     const home = join(mkdtempSync(join(tmpdir(), "orket-embedded-")), ".orket");
     const env = { ORKET_HOME: home, OLLAMA_HOST: await refusedUrl() };
-    const run = await runCli(["generate", "--json", "--max-tokens", "24", "--seed", "1", "Say hello"], { env });
+    const run = await runCli(["generate", "--json", "--max-tokens", "24", "--seed", "1", "Say hello"], {
+      env,
+    });
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stderr).toMatch(/writing the smoke model to .*orket-tiny\.gguf \(random weights: its output is noise\)/);
+    expect(run.stderr).toMatch(
+      /writing the smoke model to .*orket-tiny\.gguf \(random weights: its output is noise\)/,
+    );
     expect(run.stderr).toMatch(/model: gguf\/.*orket-tiny\.gguf \(no Ollama at .*embedded llama\.cpp/);
     expect(existsSync(join(home, "models", "orket-tiny.gguf"))).toBe(true);
 

@@ -17,7 +17,12 @@ describe("orket models", () => {
                 modified_at: "2025-03-01T10:00:00.000000+01:00",
                 size: 4683087332,
                 digest: "2b0496514337a3d5901f1d253d01726c890b721e891335a56d6e08cedf3e2cb0",
-                details: { format: "gguf", family: "qwen2", parameter_size: "7.6B", quantization_level: "Q4_K_M" },
+                details: {
+                  format: "gguf",
+                  family: "qwen2",
+                  parameter_size: "7.6B",
+                  quantization_level: "Q4_K_M",
+                },
               },
             ],
           }),
@@ -25,7 +30,14 @@ describe("orket models", () => {
       ],
     });
     server.route("GET /v1/models", {
-      chunks: [{ data: JSON.stringify({ object: "list", data: [{ id: "qwen2.5-coder-7b-instruct", object: "model", owned_by: "llamacpp" }] }) }],
+      chunks: [
+        {
+          data: JSON.stringify({
+            object: "list",
+            data: [{ id: "qwen2.5-coder-7b-instruct", object: "model", owned_by: "llamacpp" }],
+          }),
+        },
+      ],
     });
   });
   afterAll(() => server.close());
@@ -35,7 +47,10 @@ describe("orket models", () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^ollama\/qwen2\.5-coder:7b\t4\.36 GiB\tQ4_K_M$/m);
     const json = await runCli(["models", "--json"], { env: { OLLAMA_HOST: server.baseUrl } });
-    expect(JSON.parse(json.stdout)[0]).toMatchObject({ model_ref: "ollama/qwen2.5-coder:7b", size: 4683087332 });
+    expect(JSON.parse(json.stdout)[0]).toMatchObject({
+      model_ref: "ollama/qwen2.5-coder:7b",
+      size: 4683087332,
+    });
   });
 
   it("lists an OpenAI-compatible server's models", async () => {
@@ -47,7 +62,9 @@ describe("orket models", () => {
   it("fails in one line when nothing listens, and on bad usage", async () => {
     const refused = await runCli(["models", "--ollama-host", await refusedUrl()]);
     expect(refused.code).toBe(1);
-    expect(refused.stderr.trim()).toMatch(/^orket: CONNECTION_REFUSED: cannot connect to http:\/\/127\.0\.0\.1:\d+\/api\/tags/);
+    expect(refused.stderr.trim()).toMatch(
+      /^orket: CONNECTION_REFUSED: cannot connect to http:\/\/127\.0\.0\.1:\d+\/api\/tags/,
+    );
     const noUrl = await runCli(["models", "--provider", "openai"]);
     expect(noUrl.code).toBe(2);
     expect(noUrl.stderr).toMatch(/--base-url or OPENAI_BASE_URL/);

@@ -167,9 +167,10 @@ export function recordCassette(
         for await (const part of adapter.stream(request)) {
           parts.push({ at_ms: performance.now() - start, part: toRecordedPart(part) });
           if (part.type === "error" && part.error.code === "ABORTED") return;
+          // The answer is whole at its finish or error part; a consumer may stop reading right there.
+          if (part.type !== "text-delta") complete = true;
           yield part;
         }
-        complete = true;
       } catch (error) {
         if (ModelCallError.is(error) && error.code !== "ABORTED") {
           append({ ...base, parts, thrown: serializeError(error), duration_ms: performance.now() - start });

@@ -123,3 +123,19 @@ function networkCode(error: unknown): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * One cheap GET to `path`, once per returned function, whatever it answers: it starts the HTTP client
+ * (Node's fetch compiles its parser on first use, ~30 ms) and opens a keep-alive connection outside any
+ * measured window.
+ */
+export function warmUpOnce(settings: HttpSettings, path: string): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  return () => {
+    done ??= sendRequest(settings, path, { method: "GET", signal: AbortSignal.timeout(2000) }).then(
+      (response) => response.body?.cancel(),
+      () => undefined,
+    );
+    return done;
+  };
+}

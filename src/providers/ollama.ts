@@ -19,7 +19,15 @@ import type {
   ServerTimings,
   StreamPart,
 } from "../spec/model.js";
-import { type FetchFn, type HttpSettings, joinUrl, readLines, sendRequest, toModelError } from "./http.js";
+import {
+  type FetchFn,
+  type HttpSettings,
+  joinUrl,
+  readLines,
+  sendRequest,
+  toModelError,
+  warmUpOnce,
+} from "./http.js";
 import {
   chatChunkSchema,
   describeIssues,
@@ -82,6 +90,7 @@ export function createOllamaAdapter(modelId: string, settings: OllamaSettings): 
     ref: `ollama/${modelId}`,
     provider: "ollama",
     modelId,
+    prepare: warmUpOnce(http, "api/version"),
     capabilities: {
       trueStreaming: true,
       inferenceProcess: settings.serverPid

@@ -22,7 +22,7 @@ import type {
   ModelRequest,
   StreamPart,
 } from "../spec/model.js";
-import { type FetchFn, type HttpSettings, joinUrl, sendRequest, toModelError } from "./http.js";
+import { type FetchFn, type HttpSettings, joinUrl, sendRequest, toModelError, warmUpOnce } from "./http.js";
 import {
   ChatChunkSchema,
   ChatCompletionSchema,
@@ -83,6 +83,7 @@ export function createOpenAICompatibleAdapter(
     provider: "openai",
     modelId,
     capabilities,
+    prepare: warmUpOnce(http, MODELS_PATH),
     generate: (request) => generate(http, modelId, request),
     stream: (request) => streamChat(http, modelId, request),
   };

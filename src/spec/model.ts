@@ -128,6 +128,12 @@ export interface ModelAdapter {
    * `error` is a defect of the adapter.
    */
   stream(request: ModelRequest): AsyncIterable<StreamPart>;
+  /**
+   * Readies the client side before the first call (an HTTP client's lazy start-up, a keep-alive
+   * connection), so that dispatch-to-first-token measures the backend and not Orket's own cold start.
+   * It must not load the model: model load is part of the call. Failures are ignored by the caller.
+   */
+  prepare?(): Promise<void>;
   /** Releases engines, sockets or files the adapter holds. Safe to call twice. */
   close?(): Promise<void>;
 }

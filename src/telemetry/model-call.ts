@@ -71,6 +71,7 @@ export async function callModel(
   const retry = { ...DEFAULT_RETRY, ...options.retry };
   const streaming = options.stream ?? true;
   const sleep = options.sleep ?? abortableSleep;
+  await adapter.prepare?.().catch(() => undefined);
   const dispatchedAt = (options.now ?? (() => new Date()))();
   const memory =
     options.measureMemory === false
