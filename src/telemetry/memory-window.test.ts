@@ -6,7 +6,7 @@ describe("openMemoryWindow", () => {
   it.runIf(process.platform === "linux")(
     "measures this process's peak through the kernel high-water mark",
     async () => {
-      const window = await openMemoryWindow({ kind: "self" });
+      const window = openMemoryWindow({ kind: "self" });
       const before = process.memoryUsage.rss() / 1024 / 1024;
       const block = Buffer.alloc(96 * 1024 * 1024, 1);
       const result = await window.stop();
@@ -26,7 +26,7 @@ describe("openMemoryWindow", () => {
       await new Promise((resolve) => setTimeout(resolve, 400));
       const pid = child.pid;
       if (pid === undefined) throw new Error("child did not start");
-      const window = await openMemoryWindow({ kind: "pid", pid });
+      const window = openMemoryWindow({ kind: "pid", pid });
       await new Promise((resolve) => setTimeout(resolve, 50));
       const result = await window.stop();
       expect(result.peakMiB ?? 0).toBeGreaterThan(64);
@@ -37,7 +37,7 @@ describe("openMemoryWindow", () => {
   });
 
   it("is null with a reason when inference runs where it cannot look", async () => {
-    const window = await openMemoryWindow({
+    const window = openMemoryWindow({
       kind: "unknown",
       reason: "inference runs inside the Ollama server",
     });
@@ -49,7 +49,7 @@ describe("openMemoryWindow", () => {
   });
 
   it.runIf(process.platform === "linux")("is null with a reason for a pid that does not exist", async () => {
-    const window = await openMemoryWindow({ kind: "pid", pid: 2 ** 22 + 7 });
+    const window = openMemoryWindow({ kind: "pid", pid: 2 ** 22 + 7 });
     const result = await window.stop();
     expect(result.peakMiB).toBeNull();
     expect(result.reason).toMatch(/not running/);

@@ -30,10 +30,7 @@ export interface MemoryWindowOptions {
 const KIB_PER_MIB = 1024;
 let openSelfWindows = 0;
 
-export async function openMemoryWindow(
-  target: InferenceProcess,
-  options: MemoryWindowOptions = {},
-): Promise<MemoryWindow> {
+export function openMemoryWindow(target: InferenceProcess, options: MemoryWindowOptions = {}): MemoryWindow {
   if (target.kind === "unknown") {
     return { stop: async () => ({ peakMiB: null, method: null, reason: target.reason }) };
   }
@@ -42,34 +39,37 @@ export async function openMemoryWindow(
   const label = target.kind === "self" ? "self" : `pid:${target.pid}`;
 
   if (process.platform === "linux") {
-    const first = readStatusKiB(procRoot, pidPath);
-    if (first === null) {
-      const reason = `process ${label} is not running or /proc/${pidPath}/status is unreadable`;
-      return { stop: async () => ({ peakMiB: null, method: null, reason }) };
-    }
     // Concurrent windows in one process share one high-water mark; only the first may reset it, and the
-    // others then report a peak that can include time before they opened (an upper bound, marked as such).
+    // others sample instead (marked as such).
     const shared = target.kind === "self" && openSelfWindows > 0;
     if (target.kind === "self") openSelfWindows++;
-    const reset = shared ? false : resetHighWater(procRoot, pidPath);
-    if (reset) {
+    const release = () => {
+      if (target.kind === "self") openSelfWindows--;
+    };
+    const exited = { peakMiB: null, method: null, reason: `process ${label} exited during the call` };
+    if (!shared && resetHighWater(procRoot, pidPath)) {
+      if (target.kind === "self" && procRoot === "/proc") return selfHighWaterWindow(release);
       return {
         async stop() {
-          if (target.kind === "self") openSelfWindows--;
+          release();
           const end = readStatusKiB(procRoot, pidPath);
-          if (end === null)
-            return { peakMiB: null, method: null, reason: `process ${label} exited during the call` };
-          return { peakMiB: end.hwm / KIB_PER_MIB, method: `vmhwm:${label}`, reason: null };
+          return end === null
+            ? exited
+            : { peakMiB: end.hwm / KIB_PER_MIB, method: `vmhwm:${label}`, reason: null };
         },
       };
+    }
+    if (readStatusKiB(procRoot, pidPath) === null) {
+      release();
+      const reason = `process ${label} is not running or /proc/${pidPath}/status is unreadable`;
+      return { stop: async () => ({ peakMiB: null, method: null, reason }) };
     }
     const sampler = startSampler(async () => readStatusKiB(procRoot, pidPath)?.rss ?? null, options);
     return {
       async stop() {
-        if (target.kind === "self") openSelfWindows--;
+        release();
         const peak = await sampler.stop();
-        if (peak === null)
-          return { peakMiB: null, method: null, reason: `process ${label} exited during the call` };
+        if (peak === null) return exited;
         const method = shared ? `sampled-shared-window:${label}` : `sampled:${label}`;
         return { peakMiB: peak / KIB_PER_MIB, method, reason: null };
       },
@@ -85,10 +85,10 @@ export async function openMemoryWindow(
       },
     };
   }
-  const { default: pidusage } = await import("pidusage");
   const pid = target.pid;
   const sampler = startSampler(async () => {
     try {
+      const { default: pidusage } = await import("pidusage");
       return (await pidusage(pid)).memory / 1024;
     } catch {
       return null;
@@ -100,6 +100,27 @@ export async function openMemoryWindow(
       if (peak === null)
         return { peakMiB: null, method: null, reason: `process pid:${pid} could not be read` };
       return { peakMiB: peak / KIB_PER_MIB, method: `sampled:pid:${pid}`, reason: null };
+    },
+  };
+}
+
+/**
+ * After `clear_refs`, getrusage's `ru_maxrss` follows the reset high-water mark and costs a microsecond
+ * instead of the ~20 µs of reading `/proc/self/status`. It reports max(high-water mark, the peak of
+ * threads that exited earlier), and that second term survives the reset: when it is above the current
+ * RSS at the start, the window falls back to reading `VmHWM` at the end.
+ */
+function selfHighWaterWindow(release: () => void): MemoryWindow {
+  const base = process.resourceUsage().maxRSS;
+  const stale = base > process.memoryUsage.rss() / 1024 + 1024;
+  return {
+    async stop() {
+      release();
+      if (stale) {
+        const end = readStatusKiB("/proc", "self");
+        if (end) return { peakMiB: end.hwm / KIB_PER_MIB, method: "vmhwm:self", reason: null };
+      }
+      return { peakMiB: process.resourceUsage().maxRSS / KIB_PER_MIB, method: "vmhwm:self", reason: null };
     },
   };
 }

@@ -16,7 +16,7 @@ import {
 } from "../spec/errors.js";
 import type { Clock, FinishReason, ModelAdapter, ModelRequest, ServerTimings, Usage } from "../spec/model.js";
 import { CALL_TELEMETRY_SCHEMA_VERSION, type CallTelemetry } from "../spec/telemetry.js";
-import { openMemoryWindow } from "./memory-window.js";
+import { type MemoryWindow, openMemoryWindow } from "./memory-window.js";
 
 export interface RetryPolicy {
   /** Retries after the first attempt. */
@@ -73,10 +73,7 @@ export async function callModel(
   const sleep = options.sleep ?? abortableSleep;
   await adapter.prepare?.().catch(() => undefined);
   const dispatchedAt = (options.now ?? (() => new Date()))();
-  const memory =
-    options.measureMemory === false
-      ? undefined
-      : await openMemoryWindow(adapter.capabilities.inferenceProcess).catch(() => undefined);
+  const memory = options.measureMemory === false ? undefined : openWindow(adapter);
 
   const state = new CallState(clock);
   let answer: CallAnswer | undefined;
@@ -156,11 +153,20 @@ async function runAttempt(
   streaming: boolean,
   state: CallState,
 ): Promise<CallAnswer> {
-  const timeout = options.timeoutMs && options.timeoutMs > 0 ? new AbortController() : undefined;
-  const timer = timeout ? setTimeout(() => timeout.abort(), options.timeoutMs) : undefined;
-  const signals = [options.signal, timeout?.signal].filter((s): s is AbortSignal => s !== undefined);
-  const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
-  const attemptRequest: ModelRequest = signal ? { ...request, signal } : request;
+  // One controller per attempt, fed by the caller's signal and the timer (AbortSignal.any costs ~15 µs more).
+  const controller = new AbortController();
+  let timedOut = false;
+  const onCallerAbort = () => controller.abort();
+  if (options.signal?.aborted) controller.abort();
+  options.signal?.addEventListener("abort", onCallerAbort, { once: true });
+  const timer =
+    options.timeoutMs && options.timeoutMs > 0
+      ? setTimeout(() => {
+          timedOut = true;
+          controller.abort();
+        }, options.timeoutMs)
+      : undefined;
+  const attemptRequest: ModelRequest = { ...request, signal: controller.signal };
   try {
     if (!streaming) {
       const result = await adapter.generate(attemptRequest);
@@ -172,9 +178,10 @@ async function runAttempt(
       return result;
     }
     state.text = "";
+    let finish: CallAnswer | undefined;
     for await (const part of adapter.stream(attemptRequest)) {
       if (part.type === "text-delta") {
-        if (part.text.length === 0) continue;
+        if (part.text.length === 0 || finish) continue;
         const now = state.clock.now();
         state.firstToken ??= now;
         state.lastToken = now;
@@ -183,7 +190,9 @@ async function runAttempt(
         state.deliveredText = true;
         options.onTextDelta?.(part.text);
       } else if (part.type === "finish") {
-        return {
+        // Read on to the stream's own end instead of returning here: leaving early cancels the HTTP body,
+        // and with it the keep-alive connection the next call would reuse.
+        finish ??= {
           text: state.text,
           finishReason: part.finishReason,
           usage: part.usage,
@@ -193,13 +202,14 @@ async function runAttempt(
         throw part.error;
       }
     }
+    if (finish) return finish;
     throw new MalformedStreamError(`the ${adapter.provider} stream ended without a finish part`);
   } catch (error) {
-    if (timeout?.signal.aborted && !options.signal?.aborted)
-      throw new CallTimeoutError(options.timeoutMs ?? 0);
+    if (timedOut && !options.signal?.aborted) throw new CallTimeoutError(options.timeoutMs ?? 0);
     throw error;
   } finally {
     if (timer) clearTimeout(timer);
+    options.signal?.removeEventListener("abort", onCallerAbort);
   }
 }
 
@@ -292,6 +302,15 @@ function describeMissing(status: string, adapter: ModelAdapter): string {
       return `${adapter.ref} reported engine timings but no token counts`;
     default:
       return `${adapter.ref} reported neither token counts nor engine timings`;
+  }
+}
+
+function openWindow(adapter: ModelAdapter): MemoryWindow | undefined {
+  try {
+    return openMemoryWindow(adapter.capabilities.inferenceProcess);
+  } catch {
+    // Measuring memory must never fail the call; the record says the peak is unknown.
+    return undefined;
   }
 }
 
