@@ -45,12 +45,17 @@ export interface GenerateOutcome {
 }
 
 export const SMOKE_MODEL_FILE = "orket-tiny.gguf";
+/** Tokens the smoke model generates when the caller sets no limit. */
+export const SMOKE_MAX_TOKENS = 64;
 
 export async function generate(options: GenerateOptions): Promise<GenerateOutcome> {
   const chosen = options.model
     ? { ref: options.model, because: "named with --model" }
     : await resolveDefaultModel(options);
   options.onNotice?.(`model: ${chosen.ref} (${chosen.because})`);
+  // Noise has no natural end: without a limit the smoke model would fill its whole context.
+  const maxOutputTokens =
+    options.maxOutputTokens ?? ("smoke" in chosen && chosen.smoke ? SMOKE_MAX_TOKENS : undefined);
 
   const adapter = createModelAdapter(chosen.ref, options.providers);
   const messages: ModelMessage[] = [
@@ -62,7 +67,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateOutcom
       adapter,
       {
         messages,
-        maxOutputTokens: options.maxOutputTokens,
+        maxOutputTokens,
         temperature: options.temperature,
         topP: options.topP,
         seed: options.seed,
@@ -93,7 +98,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateOutcom
  */
 export async function resolveDefaultModel(
   options: Pick<GenerateOptions, "home" | "providers" | "onNotice">,
-): Promise<{ ref: string; because: string }> {
+): Promise<{ ref: string; because: string; smoke: boolean }> {
   const host = normalizeOllamaHost(options.providers?.ollamaHost ?? DEFAULT_OLLAMA_HOST);
   try {
     const models = await listOllamaModels(
@@ -101,8 +106,13 @@ export async function resolveDefaultModel(
       AbortSignal.timeout(750),
     );
     const first = models[0];
-    if (first)
-      return { ref: `ollama/${first.name}`, because: `Ollama answered at ${host}; its first listed model` };
+    if (first) {
+      return {
+        ref: `ollama/${first.name}`,
+        because: `Ollama answered at ${host}; its first listed model`,
+        smoke: false,
+      };
+    }
     options.onNotice?.(`Ollama answered at ${host} but has no models; using the embedded engine`);
   } catch {
     // Ollama is not running there: the embedded engine needs no server.
@@ -115,7 +125,8 @@ export async function resolveDefaultModel(
   }
   return {
     ref: `gguf/${path}`,
-    because: `no Ollama at ${host}; embedded llama.cpp on the smoke model (random weights: output is noise)`,
+    because: `no Ollama at ${host}; embedded llama.cpp on the smoke model (random weights: output is noise; ${SMOKE_MAX_TOKENS} tokens unless --max-tokens)`,
+    smoke: true,
   };
 }
 
