@@ -38,6 +38,12 @@ export type RecordedError = z.infer<typeof RecordedErrorSchema>;
 const RecordedPartSchema = z.discriminatedUnion("type", [
   z.looseObject({ type: z.literal("text-delta"), text: z.string() }),
   z.looseObject({
+    type: z.literal("tool-call"),
+    toolCallId: z.string().optional(),
+    toolName: z.string(),
+    arguments: z.string(),
+  }),
+  z.looseObject({
     type: z.literal("finish"),
     finishReason: FinishReasonSchema,
     usage: UsageSchema,
@@ -136,8 +142,9 @@ export function recordCassette(
       try {
         const result: GenerateResult = await adapter.generate(request);
         const at = performance.now() - start;
-        const parts = [
+        const parts: CassetteCall["parts"] = [
           { at_ms: at, part: { type: "text-delta" as const, text: result.text } },
+          ...(result.toolCalls ?? []).map((call) => ({ at_ms: at, part: toRecordedPart(call) })),
           { at_ms: at, part: finishPart(result) },
         ];
         append({ ...base, parts, duration_ms: at });
@@ -168,7 +175,7 @@ export function recordCassette(
           parts.push({ at_ms: performance.now() - start, part: toRecordedPart(part) });
           if (part.type === "error" && part.error.code === "ABORTED") return;
           // The answer is whole at its finish or error part; a consumer may stop reading right there.
-          if (part.type !== "text-delta") complete = true;
+          if (part.type === "finish" || part.type === "error") complete = true;
           yield part;
         }
       } catch (error) {

@@ -14,6 +14,7 @@ import type {
   ModelRequest,
   ServerTimings,
   StreamPart,
+  ToolCallPart,
   UnifiedFinishReason,
 } from "../spec/model.js";
 import {
@@ -94,10 +95,12 @@ export function createReplayAdapter(settings: ReplaySettings): ModelAdapter {
     stream: play,
     async generate(request) {
       let text = "";
+      const toolCalls: ToolCallPart[] = [];
       for await (const part of play(request)) {
         if (part.type === "text-delta") text += part.text;
+        else if (part.type === "tool-call") toolCalls.push(part);
         else if (part.type === "error") throw part.error;
-        else return resultFrom(text, part);
+        else return { ...resultFrom(text, part), ...(toolCalls.length ? { toolCalls } : {}) };
       }
       throw new CassetteMissError(`cassette ${settings.path}: a recording ends without a finish part`);
     },
@@ -173,6 +176,13 @@ function fromRecordedPart(part: RecordedPart): StreamPart {
   switch (part.type) {
     case "text-delta":
       return { type: "text-delta", text: part.text };
+    case "tool-call":
+      return {
+        type: "tool-call",
+        toolCallId: part.toolCallId,
+        toolName: part.toolName,
+        arguments: part.arguments,
+      };
     case "error":
       return { type: "error", error: fromRecordedError(part.error) };
     case "finish": {

@@ -4,6 +4,7 @@
  * Types only: no runtime code lives here.
  */
 import type { ModelCallError } from "./errors.js";
+import type { ToolDefinition } from "./tools.js";
 
 export type ProviderId = "ollama" | "openai" | "gguf" | "replay";
 
@@ -27,6 +28,8 @@ export interface CallSettings {
 
 export interface ModelRequest extends CallSettings {
   messages: ModelMessage[];
+  /** Tools offered for native tool calling, on backends that support it; others ignore them. */
+  tools?: ToolDefinition[];
   /** Aborts the call. The caller combines its own cancellation and the per-call timeout into this one signal. */
   signal?: AbortSignal;
 }
@@ -83,16 +86,26 @@ export interface FinishPart {
   responseModel?: string | undefined;
 }
 
+/** A native tool call from the backend. `arguments` is the JSON text as the backend sent it. */
+export interface ToolCallPart {
+  type: "tool-call";
+  toolCallId: string | undefined;
+  toolName: string;
+  arguments: string;
+}
+
 export interface ErrorPart {
   type: "error";
   error: ModelCallError;
 }
 
 /** A stream is an async iterable of these parts. A malformed chunk becomes an `error` part, not a throw. */
-export type StreamPart = TextDeltaPart | FinishPart | ErrorPart;
+export type StreamPart = TextDeltaPart | ToolCallPart | FinishPart | ErrorPart;
 
 export interface GenerateResult {
   text: string;
+  /** Native tool calls, when the backend returned any. */
+  toolCalls?: ToolCallPart[];
   finishReason: FinishReason;
   usage: Usage;
   timings: ServerTimings | undefined;

@@ -14,7 +14,15 @@ import {
   MalformedStreamError,
   ModelCallError,
 } from "../spec/errors.js";
-import type { Clock, FinishReason, ModelAdapter, ModelRequest, ServerTimings, Usage } from "../spec/model.js";
+import type {
+  Clock,
+  FinishReason,
+  ModelAdapter,
+  ModelRequest,
+  ServerTimings,
+  ToolCallPart,
+  Usage,
+} from "../spec/model.js";
 import { CALL_TELEMETRY_SCHEMA_VERSION, type CallTelemetry } from "../spec/telemetry.js";
 import { type MemoryWindow, openMemoryWindow } from "./memory-window.js";
 
@@ -51,6 +59,8 @@ export interface CallOptions {
 
 interface CallAnswer {
   text: string;
+  /** Native tool calls the backend returned (empty when none). */
+  toolCalls: ToolCallPart[];
   finishReason: FinishReason;
   usage: Usage;
   timings: ServerTimings | undefined;
@@ -175,9 +185,10 @@ async function runAttempt(
         state.deliveredText = true;
         options.onTextDelta?.(result.text);
       }
-      return result;
+      return { ...result, toolCalls: result.toolCalls ?? [] };
     }
     state.text = "";
+    const toolCalls: ToolCallPart[] = [];
     let finish: CallAnswer | undefined;
     for await (const part of adapter.stream(attemptRequest)) {
       if (part.type === "text-delta") {
@@ -194,10 +205,16 @@ async function runAttempt(
         // and with it the keep-alive connection the next call would reuse.
         finish ??= {
           text: state.text,
+          toolCalls,
           finishReason: part.finishReason,
           usage: part.usage,
           timings: part.timings,
         };
+      } else if (part.type === "tool-call") {
+        if (!finish) {
+          toolCalls.push(part);
+          state.deliveredText = true;
+        }
       } else {
         throw part.error;
       }
