@@ -1,0 +1,395 @@
+/**
+ * `runEpic`: the execution loop. Syncs the epic's cards into the store, then plans and works turns
+ * (concurrently, up to the limit) until nothing is left to do, the iteration cap, or a systemic failure.
+ * A failed turn fails its card (retried until `max_retries`, then blocked), not the run. The run ends
+ * done, incomplete or terminal_failure, with a summary, a ledger line per turn and a JSONL event log.
+ */
+import { randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+import { type PlannedWork, planNext } from "../core/planner.js";
+import { round3 } from "../core/rounding.js";
+import { isTerminal } from "../core/state-machine.js";
+import { createModelAdapter, type ProviderSettings } from "../providers/index.js";
+import type { Actor, Epic, IssueStatus, WaitReason } from "../spec/cards.js";
+import type { ExecutionLane, VramProfile } from "../spec/common.js";
+import type { ModelAdapter } from "../spec/model.js";
+import type { ToolCall } from "../spec/tools.js";
+import { writeFileAtomic } from "../store/atomic-file.js";
+import { CardStore } from "../store/card-store.js";
+import { openDatabase } from "../store/db.js";
+import { RunStore } from "../store/run-store.js";
+import { ConfigError, dialectFor, loadProjectConfig, type ProjectConfig } from "./config-loader.js";
+import { EventLog, type RunEvent } from "./event-log.js";
+import { resolveDefaultModel } from "./generate.js";
+import { type Interceptor, InterceptorChain } from "./interceptors.js";
+import { createWorkspace } from "./tools/workspace.js";
+import { executeTurn, overheadRatio, type TurnOutcome, type TurnServices } from "./turn-executor.js";
+
+export type RunStatus = "done" | "incomplete" | "terminal_failure";
+
+export interface RunEpicOptions {
+  projectDir: string;
+  /** Orket's state folder: the SQLite database lives here. */
+  home: string;
+  epicId: string;
+  /** Overrides the epic environment's model. */
+  model?: string | undefined;
+  /** The run's folder (default `<projectDir>/workspace/<epic>`): agent output in `output/`, runs in `runs/`. */
+  workspaceDir?: string | undefined;
+  resume?: boolean;
+  concurrency?: number;
+  /** Most turns in the whole run (default 200). */
+  maxIterations?: number;
+  /** Most turns one issue may take before it is blocked (default 12). */
+  maxTurnsPerIssue?: number;
+  providers?: ProviderSettings;
+  interceptors?: Interceptor[];
+  lane?: ExecutionLane;
+  vramProfile?: VramProfile;
+  signal?: AbortSignal;
+  /** Destructive tools (write_file): allowed by default. */
+  confirmDestructive?: (call: ToolCall) => boolean | Promise<boolean>;
+  onEvent?: (event: RunEvent) => void;
+  onTextDelta?: (issueId: string, text: string) => void;
+  onNotice?: (message: string) => void;
+  /** An adapter to use instead of making one from the model reference (tests, benchmarks). */
+  adapter?: ModelAdapter;
+  now?: () => Date;
+}
+
+export interface RunSummary {
+  schema_version: "orket.run_summary.v1";
+  run_id: string;
+  build_id: string;
+  epic_id: string;
+  model_ref: string;
+  status: RunStatus;
+  reason: string;
+  issues: Array<{ id: string; status: IssueStatus; wait_reason: WaitReason | null; attempts: number; turns: number }>;
+  turns: number;
+  internal_model_seconds: number;
+  total_seconds: number;
+  orchestration_overhead_ratio: number | null;
+  workspace: string;
+  run_dir: string;
+  started_at: string;
+  ended_at: string;
+  execution_lane: ExecutionLane;
+  vram_profile: VramProfile;
+}
+
+export class RunRefusedError extends Error {
+  readonly code = "RUN_REFUSED";
+}
+
+/** Provider failures that mean the model cannot be used at all: three in a row end the run. */
+const SYSTEMIC_CODES = new Set(["CONNECTION_REFUSED", "MODEL_NOT_FOUND", "MODEL_LOAD_FAILED", "CASSETTE_MISS"]);
+const SYSTEMIC_STREAK = 3;
+const SYSTEM: Actor = { kind: "system", name: "orchestrator" };
+
+export async function runEpic(options: RunEpicOptions): Promise<RunSummary> {
+  const now = options.now ?? (() => new Date());
+  const startedAt = now();
+  const started = performance.now();
+  const config = await loadProjectConfig(options.projectDir);
+  const epic = config.epics.get(options.epicId);
+  if (!epic) {
+    throw new ConfigError(
+      "epic",
+      "--epic",
+      `no epic named "${options.epicId}" (known: ${[...config.epics.keys()].sort().join(", ")})`,
+    );
+  }
+  const team = config.teams.get(epic.team);
+  const environment = config.environments.get(epic.environment);
+  if (!team || !environment) throw new ConfigError(options.epicId, "team", "epic refers to a missing team or environment");
+
+  const workspaceDir = resolve(options.workspaceDir ?? join(options.projectDir, "workspace", epic.id));
+  const buildId = `${epic.id}@${basename(workspaceDir)}`;
+  const references = epic.references.map((ref, i) => {
+    const path = resolve(options.projectDir, ref);
+    if (!existsSync(path)) throw new ConfigError(config.sources.get(`epics/${epic.id}`) ?? epic.id, `references.${i}`, `${ref} does not exist`);
+    return { name: basename(ref), path };
+  });
+  const workspace = await createWorkspace({ root: join(workspaceDir, "output"), references });
+
+  const db = openDatabase(join(options.home, "orket.db"));
+  const cards = new CardStore(db);
+  const runs = new RunStore(db);
+  const runId = `${startedAt.toISOString().replace(/[-:]/g, "").replace(/\..*/, "")}-${randomUUID().slice(0, 8)}`;
+  const runDir = join(workspaceDir, "runs", runId);
+  const events = new EventLog(join(runDir, "events.jsonl"), runId, now, options.onEvent);
+  const emit = (type: string, data: Record<string, unknown> = {}) => {
+    events.emit(type, data);
+  };
+
+  let adapter: ModelAdapter | undefined;
+  let heartbeat: NodeJS.Timeout | undefined;
+  try {
+    prepareBuild(cards, runs, buildId, epic, options, now, emit);
+    let modelRef = options.adapter?.ref ?? options.model ?? environment.model;
+    if (!options.adapter && !modelRef) {
+      const chosen = await resolveDefaultModel({ home: options.home, providers: options.providers, onNotice: options.onNotice });
+      modelRef = chosen.ref;
+      options.onNotice?.(`model: ${chosen.ref} (${chosen.because})`);
+    }
+    adapter = options.adapter ?? createModelAdapter(modelRef ?? "", { ...options.providers, contextSize: environment.context_size });
+    runs.startRun({ runId, buildId, epicId: epic.id, modelRef: adapter.ref, workspace: workspaceDir, pid: process.pid, now: now() });
+    heartbeat = setInterval(() => runs.heartbeat(runId, now()), 2000);
+    heartbeat.unref();
+    emit("run_started", { build_id: buildId, epic_id: epic.id, model_ref: adapter.ref, workspace: workspaceDir, resume: Boolean(options.resume) });
+
+    const services: TurnServices = {
+      adapter,
+      store: cards,
+      workspace,
+      interceptors: new InterceptorChain(options.interceptors ?? []),
+      events,
+      runDir,
+      settings: {
+        temperature: environment.temperature,
+        seed: environment.seed,
+        topP: environment.top_p,
+        maxOutputTokens: environment.max_output_tokens,
+        contextSize: environment.context_size,
+      },
+      call: { timeoutMs: environment.timeout_ms, lane: options.lane, vramProfile: options.vramProfile, signal: options.signal },
+      onTextDelta: options.onTextDelta,
+      confirmDestructive: options.confirmDestructive ?? (() => true),
+      now,
+    };
+
+    const loop = await workLoop({ config, epic, team, buildId, runId, cards, runs, services, options, emit, now });
+    const summary = summarize({ loop, cards, buildId, runId, epic, adapter, workspaceDir, runDir, startedAt, started, now, options });
+    runs.finishRun(runId, summary.status, summary, now());
+    await writeFileAtomic(join(runDir, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
+    emit("run_finished", { status: summary.status, reason: summary.reason });
+    return summary;
+  } finally {
+    if (heartbeat) clearInterval(heartbeat);
+    if (!options.adapter) await adapter?.close?.();
+    db.close();
+  }
+}
+
+function prepareBuild(
+  cards: CardStore,
+  runs: RunStore,
+  buildId: string,
+  epic: Epic,
+  options: RunEpicOptions,
+  now: () => Date,
+  emit: (type: string, data?: Record<string, unknown>) => void,
+): void {
+  const crashed = runs.findCrashedRuns({ now: now(), staleAfterMs: 30_000 }).filter((r) => r.build_id === buildId);
+  const live = runs.listRuns(50).filter((r) => r.build_id === buildId && r.status === "running" && !crashed.some((c) => c.run_id === r.run_id));
+  if (live.length > 0) {
+    throw new RunRefusedError(`build ${buildId} is being run by pid ${live[0]?.pid} (run ${live[0]?.run_id}); wait for it or stop it`);
+  }
+  const sync = cards.syncEpic(buildId, epic, now());
+  emit("cards_synced", { build_id: buildId, created: sync.created, kept: sync.kept });
+  const stranded = cards.getIssues(buildId).filter((i) => i.status === "in_progress");
+  if (stranded.length > 0 && !options.resume) {
+    throw new RunRefusedError(
+      `build ${buildId} has in-progress cards from an earlier run that did not finish (${stranded.map((i) => i.id).join(", ")}); run again with --resume`,
+    );
+  }
+  for (const run of crashed) {
+    runs.finishRun(run.run_id, "crashed", { reason: "found without a live process on resume" }, now());
+    emit("run_marked_crashed", { crashed_run_id: run.run_id, pid: run.pid });
+  }
+  for (const issue of stranded) {
+    cards.transition({ buildId, issueId: issue.id, to: "ready", actor: SYSTEM, reason: "requeued on resume: its run ended mid-turn", now: now() });
+    emit("card_requeued", { issue_id: issue.id });
+  }
+}
+
+interface LoopInput {
+  config: ProjectConfig;
+  epic: Epic;
+  team: NonNullable<ReturnType<ProjectConfig["teams"]["get"]>>;
+  buildId: string;
+  runId: string;
+  cards: CardStore;
+  runs: RunStore;
+  services: TurnServices;
+  options: RunEpicOptions;
+  emit: (type: string, data?: Record<string, unknown>) => void;
+  now: () => Date;
+}
+
+interface LoopResult {
+  turns: TurnOutcome[];
+  stopReason: string;
+  systemicFailure: boolean;
+}
+
+async function workLoop(input: LoopInput): Promise<LoopResult> {
+  const { cards, buildId, options, emit, team } = input;
+  const concurrency = options.concurrency ?? 3;
+  const maxIterations = options.maxIterations ?? 200;
+  const inFlight = new Map<string, Promise<void>>();
+  const turns: TurnOutcome[] = [];
+  let iterations = 0;
+  let systemicStreak = 0;
+  let stopReason = "nothing left to work";
+  let systemicFailure = false;
+  let fatal: unknown;
+
+  const work = async (planned: PlannedWork) => {
+    const outcome = await workOne(input, planned);
+    if (!outcome) return;
+    turns.push(outcome);
+    systemicStreak = outcome.outcome === "provider_error" && SYSTEMIC_CODES.has(outcome.code ?? "") ? systemicStreak + 1 : 0;
+    if (systemicStreak >= SYSTEMIC_STREAK) {
+      systemicFailure = true;
+      stopReason = `${SYSTEMIC_STREAK} turns in a row failed with ${outcome.code}: ${outcome.message}`;
+    }
+  };
+
+  while (!systemicFailure && fatal === undefined) {
+    if (options.signal?.aborted) {
+      stopReason = "interrupted";
+      break;
+    }
+    const plan = planNext(cards.getIssues(buildId), {
+      reviewSeat: team.review_seat,
+      guardSeat: team.guard_seat,
+      concurrency,
+      inFlight: new Set(inFlight.keys()),
+    });
+    for (const { issueId, reason } of plan.block) {
+      cards.transition({ buildId, issueId, to: "blocked", actor: SYSTEM, reason, waitReason: "dependency", runId: input.runId, now: input.now() });
+      emit("card_blocked", { issue_id: issueId, reason });
+    }
+    for (const { issueId, reason } of plan.release) {
+      cards.transition({ buildId, issueId, to: "ready", actor: SYSTEM, reason, runId: input.runId, now: input.now() });
+      emit("card_released", { issue_id: issueId, reason });
+    }
+    for (const planned of plan.work) {
+      if (iterations >= maxIterations) {
+        stopReason = `iteration cap of ${maxIterations} turns reached`;
+        break;
+      }
+      iterations++;
+      const task = work(planned)
+        .catch((error: unknown) => {
+          fatal ??= error;
+        })
+        .finally(() => inFlight.delete(planned.issueId));
+      inFlight.set(planned.issueId, task);
+    }
+    if (inFlight.size === 0) {
+      if (plan.block.length > 0 || plan.release.length > 0) continue;
+      break;
+    }
+    await Promise.race(inFlight.values());
+  }
+  await Promise.all(inFlight.values());
+  if (fatal !== undefined) throw fatal;
+  return { turns, stopReason, systemicFailure };
+}
+
+async function workOne(input: LoopInput, planned: PlannedWork): Promise<TurnOutcome | undefined> {
+  const { cards, buildId, runId, epic, team, config, options, emit, now } = input;
+  const issue = cards.getIssue(buildId, planned.issueId);
+  if (!issue) return undefined;
+  const maxTurns = options.maxTurnsPerIssue ?? 12;
+  if (issue.turns >= maxTurns) {
+    cards.transition({ buildId, issueId: issue.id, to: "blocked", actor: SYSTEM, reason: `turn cap of ${maxTurns} reached`, waitReason: "system", runId, now: now() });
+    emit("card_blocked", { issue_id: issue.id, reason: "turn cap" });
+    return undefined;
+  }
+  if (planned.stage === "implement" && (issue.status === "ready" || issue.status === "guard_requested_changes")) {
+    cards.transition({ buildId, issueId: issue.id, to: "in_progress", actor: SYSTEM, reason: `picked up by the ${planned.seat} seat`, runId, now: now() });
+  }
+  const roleName = team.seats[planned.seat]?.role;
+  const role = roleName ? config.roles.get(roleName) : undefined;
+  if (!role) throw new ConfigError(`team ${team.name}`, `seats.${planned.seat}`, "no such seat or role");
+
+  const outcome = await executeTurn(
+    { runId, buildId, epic, issueId: issue.id, stage: planned.stage, seat: planned.seat, role, dialect: dialectFor(config, input.services.adapter.ref) },
+    input.services,
+  );
+  input.runs.appendLedger(runId, {
+    issue_id: issue.id,
+    seat: planned.seat,
+    role: role.name,
+    turn: outcome.turn,
+    outcome: outcome.outcome,
+    error_code: outcome.code,
+    internal_model_seconds: outcome.internalModelSeconds,
+    total_seconds: outcome.totalSeconds,
+    at: now(),
+    detail: { stage: planned.stage, status_before: outcome.statusBefore, status_after: outcome.statusAfter, message: outcome.message },
+  });
+  settleCard(input, issue.id, outcome);
+  return outcome;
+}
+
+/** After a turn: a failure costs an attempt; out of attempts the card is blocked, else it is retried. */
+function settleCard(input: LoopInput, issueId: string, outcome: TurnOutcome): void {
+  const { cards, buildId, runId, emit, now } = input;
+  const card = cards.getIssue(buildId, issueId);
+  if (!card) return;
+  const rejected = outcome.outcome === "ok" && card.status === "guard_rejected";
+  if (outcome.outcome === "ok" && !rejected) return;
+  if (card.status === "blocked") return;
+  const attempts = cards.recordAttempt(buildId, issueId);
+  const why = rejected ? "rejected by the integrity guard" : `turn failed: ${outcome.code}: ${outcome.message}`;
+  if (attempts > card.max_retries) {
+    cards.transition({ buildId, issueId, to: "blocked", actor: SYSTEM, reason: `${why} (attempt ${attempts}, max_retries ${card.max_retries})`, waitReason: "system", runId, now: now() });
+    emit("card_blocked", { issue_id: issueId, reason: why, attempts });
+    return;
+  }
+  if (card.status === "in_progress" || card.status === "guard_rejected" || card.status === "code_review") {
+    cards.transition({ buildId, issueId, to: "ready", actor: SYSTEM, reason: `retry after ${why}`, runId, now: now() });
+  }
+  emit("card_retry", { issue_id: issueId, reason: why, attempts });
+}
+
+interface SummaryInput {
+  loop: LoopResult;
+  cards: CardStore;
+  buildId: string;
+  runId: string;
+  epic: Epic;
+  adapter: ModelAdapter;
+  workspaceDir: string;
+  runDir: string;
+  startedAt: Date;
+  started: number;
+  now: () => Date;
+  options: RunEpicOptions;
+}
+
+function summarize(s: SummaryInput): RunSummary {
+  const issues = s.cards.getIssues(s.buildId);
+  const allDone = issues.every((i) => isTerminal(i.status));
+  const status: RunStatus = s.loop.systemicFailure ? "terminal_failure" : allDone ? "done" : "incomplete";
+  const open = issues.filter((i) => !isTerminal(i.status)).map((i) => `${i.id} ${i.status}${i.wait_reason ? ` (${i.wait_reason})` : ""}`);
+  const reason = status === "done" ? "every issue is done" : status === "terminal_failure" ? s.loop.stopReason : `${s.loop.stopReason}; open: ${open.join(", ")}`;
+  const internal = s.loop.turns.reduce((sum, t) => sum + t.internalModelSeconds, 0);
+  const total = (performance.now() - s.started) / 1000;
+  return {
+    schema_version: "orket.run_summary.v1",
+    run_id: s.runId,
+    build_id: s.buildId,
+    epic_id: s.epic.id,
+    model_ref: s.adapter.ref,
+    status,
+    reason,
+    issues: issues.map((i) => ({ id: i.id, status: i.status, wait_reason: i.wait_reason, attempts: i.attempts, turns: i.turns })),
+    turns: s.loop.turns.length,
+    internal_model_seconds: round3(internal),
+    total_seconds: round3(total),
+    orchestration_overhead_ratio: overheadRatio(total, internal),
+    workspace: s.workspaceDir,
+    run_dir: s.runDir,
+    started_at: s.startedAt.toISOString(),
+    ended_at: s.now().toISOString(),
+    execution_lane: s.options.lane ?? "ci",
+    vram_profile: s.options.vramProfile ?? "safe",
+  };
+}
