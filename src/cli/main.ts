@@ -4,9 +4,12 @@
  * runs, so `orket --help` loads no engine, database or HTTP stack.
  */
 import { Command, CommanderError } from "commander";
+import { registerCardCommands } from "./commands/cards.js";
 import { registerDev } from "./commands/dev.js";
 import { registerGenerate } from "./commands/generate.js";
 import { registerModels } from "./commands/models.js";
+import { registerReplay } from "./commands/replay.js";
+import { registerRun } from "./commands/run.js";
 import { readEnvironment } from "./environment.js";
 import { describeError, EXIT_USAGE, exitCodeFor } from "./errors.js";
 
@@ -22,6 +25,9 @@ export async function main(argv: string[]): Promise<void> {
     .exitOverride();
   registerGenerate(program, env);
   registerModels(program, env);
+  registerCardCommands(program, env);
+  registerRun(program, env);
+  registerReplay(program, env);
   registerDev(program);
 
   try {

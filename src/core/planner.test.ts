@@ -23,7 +23,12 @@ function card(id: string, over: Partial<IssueCard> = {}): IssueCard {
     ...over,
   };
 }
-const opts = { reviewSeat: "reviewer", guardSeat: "integrity_guard", concurrency: 3, inFlight: new Set<string>() };
+const opts = {
+  reviewSeat: "reviewer",
+  guardSeat: "integrity_guard",
+  concurrency: 3,
+  inFlight: new Set<string>(),
+};
 
 describe("planNext", () => {
   it("puts review and guard work before new work, then orders by priority and id", () => {
@@ -54,7 +59,12 @@ describe("planNext", () => {
 
   it("blocks issues whose dependencies are blocked or canceled, and releases them once all are done", () => {
     const plan = planNext(
-      [card("a", { status: "blocked", wait_reason: "system" }), card("b", { depends_on: ["a"] }), card("c", { status: "canceled" }), card("d", { depends_on: ["c"] })],
+      [
+        card("a", { status: "blocked", wait_reason: "system" }),
+        card("b", { depends_on: ["a"] }),
+        card("c", { status: "canceled" }),
+        card("d", { depends_on: ["c"] }),
+      ],
       opts,
     );
     expect(plan.block).toEqual([
@@ -62,7 +72,13 @@ describe("planNext", () => {
       { issueId: "d", reason: "dependency c is canceled" },
     ]);
     expect(plan.work).toEqual([]);
-    const released = planNext([card("a", { status: "done" }), card("b", { status: "blocked", wait_reason: "dependency", depends_on: ["a"] })], opts);
+    const released = planNext(
+      [
+        card("a", { status: "done" }),
+        card("b", { status: "blocked", wait_reason: "dependency", depends_on: ["a"] }),
+      ],
+      opts,
+    );
     expect(released.release).toEqual([{ issueId: "b", reason: "dependencies done: a" }]);
   });
 

@@ -30,13 +30,19 @@ export interface PlanOptions {
 }
 
 const PRIORITY_ORDER: Record<Priority, number> = { critical: 0, high: 1, medium: 2, low: 3 };
-const DEAD_DEPENDENCY: ReadonlySet<IssueStatus> = new Set(["blocked", "canceled", "archived", "waiting_for_developer"]);
+const DEAD_DEPENDENCY: ReadonlySet<IssueStatus> = new Set([
+  "blocked",
+  "canceled",
+  "archived",
+  "waiting_for_developer",
+]);
 const DONE: ReadonlySet<IssueStatus> = new Set(["done", "archived"]);
 
 export function planNext(issues: readonly IssueCard[], options: PlanOptions): Plan {
   const byId = new Map(issues.map((i) => [i.id, i]));
   const ordered = [...issues].sort(
-    (a, b) => PRIORITY_ORDER[a.priority] - PRIORITY_ORDER[b.priority] || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+    (a, b) =>
+      PRIORITY_ORDER[a.priority] - PRIORITY_ORDER[b.priority] || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
   );
   const block: Plan["block"] = [];
   const release: Plan["release"] = [];
@@ -56,14 +62,18 @@ export function planNext(issues: readonly IssueCard[], options: PlanOptions): Pl
   }
   for (const issue of ordered) {
     if (issue.status === "blocked" && issue.wait_reason === "dependency" && dependenciesDone(issue, byId)) {
-      release.push({ issueId: issue.id, reason: `dependencies done: ${issue.depends_on.join(", ") || "none"}` });
+      release.push({
+        issueId: issue.id,
+        reason: `dependencies done: ${issue.depends_on.join(", ") || "none"}`,
+      });
     }
   }
 
   const candidates: PlannedWork[] = [];
   const add = (stage: Stage, seat: (i: IssueCard) => string, statuses: IssueStatus[], ready?: boolean) => {
     for (const issue of ordered) {
-      if (!statuses.includes(issue.status) || options.inFlight.has(issue.id) || blockedNow.has(issue.id)) continue;
+      if (!statuses.includes(issue.status) || options.inFlight.has(issue.id) || blockedNow.has(issue.id))
+        continue;
       if (ready && !dependenciesDone(issue, byId)) continue;
       candidates.push({ issueId: issue.id, stage, seat: seat(issue) });
     }

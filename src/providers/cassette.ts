@@ -59,14 +59,24 @@ export const CassetteHeaderSchema = z.looseObject({
   recorded_at: z.string(),
   model_ref: z.string(),
   true_streaming: z.boolean(),
+  /**
+   * `request` (default): a call is found by its request's key. `sequence`: calls play in file order
+   * whatever was asked, for hand-written scripts (tests, demos); their `request_key` may be omitted.
+   */
+  match: z.enum(["request", "sequence"]).default("request"),
 });
 export type CassetteHeader = z.infer<typeof CassetteHeaderSchema>;
 
 export const CassetteCallSchema = z.looseObject({
   type: z.literal("call"),
   index: z.number().int().nonnegative(),
-  request_key: z.string().regex(/^[0-9a-f]{64}$/),
-  request: z.looseObject({ messages: z.array(z.looseObject({ role: z.string(), content: z.string() })) }),
+  request_key: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+  request: z
+    .looseObject({ messages: z.array(z.looseObject({ role: z.string(), content: z.string() })) })
+    .optional(),
   mode: z.enum(["stream", "generate"]),
   parts: z.array(z.looseObject({ at_ms: z.number().nonnegative(), part: RecordedPartSchema })),
   thrown: RecordedErrorSchema.optional(),
@@ -107,6 +117,7 @@ export function recordCassette(
     recorded_at: now().toISOString(),
     model_ref: adapter.ref,
     true_streaming: adapter.capabilities.trueStreaming,
+    match: "request",
   };
   writeFileSync(path, `${JSON.stringify(header)}\n`);
   let index = 0;

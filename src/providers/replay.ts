@@ -36,6 +36,8 @@ export interface ReplaySettings {
 interface Cassette {
   header: CassetteHeader;
   byKey: Map<string, CassetteCall[]>;
+  /** Every call in file order, for `sequence` matching. */
+  sequence: CassetteCall[];
 }
 
 export function createReplayAdapter(settings: ReplaySettings): ModelAdapter {
@@ -48,7 +50,13 @@ export function createReplayAdapter(settings: ReplaySettings): ModelAdapter {
   const pacing = settings.pacing ?? "recorded";
 
   const take = (request: ModelRequest): CassetteCall => {
-    const { byKey } = load();
+    const { byKey, sequence, header } = load();
+    if (header.match === "sequence") {
+      const next = sequence.shift();
+      if (!next)
+        throw new CassetteMissError(`cassette ${settings.path}: all its scripted calls were already played`);
+      return next;
+    }
     const key = requestKey(request);
     const queue = byKey.get(key);
     const call = queue?.shift();
@@ -133,14 +141,22 @@ function readCassette(path: string): Cassette {
   const lines = readCassetteText(path).split("\n");
   const header = parseLine(path, 1, lines[0] ?? "", CassetteHeaderSchema, "a header");
   const byKey = new Map<string, CassetteCall[]>();
+  const sequence: CassetteCall[] = [];
   lines.slice(1).forEach((line, i) => {
     if (line.trim() === "") return;
     const call = parseLine(path, i + 2, line, CassetteCallSchema, "a recorded call");
+    sequence.push(call);
+    if (header.match === "sequence") return;
+    if (!call.request_key)
+      throw new ModelLoadError(
+        path,
+        `line ${i + 2}: request_key is required unless the header says match: sequence`,
+      );
     const queue = byKey.get(call.request_key) ?? [];
     queue.push(call);
     byKey.set(call.request_key, queue);
   });
-  return { header, byKey };
+  return { header, byKey, sequence };
 }
 
 function readCassetteText(path: string): string {

@@ -81,7 +81,10 @@ export async function loadProjectConfig(projectDir: string): Promise<ProjectConf
   const environments = await load(KINDS.environments, BUILTIN_ENVIRONMENTS);
   const projectDialects = await readFolder(projectDir, KINDS.dialects);
   const overridden = new Set(projectDialects.map(([, d]) => d.name));
-  const dialects = [...projectDialects.map(([, d]) => d), ...BUILTIN_DIALECTS.filter((d) => !overridden.has(d.name))];
+  const dialects = [
+    ...projectDialects.map(([, d]) => d),
+    ...BUILTIN_DIALECTS.filter((d) => !overridden.has(d.name)),
+  ];
   const epics = await load(KINDS.epics, BUILTIN_EPICS);
   const rocks = await load(KINDS.rocks, []);
 
@@ -90,7 +93,8 @@ export async function loadProjectConfig(projectDir: string): Promise<ProjectConf
   for (const epic of epics.values()) checkEpic(config, epic);
   for (const rock of rocks.values()) {
     rock.epics.forEach((id, i) => {
-      if (!epics.has(id)) throw new ConfigError(sourceOf(config, "rocks", rock.id), `epics.${i}`, `no epic named "${id}"`);
+      if (!epics.has(id))
+        throw new ConfigError(sourceOf(config, "rocks", rock.id), `epics.${i}`, `no epic named "${id}"`);
     });
   }
   return config;
@@ -142,11 +146,16 @@ function checkTeam(config: ProjectConfig, team: Team): void {
     if (!config.roles.has(role)) throw new ConfigError(file, `seats.${seat}.role`, `no role named "${role}"`);
   }
   for (const field of ["review_seat", "guard_seat"] as const) {
-    if (!team.seats[team[field]]) throw new ConfigError(file, field, `no seat named "${team[field]}" in this team`);
+    if (!team.seats[team[field]])
+      throw new ConfigError(file, field, `no seat named "${team[field]}" in this team`);
   }
   const guardRole = team.seats[team.guard_seat]?.role;
   if (guardRole !== "integrity_guard") {
-    throw new ConfigError(file, `seats.${team.guard_seat}.role`, `the guard seat must have the integrity_guard role, not "${guardRole}"`);
+    throw new ConfigError(
+      file,
+      `seats.${team.guard_seat}.role`,
+      `the guard seat must have the integrity_guard role, not "${guardRole}"`,
+    );
   }
 }
 
@@ -162,13 +171,19 @@ function checkEpic(config: ProjectConfig, epic: Epic): void {
     if (ids.has(issue.id)) throw new ConfigError(file, `issues.${i}.id`, `duplicate issue id "${issue.id}"`);
     ids.add(issue.id);
     if (!team.seats[issue.seat]) {
-      throw new ConfigError(file, `issues.${i}.seat`, `team "${team.name}" has no seat "${issue.seat}" (${Object.keys(team.seats).join(", ")})`);
+      throw new ConfigError(
+        file,
+        `issues.${i}.seat`,
+        `team "${team.name}" has no seat "${issue.seat}" (${Object.keys(team.seats).join(", ")})`,
+      );
     }
   });
   epic.issues.forEach((issue, i) => {
     issue.depends_on.forEach((dep, j) => {
-      if (!ids.has(dep)) throw new ConfigError(file, `issues.${i}.depends_on.${j}`, `no issue "${dep}" in this epic`);
-      if (dep === issue.id) throw new ConfigError(file, `issues.${i}.depends_on.${j}`, "an issue cannot depend on itself");
+      if (!ids.has(dep))
+        throw new ConfigError(file, `issues.${i}.depends_on.${j}`, `no issue "${dep}" in this epic`);
+      if (dep === issue.id)
+        throw new ConfigError(file, `issues.${i}.depends_on.${j}`, "an issue cannot depend on itself");
     });
   });
   const cycle = findCycle(epic);
@@ -207,5 +222,11 @@ export function dialectFor(config: Pick<ProjectConfig, "dialects">, modelRef: st
   const fallback = config.dialects.find((d) => d.match.length === 0);
   if (found) return found;
   if (fallback) return fallback;
-  return { name: "generic", match: [], tool_call_format: "json_fenced", system_prefix: "", native_tools: false };
+  return {
+    name: "generic",
+    match: [],
+    tool_call_format: "json_fenced",
+    system_prefix: "",
+    native_tools: false,
+  };
 }

@@ -31,7 +31,14 @@ export class EventLog {
 
   /** Appends one event synchronously: a kill -9 right after loses nothing that was logged. */
   emit(type: string, data: Record<string, unknown> = {}): RunEvent {
-    const event: RunEvent = { v: EVENT_VERSION, seq: this.seq++, at: this.now().toISOString(), run_id: this.runId, type, ...data };
+    const event: RunEvent = {
+      v: EVENT_VERSION,
+      seq: this.seq++,
+      at: this.now().toISOString(),
+      run_id: this.runId,
+      type,
+      ...data,
+    };
     appendFileSync(this.path, `${JSON.stringify(event)}\n`);
     this.listener?.(event);
     return event;

@@ -10,7 +10,13 @@ import type { ModelMessage } from "../spec/model.js";
 import type { CallTelemetry } from "../spec/telemetry.js";
 import type { ToolCall, ToolResult } from "../spec/tools.js";
 
-export const INTERCEPTOR_STAGES = ["before_prompt", "after_model", "before_tool", "after_tool", "on_turn_failure"] as const;
+export const INTERCEPTOR_STAGES = [
+  "before_prompt",
+  "after_model",
+  "before_tool",
+  "after_tool",
+  "on_turn_failure",
+] as const;
 export type InterceptorStage = (typeof INTERCEPTOR_STAGES)[number];
 
 export interface TurnContext {
@@ -63,10 +69,14 @@ export interface ShortCircuitRecord {
 export class InterceptorChain {
   constructor(private readonly interceptors: readonly Interceptor[] = []) {}
 
-  async beforePrompt(ctx: TurnContext, messages: readonly ModelMessage[]): Promise<ShortCircuitRecord | undefined> {
+  async beforePrompt(
+    ctx: TurnContext,
+    messages: readonly ModelMessage[],
+  ): Promise<ShortCircuitRecord | undefined> {
     for (const i of this.interceptors) {
       const result = await i.before_prompt?.(ctx, messages);
-      if (result?.shortCircuit) return { interceptor: i.name, stage: "before_prompt", reason: result.shortCircuit.reason };
+      if (result?.shortCircuit)
+        return { interceptor: i.name, stage: "before_prompt", reason: result.shortCircuit.reason };
     }
     return undefined;
   }
@@ -78,7 +88,8 @@ export class InterceptorChain {
   async beforeTool(ctx: TurnContext, call: ToolCall): Promise<ShortCircuitRecord | undefined> {
     for (const i of this.interceptors) {
       const result = await i.before_tool?.(ctx, call);
-      if (result?.shortCircuit) return { interceptor: i.name, stage: "before_tool", reason: result.shortCircuit.reason };
+      if (result?.shortCircuit)
+        return { interceptor: i.name, stage: "before_tool", reason: result.shortCircuit.reason };
     }
     return undefined;
   }

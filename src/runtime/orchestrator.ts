@@ -66,7 +66,13 @@ export interface RunSummary {
   model_ref: string;
   status: RunStatus;
   reason: string;
-  issues: Array<{ id: string; status: IssueStatus; wait_reason: WaitReason | null; attempts: number; turns: number }>;
+  issues: Array<{
+    id: string;
+    status: IssueStatus;
+    wait_reason: WaitReason | null;
+    attempts: number;
+    turns: number;
+  }>;
   turns: number;
   internal_model_seconds: number;
   total_seconds: number;
@@ -84,7 +90,12 @@ export class RunRefusedError extends Error {
 }
 
 /** Provider failures that mean the model cannot be used at all: three in a row end the run. */
-const SYSTEMIC_CODES = new Set(["CONNECTION_REFUSED", "MODEL_NOT_FOUND", "MODEL_LOAD_FAILED", "CASSETTE_MISS"]);
+const SYSTEMIC_CODES = new Set([
+  "CONNECTION_REFUSED",
+  "MODEL_NOT_FOUND",
+  "MODEL_LOAD_FAILED",
+  "CASSETTE_MISS",
+]);
 const SYSTEMIC_STREAK = 3;
 const SYSTEM: Actor = { kind: "system", name: "orchestrator" };
 
@@ -103,13 +114,19 @@ export async function runEpic(options: RunEpicOptions): Promise<RunSummary> {
   }
   const team = config.teams.get(epic.team);
   const environment = config.environments.get(epic.environment);
-  if (!team || !environment) throw new ConfigError(options.epicId, "team", "epic refers to a missing team or environment");
+  if (!team || !environment)
+    throw new ConfigError(options.epicId, "team", "epic refers to a missing team or environment");
 
   const workspaceDir = resolve(options.workspaceDir ?? join(options.projectDir, "workspace", epic.id));
   const buildId = `${epic.id}@${basename(workspaceDir)}`;
   const references = epic.references.map((ref, i) => {
     const path = resolve(options.projectDir, ref);
-    if (!existsSync(path)) throw new ConfigError(config.sources.get(`epics/${epic.id}`) ?? epic.id, `references.${i}`, `${ref} does not exist`);
+    if (!existsSync(path))
+      throw new ConfigError(
+        config.sources.get(`epics/${epic.id}`) ?? epic.id,
+        `references.${i}`,
+        `${ref} does not exist`,
+      );
     return { name: basename(ref), path };
   });
   const workspace = await createWorkspace({ root: join(workspaceDir, "output"), references });
@@ -130,15 +147,35 @@ export async function runEpic(options: RunEpicOptions): Promise<RunSummary> {
     prepareBuild(cards, runs, buildId, epic, options, now, emit);
     let modelRef = options.adapter?.ref ?? options.model ?? environment.model;
     if (!options.adapter && !modelRef) {
-      const chosen = await resolveDefaultModel({ home: options.home, providers: options.providers, onNotice: options.onNotice });
+      const chosen = await resolveDefaultModel({
+        home: options.home,
+        providers: options.providers,
+        onNotice: options.onNotice,
+      });
       modelRef = chosen.ref;
       options.onNotice?.(`model: ${chosen.ref} (${chosen.because})`);
     }
-    adapter = options.adapter ?? createModelAdapter(modelRef ?? "", { ...options.providers, contextSize: environment.context_size });
-    runs.startRun({ runId, buildId, epicId: epic.id, modelRef: adapter.ref, workspace: workspaceDir, pid: process.pid, now: now() });
+    adapter =
+      options.adapter ??
+      createModelAdapter(modelRef ?? "", { ...options.providers, contextSize: environment.context_size });
+    runs.startRun({
+      runId,
+      buildId,
+      epicId: epic.id,
+      modelRef: adapter.ref,
+      workspace: workspaceDir,
+      pid: process.pid,
+      now: now(),
+    });
     heartbeat = setInterval(() => runs.heartbeat(runId, now()), 2000);
     heartbeat.unref();
-    emit("run_started", { build_id: buildId, epic_id: epic.id, model_ref: adapter.ref, workspace: workspaceDir, resume: Boolean(options.resume) });
+    emit("run_started", {
+      build_id: buildId,
+      epic_id: epic.id,
+      model_ref: adapter.ref,
+      workspace: workspaceDir,
+      resume: Boolean(options.resume),
+    });
 
     const services: TurnServices = {
       adapter,
@@ -154,14 +191,44 @@ export async function runEpic(options: RunEpicOptions): Promise<RunSummary> {
         maxOutputTokens: environment.max_output_tokens,
         contextSize: environment.context_size,
       },
-      call: { timeoutMs: environment.timeout_ms, lane: options.lane, vramProfile: options.vramProfile, signal: options.signal },
+      call: {
+        timeoutMs: environment.timeout_ms,
+        lane: options.lane,
+        vramProfile: options.vramProfile,
+        signal: options.signal,
+      },
       onTextDelta: options.onTextDelta,
       confirmDestructive: options.confirmDestructive ?? (() => true),
       now,
     };
 
-    const loop = await workLoop({ config, epic, team, buildId, runId, cards, runs, services, options, emit, now });
-    const summary = summarize({ loop, cards, buildId, runId, epic, adapter, workspaceDir, runDir, startedAt, started, now, options });
+    const loop = await workLoop({
+      config,
+      epic,
+      team,
+      buildId,
+      runId,
+      cards,
+      runs,
+      services,
+      options,
+      emit,
+      now,
+    });
+    const summary = summarize({
+      loop,
+      cards,
+      buildId,
+      runId,
+      epic,
+      adapter,
+      workspaceDir,
+      runDir,
+      startedAt,
+      started,
+      now,
+      options,
+    });
     runs.finishRun(runId, summary.status, summary, now());
     await writeFileAtomic(join(runDir, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
     emit("run_finished", { status: summary.status, reason: summary.reason });
@@ -182,10 +249,18 @@ function prepareBuild(
   now: () => Date,
   emit: (type: string, data?: Record<string, unknown>) => void,
 ): void {
-  const crashed = runs.findCrashedRuns({ now: now(), staleAfterMs: 30_000 }).filter((r) => r.build_id === buildId);
-  const live = runs.listRuns(50).filter((r) => r.build_id === buildId && r.status === "running" && !crashed.some((c) => c.run_id === r.run_id));
+  const crashed = runs
+    .findCrashedRuns({ now: now(), staleAfterMs: 30_000 })
+    .filter((r) => r.build_id === buildId);
+  const live = runs
+    .listRuns(50)
+    .filter(
+      (r) => r.build_id === buildId && r.status === "running" && !crashed.some((c) => c.run_id === r.run_id),
+    );
   if (live.length > 0) {
-    throw new RunRefusedError(`build ${buildId} is being run by pid ${live[0]?.pid} (run ${live[0]?.run_id}); wait for it or stop it`);
+    throw new RunRefusedError(
+      `build ${buildId} is being run by pid ${live[0]?.pid} (run ${live[0]?.run_id}); wait for it or stop it`,
+    );
   }
   const sync = cards.syncEpic(buildId, epic, now());
   emit("cards_synced", { build_id: buildId, created: sync.created, kept: sync.kept });
@@ -200,7 +275,14 @@ function prepareBuild(
     emit("run_marked_crashed", { crashed_run_id: run.run_id, pid: run.pid });
   }
   for (const issue of stranded) {
-    cards.transition({ buildId, issueId: issue.id, to: "ready", actor: SYSTEM, reason: "requeued on resume: its run ended mid-turn", now: now() });
+    cards.transition({
+      buildId,
+      issueId: issue.id,
+      to: "ready",
+      actor: SYSTEM,
+      reason: "requeued on resume: its run ended mid-turn",
+      now: now(),
+    });
     emit("card_requeued", { issue_id: issue.id });
   }
 }
@@ -241,7 +323,8 @@ async function workLoop(input: LoopInput): Promise<LoopResult> {
     const outcome = await workOne(input, planned);
     if (!outcome) return;
     turns.push(outcome);
-    systemicStreak = outcome.outcome === "provider_error" && SYSTEMIC_CODES.has(outcome.code ?? "") ? systemicStreak + 1 : 0;
+    systemicStreak =
+      outcome.outcome === "provider_error" && SYSTEMIC_CODES.has(outcome.code ?? "") ? systemicStreak + 1 : 0;
     if (systemicStreak >= SYSTEMIC_STREAK) {
       systemicFailure = true;
       stopReason = `${SYSTEMIC_STREAK} turns in a row failed with ${outcome.code}: ${outcome.message}`;
@@ -260,11 +343,28 @@ async function workLoop(input: LoopInput): Promise<LoopResult> {
       inFlight: new Set(inFlight.keys()),
     });
     for (const { issueId, reason } of plan.block) {
-      cards.transition({ buildId, issueId, to: "blocked", actor: SYSTEM, reason, waitReason: "dependency", runId: input.runId, now: input.now() });
+      cards.transition({
+        buildId,
+        issueId,
+        to: "blocked",
+        actor: SYSTEM,
+        reason,
+        waitReason: "dependency",
+        runId: input.runId,
+        now: input.now(),
+      });
       emit("card_blocked", { issue_id: issueId, reason });
     }
     for (const { issueId, reason } of plan.release) {
-      cards.transition({ buildId, issueId, to: "ready", actor: SYSTEM, reason, runId: input.runId, now: input.now() });
+      cards.transition({
+        buildId,
+        issueId,
+        to: "ready",
+        actor: SYSTEM,
+        reason,
+        runId: input.runId,
+        now: input.now(),
+      });
       emit("card_released", { issue_id: issueId, reason });
     }
     for (const planned of plan.work) {
@@ -297,19 +397,48 @@ async function workOne(input: LoopInput, planned: PlannedWork): Promise<TurnOutc
   if (!issue) return undefined;
   const maxTurns = options.maxTurnsPerIssue ?? 12;
   if (issue.turns >= maxTurns) {
-    cards.transition({ buildId, issueId: issue.id, to: "blocked", actor: SYSTEM, reason: `turn cap of ${maxTurns} reached`, waitReason: "system", runId, now: now() });
+    cards.transition({
+      buildId,
+      issueId: issue.id,
+      to: "blocked",
+      actor: SYSTEM,
+      reason: `turn cap of ${maxTurns} reached`,
+      waitReason: "system",
+      runId,
+      now: now(),
+    });
     emit("card_blocked", { issue_id: issue.id, reason: "turn cap" });
     return undefined;
   }
-  if (planned.stage === "implement" && (issue.status === "ready" || issue.status === "guard_requested_changes")) {
-    cards.transition({ buildId, issueId: issue.id, to: "in_progress", actor: SYSTEM, reason: `picked up by the ${planned.seat} seat`, runId, now: now() });
+  if (
+    planned.stage === "implement" &&
+    (issue.status === "ready" || issue.status === "guard_requested_changes")
+  ) {
+    cards.transition({
+      buildId,
+      issueId: issue.id,
+      to: "in_progress",
+      actor: SYSTEM,
+      reason: `picked up by the ${planned.seat} seat`,
+      runId,
+      now: now(),
+    });
   }
   const roleName = team.seats[planned.seat]?.role;
   const role = roleName ? config.roles.get(roleName) : undefined;
   if (!role) throw new ConfigError(`team ${team.name}`, `seats.${planned.seat}`, "no such seat or role");
 
   const outcome = await executeTurn(
-    { runId, buildId, epic, issueId: issue.id, stage: planned.stage, seat: planned.seat, role, dialect: dialectFor(config, input.services.adapter.ref) },
+    {
+      runId,
+      buildId,
+      epic,
+      issueId: issue.id,
+      stage: planned.stage,
+      seat: planned.seat,
+      role,
+      dialect: dialectFor(config, input.services.adapter.ref),
+    },
     input.services,
   );
   input.runs.appendLedger(runId, {
@@ -322,7 +451,12 @@ async function workOne(input: LoopInput, planned: PlannedWork): Promise<TurnOutc
     internal_model_seconds: outcome.internalModelSeconds,
     total_seconds: outcome.totalSeconds,
     at: now(),
-    detail: { stage: planned.stage, status_before: outcome.statusBefore, status_after: outcome.statusAfter, message: outcome.message },
+    detail: {
+      stage: planned.stage,
+      status_before: outcome.statusBefore,
+      status_after: outcome.statusAfter,
+      message: outcome.message,
+    },
   });
   settleCard(input, issue.id, outcome);
   return outcome;
@@ -337,14 +471,33 @@ function settleCard(input: LoopInput, issueId: string, outcome: TurnOutcome): vo
   if (outcome.outcome === "ok" && !rejected) return;
   if (card.status === "blocked") return;
   const attempts = cards.recordAttempt(buildId, issueId);
-  const why = rejected ? "rejected by the integrity guard" : `turn failed: ${outcome.code}: ${outcome.message}`;
+  const why = rejected
+    ? "rejected by the integrity guard"
+    : `turn failed: ${outcome.code}: ${outcome.message}`;
   if (attempts > card.max_retries) {
-    cards.transition({ buildId, issueId, to: "blocked", actor: SYSTEM, reason: `${why} (attempt ${attempts}, max_retries ${card.max_retries})`, waitReason: "system", runId, now: now() });
+    cards.transition({
+      buildId,
+      issueId,
+      to: "blocked",
+      actor: SYSTEM,
+      reason: `${why} (attempt ${attempts}, max_retries ${card.max_retries})`,
+      waitReason: "system",
+      runId,
+      now: now(),
+    });
     emit("card_blocked", { issue_id: issueId, reason: why, attempts });
     return;
   }
   if (card.status === "in_progress" || card.status === "guard_rejected" || card.status === "code_review") {
-    cards.transition({ buildId, issueId, to: "ready", actor: SYSTEM, reason: `retry after ${why}`, runId, now: now() });
+    cards.transition({
+      buildId,
+      issueId,
+      to: "ready",
+      actor: SYSTEM,
+      reason: `retry after ${why}`,
+      runId,
+      now: now(),
+    });
   }
   emit("card_retry", { issue_id: issueId, reason: why, attempts });
 }
@@ -368,8 +521,15 @@ function summarize(s: SummaryInput): RunSummary {
   const issues = s.cards.getIssues(s.buildId);
   const allDone = issues.every((i) => isTerminal(i.status));
   const status: RunStatus = s.loop.systemicFailure ? "terminal_failure" : allDone ? "done" : "incomplete";
-  const open = issues.filter((i) => !isTerminal(i.status)).map((i) => `${i.id} ${i.status}${i.wait_reason ? ` (${i.wait_reason})` : ""}`);
-  const reason = status === "done" ? "every issue is done" : status === "terminal_failure" ? s.loop.stopReason : `${s.loop.stopReason}; open: ${open.join(", ")}`;
+  const open = issues
+    .filter((i) => !isTerminal(i.status))
+    .map((i) => `${i.id} ${i.status}${i.wait_reason ? ` (${i.wait_reason})` : ""}`);
+  const reason =
+    status === "done"
+      ? "every issue is done"
+      : status === "terminal_failure"
+        ? s.loop.stopReason
+        : `${s.loop.stopReason}; open: ${open.join(", ")}`;
   const internal = s.loop.turns.reduce((sum, t) => sum + t.internalModelSeconds, 0);
   const total = (performance.now() - s.started) / 1000;
   return {
@@ -380,7 +540,13 @@ function summarize(s: SummaryInput): RunSummary {
     model_ref: s.adapter.ref,
     status,
     reason,
-    issues: issues.map((i) => ({ id: i.id, status: i.status, wait_reason: i.wait_reason, attempts: i.attempts, turns: i.turns })),
+    issues: issues.map((i) => ({
+      id: i.id,
+      status: i.status,
+      wait_reason: i.wait_reason,
+      attempts: i.attempts,
+      turns: i.turns,
+    })),
     turns: s.loop.turns.length,
     internal_model_seconds: round3(internal),
     total_seconds: round3(total),

@@ -50,7 +50,9 @@ export function compilePrompt(input: PromptInput): ModelMessage[] {
     input.dependencies.length
       ? `Dependencies:\n${input.dependencies.map((d) => `- ${d.id} [${d.status}]: ${d.summary}`).join("\n")}`
       : "",
-    input.comments.length ? `Comments so far:\n${input.comments.map((c) => `- ${c.author}: ${c.body}`).join("\n")}` : "",
+    input.comments.length
+      ? `Comments so far:\n${input.comments.map((c) => `- ${c.author}: ${c.body}`).join("\n")}`
+      : "",
     `Workspace files: ${input.files.length ? input.files.join(", ") : "(none yet)"}`,
     `Your task now: ${STAGE_INTENT[input.stage]}`,
   ]
@@ -82,7 +84,9 @@ function cardProtocol(input: PromptInput): string {
 }
 
 function toolSection(input: PromptInput): string {
-  const list = input.tools.map((t) => `- ${t.name}: ${t.description} Arguments: ${JSON.stringify(t.parameters)}`).join("\n");
+  const list = input.tools
+    .map((t) => `- ${t.name}: ${t.description} Arguments: ${JSON.stringify(t.parameters)}`)
+    .join("\n");
   const example =
     input.dialect.tool_call_format === "hermes_tags"
       ? '<tool_call>\n{"name": "write_file", "arguments": {"path": "hello.py", "content": "print(\\"hi\\")\\n"}}\n</tool_call>'
@@ -94,7 +98,8 @@ function contractSection(contract: TurnContract, requiredFiles: string[]): strin
   const rules: string[] = [];
   if (contract.required_tools.length) rules.push(`call ${contract.required_tools.join(", ")}`);
   if (contract.require_files && requiredFiles.length) rules.push(`write ${requiredFiles.join(", ")}`);
-  if (contract.required_status.length) rules.push(`end with the issue in ${contract.required_status.join(" or ")}`);
+  if (contract.required_status.length)
+    rules.push(`end with the issue in ${contract.required_status.join(" or ")}`);
   return rules.length ? `This turn must: ${rules.join("; ")}.` : "";
 }
 

@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { canonicalJson } from "../core/canonical-json.js";
 import type { IssueStatus } from "../spec/cards.js";
-import type { ModelMessage } from "../spec/model.js";
+import type { CallSettings, ModelMessage } from "../spec/model.js";
 import type { CallTelemetry } from "../spec/telemetry.js";
 import type { ToolCall, ToolParseFailure, ToolResult } from "../spec/tools.js";
 import { writeFileAtomic } from "../store/atomic-file.js";
@@ -34,6 +34,8 @@ export interface TurnCheckpoint {
   turn: number;
   prompt_hash: string;
   model_ref: string;
+  /** The sampling settings every call of the turn was made with (a replay needs them to match). */
+  call_settings: CallSettings;
   outcome: string;
   error_code: string | null;
   tool_calls: Array<{ id: string; name: string; args: unknown; ok: boolean }>;
@@ -68,9 +70,13 @@ export async function writeTurnArtifacts(
       json(steps.map((s) => ({ step: s.step, calls: s.toolCalls, parse_failures: s.parseFailures }))),
       { durable: false },
     ),
-    writeFileAtomic(join(dir, "tool_results.json"), json(steps.map((s) => ({ step: s.step, results: s.toolResults }))), {
-      durable: false,
-    }),
+    writeFileAtomic(
+      join(dir, "tool_results.json"),
+      json(steps.map((s) => ({ step: s.step, results: s.toolResults }))),
+      {
+        durable: false,
+      },
+    ),
     writeFileAtomic(join(dir, "checkpoint.json"), json(checkpoint), { durable: false }),
   ];
   for (const s of steps) {

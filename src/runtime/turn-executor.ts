@@ -21,9 +21,20 @@ import { parseToolCalls } from "./tool-parser.js";
 import { toolDefinition } from "./tools/definitions.js";
 import { runTool, type Violation } from "./tools/tool-runner.js";
 import { SandboxError, type Workspace } from "./tools/workspace.js";
-import { CHECKPOINT_SCHEMA_VERSION, promptHash, type TurnStepRecord, turnFolder, writeTurnArtifacts } from "./turn-artifacts.js";
+import {
+  CHECKPOINT_SCHEMA_VERSION,
+  promptHash,
+  type TurnStepRecord,
+  turnFolder,
+  writeTurnArtifacts,
+} from "./turn-artifacts.js";
 
-export type TurnOutcomeKind = "ok" | "contract_violation" | "tool_violation" | "provider_error" | "short_circuited";
+export type TurnOutcomeKind =
+  | "ok"
+  | "contract_violation"
+  | "tool_violation"
+  | "provider_error"
+  | "short_circuited";
 
 export interface TurnRequest {
   runId: string;
@@ -101,7 +112,9 @@ export async function executeTurn(request: TurnRequest, services: TurnServices):
     dialect: request.dialect,
     tools,
     contract: request.role.turn_contract,
-    comments: store.listComments(request.buildId, request.issueId).map((c) => ({ author: c.author.name, body: c.body })),
+    comments: store
+      .listComments(request.buildId, request.issueId)
+      .map((c) => ({ author: c.author.name, body: c.body })),
     dependencies: issue.depends_on.map((id) => {
       const dep = all.find((i) => i.id === id);
       return { id, status: dep?.status ?? "missing", summary: dep?.summary ?? "" };
@@ -109,7 +122,14 @@ export async function executeTurn(request: TurnRequest, services: TurnServices):
     files: listing.entries.map((e) => e.name),
   });
   const hash = promptHash(messages);
-  events.emit("turn_started", { issue_id: request.issueId, seat: request.seat, role: request.role.name, stage: request.stage, turn, prompt_hash: hash });
+  events.emit("turn_started", {
+    issue_id: request.issueId,
+    seat: request.seat,
+    role: request.role.name,
+    stage: request.stage,
+    turn,
+    prompt_hash: hash,
+  });
 
   const steps: TurnStepRecord[] = [];
   const telemetry: CallTelemetry[] = [];
@@ -136,7 +156,11 @@ export async function executeTurn(request: TurnRequest, services: TurnServices):
       const shortCircuit = await services.interceptors.beforePrompt(ctx, messages);
       if (shortCircuit) {
         events.emit("interceptor_short_circuit", { issue_id: request.issueId, turn, ...shortCircuit });
-        result = { outcome: "short_circuited", code: "INTERCEPTED", message: `${shortCircuit.interceptor}: ${shortCircuit.reason}` };
+        result = {
+          outcome: "short_circuited",
+          code: "INTERCEPTED",
+          message: `${shortCircuit.interceptor}: ${shortCircuit.reason}`,
+        };
         break attempts;
       }
       const call = await callModel(
@@ -151,12 +175,23 @@ export async function executeTurn(request: TurnRequest, services: TurnServices):
       telemetry.push(call.telemetry);
       events.emit("model_call", { issue_id: request.issueId, turn, step, telemetry: call.telemetry });
       if (!call.ok) {
-        steps.push({ step: steps.length + 1, response: call.text, toolCalls: [], parseFailures: [], toolResults: [], telemetry: call.telemetry });
+        steps.push({
+          step: steps.length + 1,
+          response: call.text,
+          toolCalls: [],
+          parseFailures: [],
+          toolResults: [],
+          telemetry: call.telemetry,
+        });
         result = { outcome: "provider_error", code: call.error.code, message: call.error.message };
         break attempts;
       }
       const parsed = parseToolCalls(call.text, call.toolCalls);
-      await services.interceptors.afterModel(ctx, { text: call.text, toolCalls: parsed.calls, telemetry: call.telemetry });
+      await services.interceptors.afterModel(ctx, {
+        text: call.text,
+        toolCalls: parsed.calls,
+        telemetry: call.telemetry,
+      });
       messages.push({ role: "assistant", content: call.text });
       const record: TurnStepRecord = {
         step: steps.length + 1,
@@ -167,15 +202,25 @@ export async function executeTurn(request: TurnRequest, services: TurnServices):
         telemetry: call.telemetry,
       };
       steps.push(record);
-      for (const failure of parsed.failures) events.emit("tool_parse_failure", { issue_id: request.issueId, turn, ...failure });
+      for (const failure of parsed.failures)
+        events.emit("tool_parse_failure", { issue_id: request.issueId, turn, ...failure });
 
       for (const toolCall of parsed.calls) {
         const intercepted = await services.interceptors.beforeTool(ctx, toolCall);
         let toolResult: ToolResult;
         let violation: Violation | undefined;
         if (intercepted) {
-          events.emit("interceptor_short_circuit", { issue_id: request.issueId, turn, tool: toolCall.name, ...intercepted });
-          toolResult = { ok: false, output: null, error: { code: "INTERCEPTED", message: `${intercepted.interceptor}: ${intercepted.reason}` } };
+          events.emit("interceptor_short_circuit", {
+            issue_id: request.issueId,
+            turn,
+            tool: toolCall.name,
+            ...intercepted,
+          });
+          toolResult = {
+            ok: false,
+            output: null,
+            error: { code: "INTERCEPTED", message: `${intercepted.interceptor}: ${intercepted.reason}` },
+          };
         } else {
           const outcome = await runTool(toolCall, toolEnv);
           toolResult = outcome.result;
@@ -184,7 +229,14 @@ export async function executeTurn(request: TurnRequest, services: TurnServices):
         record.toolResults.push({ call_id: toolCall.id, tool: toolCall.name, result: toolResult });
         allCalls.push({ id: toolCall.id, name: toolCall.name, args: toolCall.args, ok: toolResult.ok });
         if (toolResult.ok) succeeded.add(toolCall.name);
-        events.emit("tool_call", { issue_id: request.issueId, turn, call_id: toolCall.id, tool: toolCall.name, ok: toolResult.ok, error: toolResult.error ?? null });
+        events.emit("tool_call", {
+          issue_id: request.issueId,
+          turn,
+          call_id: toolCall.id,
+          tool: toolCall.name,
+          ok: toolResult.ok,
+          error: toolResult.error ?? null,
+        });
         await services.interceptors.afterTool(ctx, toolCall, toolResult);
         if (violation) {
           blockForViolation(store, request, actor, violation, services.now());
@@ -213,7 +265,11 @@ export async function executeTurn(request: TurnRequest, services: TurnServices):
     result = { outcome: "contract_violation", code: "CONTRACT_VIOLATION", message: violations.join("; ") };
   }
 
-  const final = result ?? { outcome: "contract_violation" as const, code: "CONTRACT_VIOLATION", message: "no result" };
+  const final = result ?? {
+    outcome: "contract_violation" as const,
+    code: "CONTRACT_VIOLATION",
+    message: "no result",
+  };
   const statusAfter = requireIssue(store, request).status;
   const internal = telemetry.reduce((sum, t) => sum + t.total_latency, 0);
   const total = (performance.now() - started) / 1000;
@@ -227,29 +283,38 @@ export async function executeTurn(request: TurnRequest, services: TurnServices):
     orchestrationOverheadRatio: overheadRatio(total, internal),
     telemetry,
   };
-  await writeTurnArtifacts(turnFolder(services.runDir, request.issueId, turn, request.seat), messages, steps, {
-    schema_version: CHECKPOINT_SCHEMA_VERSION,
-    run_id: request.runId,
-    issue_id: request.issueId,
-    seat: request.seat,
-    role: request.role.name,
-    stage: request.stage,
-    turn,
-    prompt_hash: hash,
-    model_ref: services.adapter.ref,
-    outcome: outcome.outcome,
-    error_code: outcome.code,
-    tool_calls: allCalls,
-    state_delta: { from: statusBefore, to: statusAfter },
-    internal_model_seconds: outcome.internalModelSeconds,
-    total_seconds: outcome.totalSeconds,
-    orchestration_overhead_ratio: outcome.orchestrationOverheadRatio,
-    telemetry,
-    execution_lane: services.call.lane ?? "ci",
-    vram_profile: services.call.vramProfile ?? "safe",
-  });
+  await writeTurnArtifacts(
+    turnFolder(services.runDir, request.issueId, turn, request.seat),
+    messages,
+    steps,
+    {
+      schema_version: CHECKPOINT_SCHEMA_VERSION,
+      run_id: request.runId,
+      issue_id: request.issueId,
+      seat: request.seat,
+      role: request.role.name,
+      stage: request.stage,
+      turn,
+      prompt_hash: hash,
+      model_ref: services.adapter.ref,
+      call_settings: JSON.parse(JSON.stringify(services.settings)),
+      outcome: outcome.outcome,
+      error_code: outcome.code,
+      tool_calls: allCalls,
+      state_delta: { from: statusBefore, to: statusAfter },
+      internal_model_seconds: outcome.internalModelSeconds,
+      total_seconds: outcome.totalSeconds,
+      orchestration_overhead_ratio: outcome.orchestrationOverheadRatio,
+      telemetry,
+      execution_lane: services.call.lane ?? "ci",
+      vram_profile: services.call.vramProfile ?? "safe",
+    },
+  );
   if (outcome.outcome !== "ok") {
-    await services.interceptors.onTurnFailure(ctx, { code: outcome.code ?? "FAILED", message: outcome.message });
+    await services.interceptors.onTurnFailure(ctx, {
+      code: outcome.code ?? "FAILED",
+      message: outcome.message,
+    });
   }
   events.emit("turn_finished", {
     issue_id: request.issueId,
@@ -279,7 +344,13 @@ function requireIssue(store: CardStore, request: TurnRequest) {
   return issue;
 }
 
-function blockForViolation(store: CardStore, request: TurnRequest, actor: Actor, violation: Violation, now: Date): void {
+function blockForViolation(
+  store: CardStore,
+  request: TurnRequest,
+  actor: Actor,
+  violation: Violation,
+  now: Date,
+): void {
   const current = requireIssue(store, request);
   if (current.status === "blocked") return;
   store.transition({
@@ -294,7 +365,11 @@ function blockForViolation(store: CardStore, request: TurnRequest, actor: Actor,
   });
 }
 
-async function checkContract(request: TurnRequest, services: TurnServices, succeeded: Set<string>): Promise<string[]> {
+async function checkContract(
+  request: TurnRequest,
+  services: TurnServices,
+  succeeded: Set<string>,
+): Promise<string[]> {
   const contract = request.role.turn_contract;
   const issue = requireIssue(services.store, request);
   const violations: string[] = [];
@@ -303,11 +378,14 @@ async function checkContract(request: TurnRequest, services: TurnServices, succe
   }
   if (contract.require_files) {
     for (const file of issue.required_files) {
-      if (!(await fileExists(services.workspace, file))) violations.push(`write the required file ${file} (it does not exist)`);
+      if (!(await fileExists(services.workspace, file)))
+        violations.push(`write the required file ${file} (it does not exist)`);
     }
   }
   if (contract.required_status.length && !contract.required_status.includes(issue.status)) {
-    violations.push(`move the issue to ${contract.required_status.join(" or ")} with update_issue_status (it is ${issue.status})`);
+    violations.push(
+      `move the issue to ${contract.required_status.join(" or ")} with update_issue_status (it is ${issue.status})`,
+    );
   }
   return violations;
 }
@@ -326,10 +404,14 @@ const MAX_RESULT_CHARS = 4000;
 
 function describeResults(record: TurnStepRecord): string {
   const lines = record.toolResults.map(({ call_id, tool, result }) => {
-    const body = result.ok ? JSON.stringify(result.output) : `error ${result.error?.code}: ${result.error?.message}`;
-    const clipped = body.length > MAX_RESULT_CHARS ? `${body.slice(0, MAX_RESULT_CHARS)}… (${body.length} chars)` : body;
+    const body = result.ok
+      ? JSON.stringify(result.output)
+      : `error ${result.error?.code}: ${result.error?.message}`;
+    const clipped =
+      body.length > MAX_RESULT_CHARS ? `${body.slice(0, MAX_RESULT_CHARS)}… (${body.length} chars)` : body;
     return `[${call_id}] ${tool} → ${result.ok ? "ok" : "failed"}: ${clipped}`;
   });
-  for (const f of record.parseFailures) lines.push(`could not read a tool call: ${f.reason} (near: ${f.excerpt.slice(0, 80)})`);
+  for (const f of record.parseFailures)
+    lines.push(`could not read a tool call: ${f.reason} (near: ${f.excerpt.slice(0, 80)})`);
   return `Tool results:\n${lines.join("\n")}`;
 }

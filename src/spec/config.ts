@@ -39,7 +39,11 @@ export const RoleSchema = z.strictObject({
   prompt: z.string().min(1),
   /** The allow-list: the tool gate refuses any other tool. */
   tools: z.array(ToolNameSchema),
-  turn_contract: TurnContractSchema.default({ required_tools: [], required_status: [], require_files: false }),
+  turn_contract: TurnContractSchema.default({
+    required_tools: [],
+    required_status: [],
+    require_files: false,
+  }),
 });
 export type Role = z.infer<typeof RoleSchema>;
 

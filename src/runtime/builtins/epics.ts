@@ -46,7 +46,8 @@ export const BUILTIN_EPICS: Epic[] = [
         id: "design",
         seat: "architect",
         summary: "Design the word-count CLI",
-        requirements: "From requirements.md, write design.md: functions, their signatures and how main() uses them.",
+        requirements:
+          "From requirements.md, write design.md: functions, their signatures and how main() uses them.",
         priority: "medium",
         depends_on: ["requirements"],
         max_retries: 1,

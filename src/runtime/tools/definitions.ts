@@ -12,7 +12,9 @@ const Path = z.string().min(1).describe("workspace-relative path, e.g. src/app.p
 export const TOOL_ARGS = {
   read_file: z.strictObject({ path: Path }),
   write_file: z.strictObject({ path: Path, content: z.string().describe("the whole file content") }),
-  list_directory: z.strictObject({ path: z.string().default(".").describe("workspace-relative folder; default the root") }),
+  list_directory: z.strictObject({
+    path: z.string().default(".").describe("workspace-relative folder; default the root"),
+  }),
   create_issue: z.strictObject({
     id: z.string().min(1).describe("a new lowercase id, e.g. parse-args"),
     summary: z.string().min(1),

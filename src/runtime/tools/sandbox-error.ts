@@ -38,7 +38,10 @@ export class SandboxError extends Error {
   readonly path: string;
 
   constructor(code: SandboxErrorCode, path: string, reason: string, options: { cause?: unknown } = {}) {
-    super(`${quotePath(path)}: ${reason}`, options.cause === undefined ? undefined : { cause: options.cause });
+    super(
+      `${quotePath(path)}: ${reason}`,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.name = new.target.name;
     this.code = code;
     this.path = path;

@@ -48,16 +48,28 @@ export function parseWorkspacePath(raw: unknown): WorkspacePath {
   }
   const bytes = Buffer.byteLength(raw, "utf8");
   if (bytes > MAX_PATH_BYTES) {
-    throw new SandboxError("PATH_INVALID", raw, `path is ${bytes} bytes long; the limit is ${MAX_PATH_BYTES}`);
+    throw new SandboxError(
+      "PATH_INVALID",
+      raw,
+      `path is ${bytes} bytes long; the limit is ${MAX_PATH_BYTES}`,
+    );
   }
   if (raw.startsWith("/") || raw.startsWith("\\") || DRIVE.test(raw) || URL_SCHEME.test(raw)) {
     throw new SandboxError("PATH_ABSOLUTE", raw, "path must be relative to the workspace, not absolute");
   }
   if (raw.startsWith("~")) {
-    throw new SandboxError("PATH_ABSOLUTE", raw, "path must be relative to the workspace; `~` is not expanded");
+    throw new SandboxError(
+      "PATH_ABSOLUTE",
+      raw,
+      "path must be relative to the workspace; `~` is not expanded",
+    );
   }
   if (raw.includes("\\")) {
-    throw new SandboxError("PATH_INVALID", raw, "path must use `/` as separator; backslashes are not allowed");
+    throw new SandboxError(
+      "PATH_INVALID",
+      raw,
+      "path must use `/` as separator; backslashes are not allowed",
+    );
   }
   const parts = raw.split("/");
   if (parts.includes("..")) {

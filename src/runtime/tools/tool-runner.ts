@@ -5,14 +5,19 @@
  * blocks the card. Ordinary failures (a missing file, a bad argument) are shown to the model instead.
  */
 import type { Actor, Epic } from "../../spec/cards.js";
-import { type Role, type ToolName, TOOL_NAMES } from "../../spec/config.js";
+import { type Role, TOOL_NAMES, type ToolName } from "../../spec/config.js";
 import type { ToolCall, ToolResult } from "../../spec/tools.js";
 import type { CardStore } from "../../store/card-store.js";
 import { TransitionRefusedError } from "../../store/store-errors.js";
 import { DESTRUCTIVE_TOOLS, TOOL_ARGS, type ToolArgs } from "./definitions.js";
 import { SandboxError, type Workspace } from "./workspace.js";
 
-export type ViolationCode = "UNKNOWN_TOOL" | "TOOL_NOT_ALLOWED" | "DESTRUCTIVE_DENIED" | "SANDBOX_DENIED" | "STATE_VIOLATION";
+export type ViolationCode =
+  | "UNKNOWN_TOOL"
+  | "TOOL_NOT_ALLOWED"
+  | "DESTRUCTIVE_DENIED"
+  | "SANDBOX_DENIED"
+  | "STATE_VIOLATION";
 
 export interface Violation {
   code: ViolationCode;
@@ -39,14 +44,27 @@ export interface ToolOutcome {
 }
 
 /** Sandbox refusals that mean an escape was attempted, not an ordinary mistake. */
-const ESCAPE_CODES = new Set(["PATH_ABSOLUTE", "PATH_TRAVERSAL", "PATH_ESCAPE", "SYMLINK_ESCAPE", "READ_ONLY", "PATH_INVALID"]);
+const ESCAPE_CODES = new Set([
+  "PATH_ABSOLUTE",
+  "PATH_TRAVERSAL",
+  "PATH_ESCAPE",
+  "SYMLINK_ESCAPE",
+  "READ_ONLY",
+  "PATH_INVALID",
+]);
 
 export async function runTool(call: ToolCall, env: ToolEnvironment): Promise<ToolOutcome> {
   if (!isToolName(call.name)) {
-    return deny("UNKNOWN_TOOL", `there is no tool named "${call.name}" (tools: ${env.role.tools.join(", ")})`);
+    return deny(
+      "UNKNOWN_TOOL",
+      `there is no tool named "${call.name}" (tools: ${env.role.tools.join(", ")})`,
+    );
   }
   if (!env.role.tools.includes(call.name)) {
-    return deny("TOOL_NOT_ALLOWED", `the ${env.role.name} role may not call ${call.name} (allowed: ${env.role.tools.join(", ")})`);
+    return deny(
+      "TOOL_NOT_ALLOWED",
+      `the ${env.role.name} role may not call ${call.name} (allowed: ${env.role.tools.join(", ")})`,
+    );
   }
   const parsed = TOOL_ARGS[call.name].safeParse(call.args);
   if (!parsed.success) {
@@ -65,7 +83,8 @@ export async function runTool(call: ToolCall, env: ToolEnvironment): Promise<Too
         ? deny("SANDBOX_DENIED", `${error.code}: ${error.message}`)
         : fail(error.code, error.message);
     }
-    if (error instanceof TransitionRefusedError) return deny("STATE_VIOLATION", `${error.code}: ${error.message}`);
+    if (error instanceof TransitionRefusedError)
+      return deny("STATE_VIOLATION", `${error.code}: ${error.message}`);
     if (error instanceof ToolInputError) return fail(error.code, error.message);
     throw error;
   }
@@ -118,12 +137,17 @@ async function execute(name: ToolName, a: unknown, env: ToolEnvironment): Promis
     case "create_issue": {
       const spec = a as ToolArgs["create_issue"];
       if (!/^[a-z0-9][a-z0-9._-]*$/.test(spec.id)) {
-        throw new ToolInputError("BAD_ARGUMENTS", `create_issue: id "${spec.id}" must be lowercase letters, digits, '.', '_' or '-'`);
+        throw new ToolInputError(
+          "BAD_ARGUMENTS",
+          `create_issue: id "${spec.id}" must be lowercase letters, digits, '.', '_' or '-'`,
+        );
       }
       const existing = new Set(env.store.getIssues(env.buildId).map((i) => i.id));
       const missing = spec.depends_on.filter((d) => !existing.has(d));
-      if (missing.length) throw new ToolInputError("BAD_ARGUMENTS", `create_issue: unknown dependencies ${missing.join(", ")}`);
-      if (existing.has(spec.id)) throw new ToolInputError("ISSUE_EXISTS", `create_issue: issue "${spec.id}" already exists`);
+      if (missing.length)
+        throw new ToolInputError("BAD_ARGUMENTS", `create_issue: unknown dependencies ${missing.join(", ")}`);
+      if (existing.has(spec.id))
+        throw new ToolInputError("ISSUE_EXISTS", `create_issue: issue "${spec.id}" already exists`);
       const card = env.store.createIssue(
         env.buildId,
         env.epic.id,
@@ -151,7 +175,9 @@ async function execute(name: ToolName, a: unknown, env: ToolEnvironment): Promis
           const dep = issues.find((i) => i.id === id);
           return { id, status: dep?.status ?? "missing", summary: dep?.summary ?? "" };
         }),
-        comments: env.store.listComments(env.buildId, env.issueId).map((c) => ({ author: c.author.name, body: c.body })),
+        comments: env.store
+          .listComments(env.buildId, env.issueId)
+          .map((c) => ({ author: c.author.name, body: c.body })),
         files: listing.entries.map((e) => e.name),
       };
     }

@@ -1,0 +1,155 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ISSUE_STATUSES, PRIORITIES, WAIT_REASONS } from "../spec/cards.js";
+import { appliedMigrations, type Database, openDatabase } from "./db.js";
+import { MIGRATIONS, type Migration } from "./migrations.js";
+import { RUN_STATUSES } from "./rows.js";
+import { DatabaseTooNewError, NotADatabaseError } from "./store-errors.js";
+
+let dir: string;
+const open: Database[] = [];
+
+function openAt(path: string, migrations?: readonly Migration[]): Database {
+  const db = openDatabase(path, migrations === undefined ? {} : { migrations });
+  open.push(db);
+  return db;
+}
+
+function tableNames(db: Database): string[] {
+  return db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    .pluck()
+    .all() as string[];
+}
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "orket-db-"));
+});
+
+afterEach(() => {
+  for (const db of open.splice(0)) if (db.open) db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("openDatabase", () => {
+  it("creates the file and its parent directories with WAL and the connection settings", () => {
+    const path = join(dir, "nested", ".orket", "orket.db");
+    const db = openAt(path);
+    expect(existsSync(path)).toBe(true);
+    expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+    expect(db.pragma("foreign_keys", { simple: true })).toBe(1);
+    expect(db.pragma("busy_timeout", { simple: true })).toBe(5000);
+    expect(db.pragma("synchronous", { simple: true })).toBe(1); // NORMAL
+  });
+
+  it("creates every table of the schema", () => {
+    const db = openAt(join(dir, "orket.db"));
+    expect(tableNames(db)).toEqual([
+      "builds",
+      "card_transactions",
+      "comments",
+      "issues",
+      "run_ledger",
+      "runs",
+      "schema_migrations",
+      "snapshots",
+    ]);
+  });
+
+  it("applies migrations once and re-opens cleanly", () => {
+    const path = join(dir, "orket.db");
+    const first = openAt(path);
+    const recorded = first.prepare("SELECT * FROM schema_migrations").all();
+    expect(appliedMigrations(first)).toEqual(MIGRATIONS.map((m) => m.version));
+    first.close();
+
+    const second = openAt(path);
+    expect(second.prepare("SELECT * FROM schema_migrations").all()).toEqual(recorded);
+    expect(second.pragma("journal_mode", { simple: true })).toBe("wal");
+  });
+
+  it("applies only the missing migrations of a newer schema, each recorded with its name", () => {
+    const path = join(dir, "orket.db");
+    openAt(path).close();
+    const v2: Migration = {
+      version: 2,
+      name: "memory",
+      sql: "CREATE TABLE memory (key TEXT PRIMARY KEY) STRICT",
+    };
+    const db = openAt(path, [...MIGRATIONS, v2]);
+    expect(appliedMigrations(db)).toEqual([1, 2]);
+    expect(tableNames(db)).toContain("memory");
+    expect(db.prepare("SELECT name FROM schema_migrations WHERE version = 2").pluck().get()).toBe("memory");
+  });
+
+  it("rolls a failing migration back entirely", () => {
+    const path = join(dir, "orket.db");
+    const broken: Migration = {
+      version: 2,
+      name: "broken",
+      sql: "CREATE TABLE half (a TEXT); INSERT INTO no_such_table VALUES (1);",
+    };
+    expect(() => openAt(path, [...MIGRATIONS, broken])).toThrow(/no_such_table/);
+    const db = openAt(path);
+    expect(appliedMigrations(db)).toEqual([1]);
+    expect(tableNames(db)).not.toContain("half");
+  });
+
+  it("refuses a database from a newer Orket, naming the file", () => {
+    const path = join(dir, "orket.db");
+    const v2: Migration = { version: 2, name: "future", sql: "CREATE TABLE future (a TEXT) STRICT" };
+    openAt(path, [...MIGRATIONS, v2]).close();
+    let error: unknown;
+    try {
+      openAt(path);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(DatabaseTooNewError);
+    expect(error).toMatchObject({ code: "SCHEMA_TOO_NEW", path, foundVersion: 2, knownVersion: 1 });
+    expect((error as Error).message).toContain(path);
+  });
+
+  it("refuses a file that is not a SQLite database, naming it", () => {
+    const path = join(dir, "orket.db");
+    writeFileSync(
+      path,
+      "this is not a database, just some text that is long enough to have a header".repeat(20),
+    );
+    expect(() => openAt(path)).toThrow(NotADatabaseError);
+    expect(() => openAt(path)).toThrow(path);
+  });
+
+  it("opens an in-memory database for tests", () => {
+    const db = openAt(":memory:");
+    expect(db.memory).toBe(true);
+    expect(appliedMigrations(db)).toEqual([1]);
+    expect(db.pragma("foreign_keys", { simple: true })).toBe(1);
+  });
+
+  it("keeps the CHECK lists of migration 1 equal to the enums (a new value needs a new migration)", () => {
+    const db = openAt(":memory:");
+    const sql = (table: string) =>
+      db.prepare("SELECT sql FROM sqlite_master WHERE name = ?").pluck().get(table) as string;
+    const checkList = (table: string, column: string): string[] => {
+      const match = new RegExp(`${column}\\s+TEXT[^,]*?CHECK \\(${column} IN \\(([^)]*)\\)\\)`).exec(
+        sql(table),
+      );
+      if (match?.[1] === undefined) throw new Error(`no CHECK list for ${table}.${column}`);
+      return match[1].split(",").map((value) => value.trim().replace(/^'|'$/g, ""));
+    };
+    expect(checkList("issues", "status")).toEqual([...ISSUE_STATUSES]);
+    expect(checkList("card_transactions", "from_status")).toEqual([...ISSUE_STATUSES]);
+    expect(checkList("card_transactions", "to_status")).toEqual([...ISSUE_STATUSES]);
+    expect(checkList("issues", "wait_reason")).toEqual([...WAIT_REASONS]);
+    expect(checkList("issues", "priority")).toEqual([...PRIORITIES]);
+    expect(checkList("runs", "status")).toEqual([...RUN_STATUSES]);
+  });
+
+  it("refuses a migration list with gaps", () => {
+    const gap: Migration = { version: 3, name: "gap", sql: "SELECT 1" };
+    expect(() => openAt(":memory:", [...MIGRATIONS, gap])).toThrow(/expected 2/);
+  });
+});

@@ -1,0 +1,125 @@
+/**
+ * The schema, as numbered migrations. A migration, once released, is never edited: a change is a new
+ * entry at the end. `openDatabase` applies the missing ones in order, each in its own transaction.
+ *
+ * Tables are STRICT so a wrong type is refused at write time, not discovered at read time. Timestamps
+ * are UTC ISO-8601 text; JSON columns hold text that `rows.ts` parses and validates on the way out.
+ */
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+// The value lists are written out, not built from the TypeScript enums: a released migration must
+// read the same forever. A test checks they still match the enums, so adding a status needs a migration.
+const ISSUE_STATUS_LIST =
+  "'ready', 'in_progress', 'code_review', 'awaiting_guard_review', 'done', 'blocked', 'waiting_for_developer', 'guard_approved', 'guard_rejected', 'guard_requested_changes', 'canceled', 'archived'";
+const WAIT_REASON_LIST = "'resource', 'dependency', 'review', 'input', 'system'";
+const PRIORITY_LIST = "'critical', 'high', 'medium', 'low'";
+const ACTOR_KIND_LIST = "'seat', 'system', 'user'";
+const RUN_STATUS_LIST = "'running', 'done', 'incomplete', 'terminal_failure', 'crashed'";
+
+const V1 = `
+CREATE TABLE builds (
+  build_id   TEXT PRIMARY KEY,
+  epic_id    TEXT NOT NULL,
+  title      TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE issues (
+  build_id        TEXT NOT NULL REFERENCES builds (build_id) ON DELETE CASCADE,
+  id              TEXT NOT NULL,
+  epic_id         TEXT NOT NULL,
+  seat            TEXT NOT NULL,
+  summary         TEXT NOT NULL,
+  requirements    TEXT NOT NULL,
+  priority        TEXT NOT NULL CHECK (priority IN (${PRIORITY_LIST})),
+  depends_on      TEXT NOT NULL,
+  max_retries     INTEGER NOT NULL CHECK (max_retries >= 0),
+  required_files  TEXT NOT NULL,
+  status          TEXT NOT NULL CHECK (status IN (${ISSUE_STATUS_LIST})),
+  wait_reason     TEXT CHECK (wait_reason IN (${WAIT_REASON_LIST})),
+  attempts        INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+  turns           INTEGER NOT NULL DEFAULT 0 CHECK (turns >= 0),
+  created_by_kind TEXT NOT NULL CHECK (created_by_kind IN (${ACTOR_KIND_LIST})),
+  created_by_name TEXT NOT NULL,
+  created_at      TEXT NOT NULL,
+  updated_at      TEXT NOT NULL,
+  PRIMARY KEY (build_id, id)
+) STRICT;
+
+CREATE TABLE comments (
+  comment_id  INTEGER PRIMARY KEY AUTOINCREMENT,
+  build_id    TEXT NOT NULL,
+  issue_id    TEXT NOT NULL,
+  author_kind TEXT NOT NULL CHECK (author_kind IN (${ACTOR_KIND_LIST})),
+  author_name TEXT NOT NULL,
+  body        TEXT NOT NULL,
+  at          TEXT NOT NULL,
+  FOREIGN KEY (build_id, issue_id) REFERENCES issues (build_id, id) ON DELETE CASCADE
+) STRICT;
+CREATE INDEX comments_by_issue ON comments (build_id, issue_id, comment_id);
+
+CREATE TABLE card_transactions (
+  tx_id       INTEGER PRIMARY KEY AUTOINCREMENT,
+  build_id    TEXT NOT NULL,
+  issue_id    TEXT NOT NULL,
+  actor_kind  TEXT NOT NULL CHECK (actor_kind IN (${ACTOR_KIND_LIST})),
+  actor_name  TEXT NOT NULL,
+  from_status TEXT NOT NULL CHECK (from_status IN (${ISSUE_STATUS_LIST})),
+  to_status   TEXT NOT NULL CHECK (to_status IN (${ISSUE_STATUS_LIST})),
+  reason      TEXT NOT NULL,
+  wait_reason TEXT CHECK (wait_reason IN (${WAIT_REASON_LIST})),
+  at          TEXT NOT NULL,
+  run_id      TEXT,
+  FOREIGN KEY (build_id, issue_id) REFERENCES issues (build_id, id) ON DELETE CASCADE
+) STRICT;
+CREATE INDEX card_transactions_by_issue ON card_transactions (build_id, issue_id, tx_id);
+
+CREATE TABLE runs (
+  run_id       TEXT PRIMARY KEY,
+  build_id     TEXT NOT NULL,
+  epic_id      TEXT NOT NULL,
+  model_ref    TEXT NOT NULL,
+  workspace    TEXT NOT NULL,
+  status       TEXT NOT NULL CHECK (status IN (${RUN_STATUS_LIST})),
+  started_at   TEXT NOT NULL,
+  ended_at     TEXT,
+  summary      TEXT,
+  pid          INTEGER CHECK (pid > 0),
+  heartbeat_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX runs_by_build ON runs (build_id, started_at);
+CREATE INDEX runs_running ON runs (status) WHERE status = 'running';
+
+CREATE TABLE run_ledger (
+  run_id                 TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+  seq                    INTEGER NOT NULL CHECK (seq >= 1),
+  issue_id               TEXT,
+  seat                   TEXT,
+  role                   TEXT,
+  turn                   INTEGER CHECK (turn >= 0),
+  outcome                TEXT NOT NULL,
+  error_code             TEXT,
+  internal_model_seconds REAL CHECK (internal_model_seconds >= 0),
+  total_seconds          REAL CHECK (total_seconds >= 0),
+  at                     TEXT NOT NULL,
+  detail                 TEXT NOT NULL,
+  PRIMARY KEY (run_id, seq)
+) STRICT;
+
+CREATE TABLE snapshots (
+  snapshot_id INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id      TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+  label       TEXT NOT NULL,
+  at          TEXT NOT NULL,
+  json        TEXT NOT NULL
+) STRICT;
+CREATE INDEX snapshots_by_run ON snapshots (run_id, snapshot_id);
+`;
+
+export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: "cards-and-runs", sql: V1 }];

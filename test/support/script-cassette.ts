@@ -1,0 +1,61 @@
+/**
+ * Hand-written cassettes for deterministic runs: each entry is one model answer (or a failure), played
+ * in order whatever the request (`match: sequence`). The text is what a model would write; Orket parses
+ * its tool calls like any other answer.
+ */
+import { writeFileSync } from "node:fs";
+
+export type ScriptEntry = string | { error: { code: string; message: string; isRetryable?: boolean } };
+
+export function writeScript(path: string, entries: ScriptEntry[]): string {
+  const header = {
+    type: "header",
+    cassette_version: 1,
+    recorded_at: "2026-11-20T00:00:00.000Z",
+    model_ref: "script/test",
+    true_streaming: true,
+    match: "sequence",
+  };
+  const lines = [JSON.stringify(header)];
+  entries.forEach((entry, index) => {
+    if (typeof entry !== "string") {
+      lines.push(
+        JSON.stringify({
+          type: "call",
+          index,
+          mode: "stream",
+          parts: [],
+          thrown: { isRetryable: false, ...entry.error },
+          duration_ms: 1,
+        }),
+      );
+      return;
+    }
+    const half = Math.ceil(entry.length / 2);
+    const parts = [
+      { at_ms: 1, part: { type: "text-delta", text: entry.slice(0, half) } },
+      { at_ms: 2, part: { type: "text-delta", text: entry.slice(half) } },
+      {
+        at_ms: 3,
+        part: {
+          type: "finish",
+          finishReason: { unified: "stop", raw: "stop" },
+          usage: { promptTokens: 100, outputTokens: Math.max(1, Math.round(entry.length / 4)) },
+          timings: { source: "llama.cpp", prefillSeconds: 0.01, decodeSeconds: 0.02 },
+        },
+      },
+    ];
+    lines.push(JSON.stringify({ type: "call", index, mode: "stream", parts, duration_ms: 3 }));
+  });
+  writeFileSync(path, `${lines.join("\n")}\n`);
+  return path;
+}
+
+/** A fenced JSON tool call, as the json_fenced dialect asks for. */
+export function call(tool: string, args: Record<string, unknown>): string {
+  return `\`\`\`json\n${JSON.stringify({ tool, args })}\n\`\`\``;
+}
+
+export function answer(...parts: string[]): string {
+  return parts.join("\n\n");
+}
