@@ -21,6 +21,9 @@ const USAGE_CODES = new Set([
   "BAD_PROVIDER_SETTINGS",
   "BAD_REQUEST",
   "MODEL_LOAD_FAILED",
+  "BAD_CONFIG",
+  "RUN_REFUSED",
+  "TURN_NOT_FOUND",
 ]);
 
 export function exitCodeFor(error: unknown): number {

@@ -99,7 +99,7 @@ type ReadResult =
   | {
       ok: false;
       offset: number;
-      message: string;
+      message: () => string;
       /** The text ended before the value did. */
       unterminated: boolean;
       inString: boolean;
@@ -405,7 +405,7 @@ function readFailureReason(result: Extract<ReadResult, { ok: false }>, base: num
   if (result.unterminated) {
     return `unterminated JSON ${kind}${result.inString ? " (the text ends inside a string)" : ""}`;
   }
-  return `invalid JSON at offset ${result.offset - base}: ${result.message}`;
+  return `invalid JSON at offset ${result.offset - base}: ${result.message()}`;
 }
 
 function callKey(name: string, args: Record<string, unknown>): string {
@@ -423,6 +423,7 @@ const APOSTROPHE = 0x27;
 const COMMA = 0x2c;
 const MINUS = 0x2d;
 const DOT = 0x2e;
+const ZERO = 0x30;
 const SLASH = 0x2f;
 const COLON = 0x3a;
 const LT = 0x3c;
@@ -445,71 +446,63 @@ const ESCAPES: Record<string, string> = {
 };
 
 type Failure = Extract<ReadResult, { ok: false }>;
+/** A failed read's explanation, built only when the failure is reported: most failed reads are prose. */
+type Message = () => string;
 
 /**
  * Strict JSON (RFC 8259) read from an offset up to a bound, without recursion. One leniency, because it is
  * unambiguous: raw tabs and newlines inside strings, which small models write in file contents, are kept.
- * Every container it builds is mapped to where it stands in the text, for excerpts.
+ * The containers near the root are mapped to where they stand in the text, for excerpts.
  */
 class JsonReader {
   readonly spans = new WeakMap<object, Span>();
+  private frames: Frame[] = [];
 
   constructor(private readonly text: string) {}
 
   read(start: number, end: number): ReadResult {
     const { text } = this;
     const frames: Frame[] = [];
-    const fail = (offset: number, message: string, unterminated = false, inString = false): Failure => ({
-      ok: false,
-      offset,
-      message,
-      unterminated,
-      inString,
-      frames,
-    });
+    this.frames = frames;
     let i = start;
     for (;;) {
       // A value is expected at i.
       i = skipWhitespace(text, i, end);
-      if (i >= end) return fail(end, "", true);
+      if (i >= end) return this.unterminated(end);
       const c = text.charCodeAt(i);
       let value: Json;
-      let valueEnd: number;
       if (c === LBRACE || c === LBRACKET) {
-        if (frames.length >= MAX_DEPTH) return fail(i, `JSON nested deeper than ${MAX_DEPTH} levels`);
-        const frame: Frame =
-          c === LBRACE
-            ? { kind: "object", start: i, value: {}, key: undefined, children: undefined }
-            : { kind: "array", start: i, value: [], key: undefined, children: undefined };
+        if (frames.length >= MAX_DEPTH)
+          return this.fail(i, () => `JSON nested deeper than ${MAX_DEPTH} levels`);
+        const isObject = c === LBRACE;
+        const frame: Frame = {
+          kind: isObject ? "object" : "array",
+          start: i,
+          value: isObject ? {} : [],
+          key: undefined,
+          children: undefined,
+        };
         frames.push(frame);
         i = skipWhitespace(text, i + 1, end);
-        if (i >= end) return fail(end, "", true);
-        const next = text.charCodeAt(i);
-        if (next !== (c === LBRACE ? RBRACE : RBRACKET)) {
-          if (c === LBRACKET) continue;
-          const key = this.readKey(i, end, fail);
-          if ("ok" in key) return key;
-          frame.key = key.value;
-          i = key.end;
+        if (i >= end) return this.unterminated(end);
+        if (text.charCodeAt(i) !== (isObject ? RBRACE : RBRACKET)) {
+          if (!isObject) continue;
+          const key = this.readKey(i, end);
+          if (typeof key !== "number") return key;
+          i = key;
           continue;
         }
         frames.pop();
         value = frame.value;
-        valueEnd = i + 1;
-        this.closed(frame, valueEnd, frames);
-      } else if (c === QUOTE) {
-        const read = this.readString(i, end, fail);
-        if ("ok" in read) return read;
-        value = read.value;
-        valueEnd = read.end;
+        i++;
+        this.closed(frame, i, frames);
       } else {
-        const read = this.readScalar(i, end, fail);
+        const read = c === QUOTE ? this.readString(i, end) : this.readScalar(i, end);
         if ("ok" in read) return read;
         value = read.value;
-        valueEnd = read.end;
+        i = read.end;
       }
       // After a value: attach it, then expect a separator or the end of the container.
-      i = valueEnd;
       for (;;) {
         const top = frames.at(-1);
         if (!top) return { ok: true, value, end: i };
@@ -517,9 +510,10 @@ class JsonReader {
         else if (top.key !== undefined) setProperty(top.value, top.key, value);
         top.key = undefined;
         i = skipWhitespace(text, i, end);
-        if (i >= end) return fail(end, "", true);
+        if (i >= end) return this.unterminated(end);
         const ch = text.charCodeAt(i);
-        const closer = top.kind === "object" ? RBRACE : RBRACKET;
+        const isObject = top.kind === "object";
+        const closer = isObject ? RBRACE : RBRACKET;
         if (ch === closer) {
           frames.pop();
           value = top.value;
@@ -528,24 +522,31 @@ class JsonReader {
           continue;
         }
         if (ch !== COMMA) {
-          const what =
-            top.kind === "object" ? "',' or '}' after a property value" : "',' or ']' after an array element";
-          return fail(i, isComment(text, i, end) ? COMMENT : `expected ${what}, found ${shown(ch)}`);
+          if (isComment(text, i, end)) return this.fail(i, () => COMMENT);
+          const what = isObject ? "',' or '}' after a property value" : "',' or ']' after an array element";
+          return this.fail(i, () => `expected ${what}, found ${shown(ch)}`);
         }
         i = skipWhitespace(text, i + 1, end);
-        if (i >= end) return fail(end, "", true);
+        if (i >= end) return this.unterminated(end);
         if (text.charCodeAt(i) === closer) {
-          return fail(i, `trailing comma before '${top.kind === "object" ? "}" : "]"}'`);
+          return this.fail(i, () => `trailing comma before '${isObject ? "}" : "]"}'`);
         }
-        if (top.kind === "object") {
-          const key = this.readKey(i, end, fail);
-          if ("ok" in key) return key;
-          top.key = key.value;
-          i = key.end;
+        if (isObject) {
+          const key = this.readKey(i, end);
+          if (typeof key !== "number") return key;
+          i = key;
         }
         break;
       }
     }
+  }
+
+  private fail(offset: number, message: Message, unterminated = false, inString = false): Failure {
+    return { ok: false, offset, message, unterminated, inString, frames: this.frames };
+  }
+
+  private unterminated(end: number, inString = false): Failure {
+    return this.fail(end, () => "", true, inString);
   }
 
   private closed(frame: Frame, end: number, frames: Frame[]): void {
@@ -555,97 +556,93 @@ class JsonReader {
     if (parent) (parent.children ??= []).push({ value: frame.value, start: frame.start, end });
   }
 
-  /** A property name and its colon; i is at the first character after `{` or `,` and white space. */
-  private readKey(
-    i: number,
-    end: number,
-    fail: (offset: number, message: string, unterminated?: boolean, inString?: boolean) => Failure,
-  ): { value: string; end: number } | Failure {
-    const c = this.text.charCodeAt(i);
+  /** A property name and its colon, at i (after `{` or `,` and white space); sets the frame's key. */
+  private readKey(i: number, end: number): number | Failure {
+    const { text } = this;
+    const c = text.charCodeAt(i);
     if (c !== QUOTE) {
-      if (isComment(this.text, i, end)) return fail(i, COMMENT);
-      if (c === APOSTROPHE) return fail(i, 'property names must be in double quotes, found "\'"');
-      return fail(i, `expected a property name in double quotes, found ${shown(c)}`);
+      if (isComment(text, i, end)) return this.fail(i, () => COMMENT);
+      if (c === APOSTROPHE) return this.fail(i, () => `property names must be in double quotes, found "'"`);
+      return this.fail(i, () => `expected a property name in double quotes, found ${shown(c)}`);
     }
-    const key = this.readString(i, end, fail);
+    const key = this.readString(i, end);
     if ("ok" in key) return key;
-    const colon = skipWhitespace(this.text, key.end, end);
-    if (colon >= end) return fail(end, "", true);
-    if (this.text.charCodeAt(colon) !== COLON) {
-      return fail(
+    const frame = this.frames.at(-1);
+    if (frame) frame.key = key.value;
+    const colon = skipWhitespace(text, key.end, end);
+    if (colon >= end) return this.unterminated(end);
+    const found = text.charCodeAt(colon);
+    if (found !== COLON) {
+      return this.fail(
         colon,
-        `expected ':' after property name ${JSON.stringify(key.value)}, found ${shown(this.text.charCodeAt(colon))}`,
+        () => `expected ':' after property name ${JSON.stringify(key.value)}, found ${shown(found)}`,
       );
     }
-    return { value: key.value, end: colon + 1 };
+    return colon + 1;
   }
 
-  private readString(
-    start: number,
-    end: number,
-    fail: (offset: number, message: string, unterminated?: boolean, inString?: boolean) => Failure,
-  ): { value: string; end: number } | Failure {
+  /** A string at `start` (its opening quote): validated in one pass, then decoded the cheapest way. */
+  private readString(start: number, end: number): { value: string; end: number } | Failure {
     const { text } = this;
-    let out = "";
-    let chunk = start + 1;
-    let i = chunk;
-    while (i < end) {
+    let escapes = false;
+    let raw = false;
+    for (let i = start + 1; i < end; i++) {
       const c = text.charCodeAt(i);
-      if (c === QUOTE) return { value: out + text.slice(chunk, i), end: i + 1 };
+      if (c === QUOTE) {
+        const value = !escapes
+          ? text.slice(start + 1, i)
+          : raw
+            ? decodeString(text, start + 1, i)
+            : (JSON.parse(text.slice(start, i + 1)) as string);
+        return { value, end: i + 1 };
+      }
       if (c === BACKSLASH) {
-        out += text.slice(chunk, i);
+        escapes = true;
         if (i + 1 >= end) break;
         const e = text.charAt(i + 1);
-        const simple = ESCAPES[e];
-        if (simple !== undefined) {
-          out += simple;
-          i += 2;
-        } else if (e === "u") {
+        if (e === "u") {
           if (i + 6 > end) break;
           const hex = text.slice(i + 2, i + 6);
-          if (!/^[0-9a-fA-F]{4}$/.test(hex)) return fail(i, `invalid unicode escape '\\u${hex}' in a string`);
-          out += String.fromCharCode(Number.parseInt(hex, 16));
-          i += 6;
+          if (!/^[0-9a-fA-F]{4}$/.test(hex)) {
+            return this.fail(i, () => `invalid unicode escape '\\u${hex}' in a string`);
+          }
+          i += 5;
+        } else if (ESCAPES[e] !== undefined) {
+          i++;
         } else {
-          return fail(i, `invalid escape '\\${e}' in a string`);
+          return this.fail(i, () => `invalid escape '\\${e}' in a string`);
         }
-        chunk = i;
-        continue;
+      } else if (c < SPACE) {
+        if (c !== TAB && c !== NEWLINE && c !== RETURN) {
+          return this.fail(
+            i,
+            () => `control character U+${c.toString(16).toUpperCase().padStart(4, "0")} in a string`,
+          );
+        }
+        raw = true;
       }
-      if (c < SPACE && c !== TAB && c !== NEWLINE && c !== RETURN) {
-        return fail(i, `control character U+${c.toString(16).toUpperCase().padStart(4, "0")} in a string`);
-      }
-      i++;
     }
-    return fail(end, "", true, true);
+    return this.unterminated(end, true);
   }
 
-  private readScalar(
-    start: number,
-    end: number,
-    fail: (offset: number, message: string, unterminated?: boolean) => Failure,
-  ): { value: Json; end: number } | Failure {
+  private readScalar(start: number, end: number): { value: Json; end: number } | Failure {
     const { text } = this;
     for (const [word, value] of LITERALS) {
       const available = Math.min(word.length, end - start);
       if (text.startsWith(word.slice(0, available), start)) {
-        return available < word.length ? fail(end, "", true) : { value, end: start + word.length };
+        return available < word.length ? this.unterminated(end) : { value, end: start + word.length };
       }
     }
     const c = text.charCodeAt(start);
-    if (c === MINUS || isDigit(c)) return this.readNumber(start, end, fail);
-    if (c === APOSTROPHE) return fail(start, 'strings must be in double quotes, found "\'"');
-    if (isComment(text, start, end)) return fail(start, COMMENT);
-    const python = /^(True|False|None)\b/.exec(text.slice(start, start + 6));
-    if (python) return fail(start, `Python's ${python[1]} is not JSON`);
-    return fail(start, `expected a JSON value, found ${shown(c)}`);
+    if (c === MINUS || isDigit(c)) return this.readNumber(start, end);
+    if (c === APOSTROPHE) return this.fail(start, () => `strings must be in double quotes, found "'"`);
+    if (isComment(text, start, end)) return this.fail(start, () => COMMENT);
+    const python = /^(True|False|None)\b/.exec(text.slice(start, start + 6))?.[1];
+    if (python) return this.fail(start, () => `Python's ${python} is not JSON`);
+    return this.fail(start, () => `expected a JSON value, found ${shown(c)}`);
   }
 
-  private readNumber(
-    start: number,
-    end: number,
-    fail: (offset: number, message: string, unterminated?: boolean) => Failure,
-  ): { value: number; end: number } | Failure {
+  private readNumber(start: number, end: number): { value: number; end: number } | Failure {
     const { text } = this;
     let i = start;
     const digits = () => {
@@ -653,30 +650,29 @@ class JsonReader {
       while (i < end && isDigit(text.charCodeAt(i))) i++;
       return i - from;
     };
+    const missingDigit = (after: string) => {
+      const found = text.charCodeAt(i);
+      return this.fail(i, () => `invalid number: a digit must follow ${after}, found ${shown(found)}`);
+    };
     if (text.charCodeAt(i) === MINUS) i++;
-    if (i >= end) return fail(end, "", true);
-    if (text.charCodeAt(i) === 0x30) i++;
-    else if (digits() === 0) return fail(i, `invalid number, found ${shown(text.charCodeAt(i))}`);
+    if (i >= end) return this.unterminated(end);
+    if (text.charCodeAt(i) === ZERO) i++;
+    else if (digits() === 0) return missingDigit("'-'");
     if (i < end && text.charCodeAt(i) === DOT) {
       i++;
-      if (i >= end) return fail(end, "", true);
-      if (digits() === 0)
-        return fail(i, `invalid number: a digit must follow '.', found ${shown(text.charCodeAt(i))}`);
+      if (i >= end) return this.unterminated(end);
+      if (digits() === 0) return missingDigit("'.'");
     }
-    const e = text.charCodeAt(i);
-    if (i < end && (e === 0x65 || e === 0x45)) {
+    const e = i < end ? text.charCodeAt(i) : Number.NaN;
+    if (e === 0x65 || e === 0x45) {
       i++;
-      const sign = text.charCodeAt(i);
-      if (i < end && (sign === 0x2b || sign === MINUS)) i++;
-      if (i >= end) return fail(end, "", true);
-      if (digits() === 0)
-        return fail(
-          i,
-          `invalid number: a digit must follow the exponent, found ${shown(text.charCodeAt(i))}`,
-        );
+      const sign = i < end ? text.charCodeAt(i) : Number.NaN;
+      if (sign === 0x2b || sign === MINUS) i++;
+      if (i >= end) return this.unterminated(end);
+      if (digits() === 0) return missingDigit("the exponent");
     }
     const value = Number(text.slice(start, i));
-    if (!Number.isFinite(value)) return fail(start, "number out of range");
+    if (!Number.isFinite(value)) return this.fail(start, () => "number out of range");
     return { value, end: i };
   }
 }
@@ -687,6 +683,27 @@ const LITERALS: Array<[string, Json]> = [
   ["null", null],
 ];
 const COMMENT = "comments are not allowed in JSON";
+
+/** Decodes the validated body of a string that has both escapes and raw control characters. */
+function decodeString(text: string, from: number, to: number): string {
+  const parts: string[] = [];
+  let chunk = from;
+  for (let i = from; i < to; i++) {
+    if (text.charCodeAt(i) !== BACKSLASH) continue;
+    parts.push(text.slice(chunk, i));
+    const e = text.charAt(i + 1);
+    if (e === "u") {
+      parts.push(String.fromCharCode(Number.parseInt(text.slice(i + 2, i + 6), 16)));
+      i += 5;
+    } else {
+      parts.push(ESCAPES[e] ?? e);
+      i++;
+    }
+    chunk = i + 1;
+  }
+  parts.push(text.slice(chunk, to));
+  return parts.join("");
+}
 
 function setProperty(target: JsonObject, key: string, value: Json): void {
   // `__proto__` from the text must become a plain property, as with JSON.parse, not a prototype.

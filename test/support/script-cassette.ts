@@ -5,7 +5,11 @@
  */
 import { writeFileSync } from "node:fs";
 
-export type ScriptEntry = string | { error: { code: string; message: string; isRetryable?: boolean } };
+export type ScriptEntry =
+  | string
+  /** An answer that starts only after `delayMs` (with recorded pacing). */
+  | { text: string; delayMs: number }
+  | { error: { code: string; message: string; isRetryable?: boolean } };
 
 export function writeScript(path: string, entries: ScriptEntry[]): string {
   const header = {
@@ -18,7 +22,7 @@ export function writeScript(path: string, entries: ScriptEntry[]): string {
   };
   const lines = [JSON.stringify(header)];
   entries.forEach((entry, index) => {
-    if (typeof entry !== "string") {
+    if (typeof entry !== "string" && "error" in entry) {
       lines.push(
         JSON.stringify({
           type: "call",
@@ -31,21 +35,23 @@ export function writeScript(path: string, entries: ScriptEntry[]): string {
       );
       return;
     }
-    const half = Math.ceil(entry.length / 2);
+    const text = typeof entry === "string" ? entry : entry.text;
+    const delay = typeof entry === "string" ? 0 : entry.delayMs;
+    const half = Math.ceil(text.length / 2);
     const parts = [
-      { at_ms: 1, part: { type: "text-delta", text: entry.slice(0, half) } },
-      { at_ms: 2, part: { type: "text-delta", text: entry.slice(half) } },
+      { at_ms: delay + 1, part: { type: "text-delta", text: text.slice(0, half) } },
+      { at_ms: delay + 2, part: { type: "text-delta", text: text.slice(half) } },
       {
-        at_ms: 3,
+        at_ms: delay + 3,
         part: {
           type: "finish",
           finishReason: { unified: "stop", raw: "stop" },
-          usage: { promptTokens: 100, outputTokens: Math.max(1, Math.round(entry.length / 4)) },
+          usage: { promptTokens: 100, outputTokens: Math.max(1, Math.round(text.length / 4)) },
           timings: { source: "llama.cpp", prefillSeconds: 0.01, decodeSeconds: 0.02 },
         },
       },
     ];
-    lines.push(JSON.stringify({ type: "call", index, mode: "stream", parts, duration_ms: 3 }));
+    lines.push(JSON.stringify({ type: "call", index, mode: "stream", parts, duration_ms: delay + 3 }));
   });
   writeFileSync(path, `${lines.join("\n")}\n`);
   return path;

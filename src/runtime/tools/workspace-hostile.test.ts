@@ -45,9 +45,12 @@ function hostile(why: string, path: string, read: Outcome, write = read, list = 
   return { why, path, read, write, list };
 }
 
-/** A literal name that merely looks dangerous: not found for read and list, written inside. */
+/**
+ * A literal name that merely looks dangerous: not found by the read, written inside the root by the
+ * write, and then a file to the list (the three run in that order).
+ */
 function literal(why: string, path: string): HostileCase {
-  return hostile(why, path, "NOT_FOUND", "ok", "NOT_FOUND");
+  return hostile(why, path, "NOT_FOUND", "ok", "NOT_A_DIRECTORY");
 }
 
 const CASES: HostileCase[] = [
