@@ -298,51 +298,24 @@ class TextScanner {
   }
 
   private call(value: JsonObject, span: Span, mode: RegionMode, depth: number): void {
-    if (has(value, "tool_calls")) {
-      const list = value.tool_calls;
-      if (!Array.isArray(list)) return this.fail(span.start, span.end, "tool_calls is not an array");
-      if (depth >= MAX_TOOL_CALLS_NESTING) {
-        return this.fail(span.start, span.end, "tool_calls nested too deeply");
-      }
+    if (!has(value, "tool_calls")) {
+      const read = readCall(value, mode.toolIntent);
+      if (typeof read === "string") this.fail(span.start, span.end, read);
+      else if (read) this.calls.push({ ...read, source: mode.source });
+      return;
+    }
+    const list = value.tool_calls;
+    if (!Array.isArray(list)) {
+      this.fail(span.start, span.end, "tool_calls is not an array");
+    } else if (depth >= MAX_TOOL_CALLS_NESTING) {
+      this.fail(span.start, span.end, "tool_calls nested too deeply");
+    } else {
       list.forEach((entry, index) => {
         const at = this.spanOf(entry, span);
         if (isObject(entry)) this.call(entry, at, { ...mode, toolIntent: true }, depth + 1);
         else this.fail(at.start, at.end, `tool_calls entry ${index} is not an object`);
       });
-      return;
     }
-    let holder = value;
-    let name: Json | undefined = value.name;
-    if (has(value, "function")) {
-      const fn = value.function;
-      if (isObject(fn)) {
-        holder = fn;
-        name = fn.name;
-      } else {
-        name = fn;
-      }
-    } else if (has(value, "tool")) {
-      name = value.tool;
-    }
-    // An echoed tool definition ({name, description, parameters: schema}) is not a call.
-    const isDefinition = has(holder, "description") && has(holder, "parameters");
-    if (isDefinition && !has(holder, "arguments") && !has(holder, "args")) {
-      if (mode.toolIntent)
-        this.fail(span.start, span.end, "a tool definition (description, parameters), not a call");
-      return;
-    }
-    if (typeof name !== "string" || name.trim() === "") return this.fail(span.start, span.end, NO_NAME);
-    const present = ARGUMENT_KEYS.filter((key) => has(holder, key));
-    if (present.length > 1) {
-      return this.fail(
-        span.start,
-        span.end,
-        `ambiguous arguments: ${present.map((k) => `"${k}"`).join(" and ")} are both set`,
-      );
-    }
-    const args = argumentsFrom(present[0] === undefined ? undefined : holder[present[0]]);
-    if (typeof args === "string") return this.fail(span.start, span.end, args);
-    this.calls.push({ name, args, source: mode.source });
   }
 
   private spanOf(value: Json, fallback: Span): Span {
@@ -353,6 +326,40 @@ class TextScanner {
     const excerpt = clip(this.text.slice(start, Math.min(end, start + EXCERPT_LIMIT + 1)));
     this.failures.push({ excerpt, reason });
   }
+}
+
+/**
+ * One call object in any of the shapes models write: its name and arguments, why it cannot be read, or
+ * undefined when it is an echoed tool definition (`{name, description, parameters: schema}`) outside a block
+ * meant for calls.
+ */
+function readCall(
+  value: JsonObject,
+  toolIntent: boolean,
+): { name: string; args: Record<string, unknown> } | string | undefined {
+  let holder = value;
+  let name: Json | undefined = value.name;
+  if (has(value, "function")) {
+    const fn = value.function;
+    if (isObject(fn)) {
+      holder = fn;
+      name = fn.name;
+    } else {
+      name = fn;
+    }
+  } else if (has(value, "tool")) {
+    name = value.tool;
+  }
+  const isDefinition = has(holder, "description") && has(holder, "parameters");
+  if (isDefinition && !has(holder, "arguments") && !has(holder, "args")) {
+    return toolIntent ? "a tool definition (description, parameters), not a call" : undefined;
+  }
+  if (typeof name !== "string" || name.trim() === "") return NO_NAME;
+  const present = ARGUMENT_KEYS.filter((key) => has(holder, key));
+  if (present.length > 1)
+    return `ambiguous arguments: ${present.map((k) => `"${k}"`).join(" and ")} are both set`;
+  const args = argumentsFrom(present[0] === undefined ? undefined : holder[present[0]]);
+  return typeof args === "string" ? args : { name, args };
 }
 
 /** Arguments as the call gave them: an object, a JSON string of one, or nothing. A string says why not. */
@@ -553,7 +560,9 @@ class JsonReader {
     // Excerpts need the place of the calls only: the root, its elements and `tool_calls` entries.
     if (frames.length <= SPAN_DEPTH) this.spans.set(frame.value, { start: frame.start, end });
     const parent = frames.at(-1);
-    if (parent) (parent.children ??= []).push({ value: frame.value, start: frame.start, end });
+    if (!parent) return;
+    parent.children ??= [];
+    parent.children.push({ value: frame.value, start: frame.start, end });
   }
 
   /** A property name and its colon, at i (after `{` or `,` and white space); sets the frame's key. */

@@ -161,6 +161,8 @@ describe("racing symlink swaps", () => {
     const counts = { ok: 0, refused: 0 };
     const codes = new Set<string>();
     let round = 0;
+    const timer = setInterval(() => console.log('round', round, running), 1000);
+    worker.on('exit', (c) => console.log('exit', c));
     while (running) {
       round++;
       const results = await Promise.allSettled([

@@ -356,7 +356,12 @@ class SandboxedWorkspace implements Workspace {
   /** Writes atomically in a fresh private folder inside `dir`, then renames the file over `name`. */
   private async commit(path: string, dir: string, name: string, content: string): Promise<void> {
     const stage = join(dir, `.orket-write-${randomBytes(8).toString("hex")}`);
-    await mkdir(stage, { mode: 0o700 });
+    try {
+      await mkdir(stage, { mode: 0o700 });
+    } catch (error) {
+      if (errorCode(error) !== "ENOENT") throw error;
+      throw new SandboxError("NOT_FOUND", path, "its folder was removed during the write", { cause: error });
+    }
     try {
       await writeFileAtomic(join(stage, name), content);
       await rename(join(stage, name), join(dir, name));
@@ -365,7 +370,7 @@ class SandboxedWorkspace implements Workspace {
       if (code === "EISDIR" || code === "ENOTEMPTY" || code === "EEXIST") {
         throw new SandboxError("NOT_A_FILE", path, "became a folder during the write", { cause: error });
       }
-      throw error;
+      throw fsFailure(path, name, error);
     } finally {
       await rm(stage, { recursive: true, force: true });
     }
