@@ -11,10 +11,16 @@ import { runCli } from "./support/run-cli.js";
 import { answer, call, writeScript } from "./support/script-cassette.js";
 import { refusedUrl } from "./support/wire-server.js";
 
-const GREET = 'def greet(name: str) -> str:\n    return f"Hello, {name or \'world\'}!"\n';
+const GREET = "def greet(name: str) -> str:\n    return f\"Hello, {name or 'world'}!\"\n";
 const script = [
-  answer(call("write_file", { path: "greet.py", content: GREET }), call("update_issue_status", { status: "code_review" })),
-  answer(call("add_issue_comment", { body: "meets the requirements" }), call("update_issue_status", { status: "awaiting_guard_review" })),
+  answer(
+    call("write_file", { path: "greet.py", content: GREET }),
+    call("update_issue_status", { status: "code_review" }),
+  ),
+  answer(
+    call("add_issue_comment", { body: "meets the requirements" }),
+    call("update_issue_status", { status: "awaiting_guard_review" }),
+  ),
   answer(call("update_issue_status", { status: "done" })),
 ];
 
@@ -27,11 +33,15 @@ describe("orket init, run, board, runs, replay", () => {
     const init = await runCli(["init", dir, "--model", `replay/${cassette}`], { env });
     expect(init.code, init.stderr).toBe(0);
     expect(init.stdout).toMatch(/wrote orket\/epics\/hello-python\.json/);
-    expect(JSON.parse(readFileSync(join(dir, "orket", "environments", "default.json"), "utf8")).model).toBe(`replay/${cassette}`);
+    expect(JSON.parse(readFileSync(join(dir, "orket", "environments", "default.json"), "utf8")).model).toBe(
+      `replay/${cassette}`,
+    );
     const again = await runCli(["init", dir], { env });
     expect(again.stdout).toMatch(/kept orket\/epics\/hello-python\.json \(exists\)/);
 
-    const run = await runCli(["run", "--epic", "hello-python", "--project", dir, "--pacing", "instant"], { env });
+    const run = await runCli(["run", "--epic", "hello-python", "--project", dir, "--pacing", "instant"], {
+      env,
+    });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/^done: every issue is done/m);
     expect(run.stderr).toMatch(/✓ greet · coder · turn 1: ok/);
@@ -46,11 +56,26 @@ describe("orket init, run, board, runs, replay", () => {
     const show = await runCli(["runs", "show", latest.run_id], { env });
     expect(show.stdout).toMatch(/greet\s+coder\s+turn 1\s+ok/);
 
-    const replay = await runCli(["replay", "--run", latest.run_id, "--issue", "greet", "--turn", "1", "-m", `replay/${writeScript(join(dir, "other.jsonl"), ["A different answer."])}`], { env });
+    const replay = await runCli(
+      [
+        "replay",
+        "--run",
+        latest.run_id,
+        "--issue",
+        "greet",
+        "--turn",
+        "1",
+        "-m",
+        `replay/${writeScript(join(dir, "other.jsonl"), ["A different answer."])}`,
+      ],
+      { env },
+    );
     expect(replay.code, replay.stderr).toBe(0);
     expect(replay.stdout).toMatch(/the answer differs/);
     expect(replay.stdout).toMatch(/^\+A different answer\./m);
-    const missing = await runCli(["replay", "--run", latest.run_id, "--issue", "greet", "--turn", "9"], { env });
+    const missing = await runCli(["replay", "--run", latest.run_id, "--issue", "greet", "--turn", "9"], {
+      env,
+    });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/TURN_NOT_FOUND: issue greet has no turn 9/);
   }, 60_000);

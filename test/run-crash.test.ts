@@ -14,9 +14,15 @@ import { RunStore } from "../src/store/run-store.js";
 import { runCli } from "./support/run-cli.js";
 import { answer, call, writeScript } from "./support/script-cassette.js";
 
-const GREET = 'def greet(name: str) -> str:\n    return f"Hello, {name or \'world\'}!"\n';
-const coderDone = answer(call("write_file", { path: "greet.py", content: GREET }), call("update_issue_status", { status: "code_review" }));
-const reviewerPass = answer(call("add_issue_comment", { body: "ok" }), call("update_issue_status", { status: "awaiting_guard_review" }));
+const GREET = "def greet(name: str) -> str:\n    return f\"Hello, {name or 'world'}!\"\n";
+const coderDone = answer(
+  call("write_file", { path: "greet.py", content: GREET }),
+  call("update_issue_status", { status: "code_review" }),
+);
+const reviewerPass = answer(
+  call("add_issue_comment", { body: "ok" }),
+  call("update_issue_status", { status: "awaiting_guard_review" }),
+);
 const guardDone = answer(call("update_issue_status", { status: "done" }));
 
 async function waitFor(predicate: () => boolean, timeoutMs: number): Promise<void> {
@@ -34,7 +40,16 @@ describe("crash and resume", () => {
     const slow = writeScript(join(dir, "slow.jsonl"), [{ text: coderDone, delayMs: 30_000 }]);
     const child = spawn(
       process.execPath,
-      [join(process.cwd(), "dist/cli/main.js"), "run", "--epic", "hello-python", "--project", dir, "-m", `replay/${slow}`],
+      [
+        join(process.cwd(), "dist/cli/main.js"),
+        "run",
+        "--epic",
+        "hello-python",
+        "--project",
+        dir,
+        "-m",
+        `replay/${slow}`,
+      ],
       { env: { ...process.env, ORKET_HOME: home, CI: "true" }, stdio: "ignore" },
     );
     const runsDir = join(dir, "workspace", "hello-python", "runs");
@@ -44,7 +59,9 @@ describe("crash and resume", () => {
     };
     await waitFor(() => {
       const file = eventsFile();
-      return file !== undefined && existsSync(file) && readFileSync(file, "utf8").includes('"type":"turn_started"');
+      return (
+        file !== undefined && existsSync(file) && readFileSync(file, "utf8").includes('"type":"turn_started"')
+      );
     }, 20_000);
     child.kill("SIGKILL");
     await new Promise((resolve) => child.on("exit", resolve));
@@ -59,20 +76,28 @@ describe("crash and resume", () => {
     expect(before).toBe("in_progress");
 
     const rest = writeScript(join(dir, "rest.jsonl"), [coderDone, reviewerPass, guardDone]);
-    const refused = await runCli(["run", "--epic", "hello-python", "--project", dir, "-m", `replay/${rest}`], { env: { ORKET_HOME: home } });
+    const refused = await runCli(
+      ["run", "--epic", "hello-python", "--project", dir, "-m", `replay/${rest}`],
+      { env: { ORKET_HOME: home } },
+    );
     expect(refused.code, refused.stderr).toBe(2);
     expect(refused.stderr).toMatch(/RUN_REFUSED: .*in-progress cards .*greet.*--resume/);
 
-    const resumed = await runCli(["run", "--epic", "hello-python", "--project", dir, "-m", `replay/${rest}`, "--resume", "--json"], {
-      env: { ORKET_HOME: home },
-    });
+    const resumed = await runCli(
+      ["run", "--epic", "hello-python", "--project", dir, "-m", `replay/${rest}`, "--resume", "--json"],
+      {
+        env: { ORKET_HOME: home },
+      },
+    );
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(JSON.parse(resumed.stdout).status).toBe("done");
 
     const db = openDatabase(join(home, "orket.db"));
     const cards = new CardStore(db);
     const runs = new RunStore(db);
-    const moves = cards.listTransactions("hello-python@hello-python", "greet").map((t) => `${t.from}→${t.to}`);
+    const moves = cards
+      .listTransactions("hello-python@hello-python", "greet")
+      .map((t) => `${t.from}→${t.to}`);
     expect(moves).toEqual([
       "ready→in_progress",
       "in_progress→ready",
@@ -81,7 +106,10 @@ describe("crash and resume", () => {
       "code_review→awaiting_guard_review",
       "awaiting_guard_review→done",
     ]);
-    const statuses = runs.listRuns(10).map((r) => r.status).sort();
+    const statuses = runs
+      .listRuns(10)
+      .map((r) => r.status)
+      .sort();
     expect(statuses).toEqual(["crashed", "done"]);
     db.close();
   }, 60_000);

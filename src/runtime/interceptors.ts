@@ -48,7 +48,7 @@ export interface ShortCircuit {
   shortCircuit: { reason: string };
 }
 
-type Hook<A extends unknown[]> = (...args: A) => void | ShortCircuit | Promise<void | ShortCircuit>;
+type Hook<A extends unknown[]> = (...args: A) => ShortCircuit | undefined | Promise<ShortCircuit | undefined>;
 
 export interface Interceptor {
   name: string;

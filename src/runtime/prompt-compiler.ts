@@ -35,7 +35,7 @@ export function compilePrompt(input: PromptInput): ModelMessage[] {
     dialect.system_prefix,
     `You are the ${input.seat} seat (role: ${role.name}) in an Orket team. ${role.description}`,
     role.prompt,
-    cardProtocol(input),
+    cardProtocol(),
     toolSection(input),
     contractSection(input.contract, input.issue.required_files),
   ]
@@ -73,7 +73,7 @@ export function correctiveMessage(violations: string[]): ModelMessage {
   };
 }
 
-function cardProtocol(input: PromptInput): string {
+function cardProtocol(): string {
   return [
     "Card protocol:",
     "- You work one issue. Change its status only with update_issue_status; the system checks every change.",

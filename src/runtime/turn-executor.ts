@@ -100,7 +100,6 @@ export async function executeTurn(request: TurnRequest, services: TurnServices):
     turn,
     attempt: 0,
   };
-  const all = store.getIssues(request.buildId);
   const listing = await services.workspace.listDirectory(".").catch(() => ({ entries: [] }));
   const tools = toolsFor(request.role, toolDefinition);
   const messages: ModelMessage[] = compilePrompt({
@@ -116,7 +115,7 @@ export async function executeTurn(request: TurnRequest, services: TurnServices):
       .listComments(request.buildId, request.issueId)
       .map((c) => ({ author: c.author.name, body: c.body })),
     dependencies: issue.depends_on.map((id) => {
-      const dep = all.find((i) => i.id === id);
+      const dep = store.getIssue(request.buildId, id);
       return { id, status: dep?.status ?? "missing", summary: dep?.summary ?? "" };
     }),
     files: listing.entries.map((e) => e.name),

@@ -47,8 +47,16 @@ const DESCRIPTIONS: Record<ToolName, string> = {
 /** Tools that change or destroy what exists; the gate asks for confirmation before they run. */
 export const DESTRUCTIVE_TOOLS: ReadonlySet<ToolName> = new Set(["write_file"]);
 
+const definitions = new Map<ToolName, ToolDefinition>();
+
+/** The tool's definition; built once per process (converting a schema costs about a millisecond). */
 export function toolDefinition(name: ToolName): ToolDefinition {
-  const schema = z.toJSONSchema(TOOL_ARGS[name], { io: "input" }) as Record<string, unknown>;
-  delete schema.$schema;
-  return { name, description: DESCRIPTIONS[name], parameters: schema };
+  let definition = definitions.get(name);
+  if (!definition) {
+    const schema = z.toJSONSchema(TOOL_ARGS[name], { io: "input" }) as Record<string, unknown>;
+    delete schema.$schema;
+    definition = { name, description: DESCRIPTIONS[name], parameters: schema };
+    definitions.set(name, definition);
+  }
+  return definition;
 }
