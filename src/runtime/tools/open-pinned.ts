@@ -22,18 +22,22 @@ export interface PinnedHandle {
 }
 
 /**
- * Opens `path` (already resolved to a real path) without following a symlink in its last name.
- * A file is opened non-blocking, so a FIFO swapped in cannot hang the call. Errors of `open` propagate
- * (`ELOOP` or `EMLINK`: the last name is a symlink now); the caller closes the handle.
+ * Opens `path` (already resolved to a real path) without following a symlink in its last name, and
+ * non-blocking, so a FIFO swapped in cannot hang the call. Errors of `open` propagate: `ELOOP` (`EMLINK`
+ * on FreeBSD) means the last name is a symlink now. A `directory` that is something else now fails
+ * with `ENOTDIR`. The caller closes the handle.
  */
 export async function openPinned(
   path: string,
   kind: "file" | "directory",
   fdPaths: boolean,
 ): Promise<PinnedHandle> {
-  const flags = constants.O_RDONLY | O_NOFOLLOW | (kind === "directory" ? O_DIRECTORY : O_NONBLOCK);
-  const handle = await open(path, flags);
+  // Not O_DIRECTORY: with it, Linux reports a symlink as ENOTDIR, which a file would give as well.
+  const handle = await open(path, constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
   try {
+    if (kind === "directory" && !(await handle.stat()).isDirectory()) {
+      throw Object.assign(new Error(`ENOTDIR: not a directory, open '${path}'`), { code: "ENOTDIR" });
+    }
     const real = fdPaths ? await readlink(fdPath(handle)) : await confirmIdentity(handle, path);
     return { handle, via: fdPaths ? fdPath(handle) : path, real };
   } catch (error) {

@@ -50,7 +50,6 @@ const ESCAPE_CODES = new Set([
   "PATH_ESCAPE",
   "SYMLINK_ESCAPE",
   "READ_ONLY",
-  "PATH_INVALID",
 ]);
 
 export async function runTool(call: ToolCall, env: ToolEnvironment): Promise<ToolOutcome> {

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -96,6 +96,13 @@ describe("write and read", () => {
       created: false,
     });
     expect((await ws.readFile("src/pkg/app.py")).content).toBe("v2");
+  });
+
+  it("keeps the rwx bits of a file it replaces, never setuid", async () => {
+    await ws.writeFile("run.sh", "#!/bin/sh\n");
+    await chmod(join(root, "run.sh"), 0o4750);
+    await ws.writeFile("run.sh", "#!/bin/sh\necho hi\n");
+    expect((await stat(join(root, "run.sh"))).mode & 0o7777).toBe(0o750);
   });
 
   it("leaves no temporary files or folders behind", async () => {

@@ -19,12 +19,13 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Stats } from "node:fs";
-import { mkdir, readdir, readlink, realpath, rename, rm, stat } from "node:fs/promises";
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { chmod, mkdir, readdir, realpath, rename, rm, stat } from "node:fs/promises";
+import { isAbsolute, join } from "node:path";
 import { writeFileAtomic } from "../../store/atomic-file.js";
-import { openPinned, type PinnedHandle, probeFdPaths } from "./open-pinned.js";
+import { openPinned, probeFdPaths } from "./open-pinned.js";
 import { quotePath as q, SandboxError } from "./sandbox-error.js";
 import { isInside, parseWorkspacePath, type WorkspacePath } from "./sandbox-path.js";
+import { followLink, pinInScope, resolveExisting, type Scope, shownName } from "./scope-resolver.js";
 import {
   byName,
   type EntryType,
@@ -78,17 +79,6 @@ const BINARY_SNIFF_BYTES = 8192;
 const REFERENCES = "references";
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
-/** Where a path's names are looked up, and what they must stay inside. */
-interface Scope {
-  /** Real path of the workspace root, or of one reference. */
-  base: string;
-  segments: string[];
-  /** Workspace-relative names of `base` (`references/<name>`), for messages. */
-  prefix: string[];
-  /** "the workspace" or `reference "<name>"`. */
-  label: string;
-}
-
 interface Limits {
   read: number;
   write: number;
@@ -138,9 +128,9 @@ class SandboxedWorkspace implements Workspace {
     if (parsed.trailingSlash) throw new SandboxError("PATH_INVALID", path, "a trailing `/` names a folder");
     const scope = this.scope(path, parsed);
     if (scope === undefined) throw new SandboxError("NOT_A_FILE", path, "is a folder, not a file");
-    const { real, stats } = await this.resolveExisting(path, scope);
+    const { real, stats } = await resolveExisting(path, scope);
     this.assertReadable(path, stats);
-    const pinned = await this.pin(path, real, "file", scope);
+    const pinned = await pinInScope(path, real, "file", scope, this.fdPaths);
     try {
       this.assertReadable(path, await pinned.handle.stat());
       const data = await readAtMost(pinned, this.limits.read);
@@ -172,23 +162,23 @@ class SandboxedWorkspace implements Workspace {
       );
     }
     const scope = this.rootScope(parsed.segments);
-    const { dir, name, created } = await this.prepareWrite(path, scope);
-    const pinned = await this.pin(path, dir, "directory", scope);
+    const { dir, name, mode } = await this.prepareWrite(path, scope);
+    const pinned = await pinInScope(path, dir, "directory", scope, this.fdPaths);
     try {
-      await this.commit(path, pinned.via, name, content);
+      await this.commit(path, pinned.via, name, content, mode);
     } finally {
       await pinned.handle.close();
     }
-    return { path: parsed.normalized, bytes, created };
+    return { path: parsed.normalized, bytes, created: mode === undefined };
   }
 
   async listDirectory(path = "."): Promise<{ path: string; entries: DirectoryEntry[]; truncated: boolean }> {
     const parsed = path === "" ? parseWorkspacePath(".") : parseWorkspacePath(path);
     const scope = this.scope(path, parsed);
     if (scope === undefined) return this.listReferences();
-    const { real, stats } = await this.resolveExisting(path, scope);
+    const { real, stats } = await resolveExisting(path, scope);
     if (!stats.isDirectory()) throw new SandboxError("NOT_A_DIRECTORY", path, "is a file, not a folder");
-    const pinned = await this.pin(path, real, "directory", scope);
+    const pinned = await pinInScope(path, real, "directory", scope, this.fdPaths);
     try {
       const atRoot = scope.base === this.root && real === this.root;
       const named = (await readdir(pinned.via, { withFileTypes: true }))
@@ -239,69 +229,15 @@ class SandboxedWorkspace implements Workspace {
     return { base: this.root, segments, prefix: [], label: "the workspace" };
   }
 
-  /** Follows the path to an existing object, each symlink on the way held inside the scope. */
-  private async resolveExisting(path: string, scope: Scope): Promise<{ real: string; stats: Stats }> {
-    let real = scope.base;
-    let stats = await stat(real).catch((error: unknown) => {
-      throw fsFailure(path, scope.prefix.join("/"), error);
-    });
-    for (const [index, segment] of scope.segments.entries()) {
-      const shown = shownName(scope, index);
-      if (!stats.isDirectory()) {
-        throw new SandboxError("NOT_A_DIRECTORY", path, `${q(shownName(scope, index - 1))} is not a folder`);
-      }
-      const next = join(real, segment);
-      const entry = await lstatIfExists(path, next, shown);
-      if (entry === undefined) throw new SandboxError("NOT_FOUND", path, `${q(shown)} does not exist`);
-      if (entry.isSymbolicLink()) {
-        const target = await this.followLink(path, next, shown, scope);
-        if (target === undefined)
-          throw new SandboxError("NOT_FOUND", path, `${q(shown)} is a broken symlink`);
-        real = target;
-        stats = await stat(real).catch((error: unknown) => {
-          throw fsFailure(path, shown, error);
-        });
-      } else {
-        real = next;
-        stats = entry;
-      }
-    }
-    return { real, stats };
-  }
-
-  /** The real target of a symlink inside the scope; undefined when it is broken but points inside. */
-  private async followLink(
-    path: string,
-    link: string,
-    shown: string,
-    scope: Scope,
-  ): Promise<string | undefined> {
-    const outside = () =>
-      new SandboxError("SYMLINK_ESCAPE", path, `${q(shown)} is a symlink that leads outside ${scope.label}`);
-    let target: string;
-    try {
-      target = await realpath(link);
-    } catch (error) {
-      const code = errorCode(error);
-      if (code === "ELOOP") throw new SandboxError("PATH_INVALID", path, `${q(shown)} is a symlink loop`);
-      if (code !== "ENOENT" && code !== "ENOTDIR") throw error;
-      // A broken link is judged by where it points: creating its target must not land outside either.
-      const pointsTo = await readlink(link).catch(() => undefined);
-      if (pointsTo !== undefined && !isInside(scope.base, resolve(dirname(link), pointsTo))) throw outside();
-      return undefined;
-    }
-    if (!isInside(scope.base, target)) throw outside();
-    return target;
-  }
-
   /**
    * Walks the path of a write, creating missing folders one at a time inside pinned parents. Returns
-   * the real folder and name to write; refuses symlinks, references, and folders at the target.
+   * the real folder and name to write, and the mode of the file there (undefined: a new file); refuses
+   * symlinks, references, and anything but a regular file at the target.
    */
   private async prepareWrite(
     path: string,
     scope: Scope,
-  ): Promise<{ dir: string; name: string; created: boolean }> {
+  ): Promise<{ dir: string; name: string; mode: number | undefined }> {
     let dir = scope.base;
     for (const [index, segment] of scope.segments.entries()) {
       const shown = shownName(scope, index);
@@ -312,14 +248,17 @@ class SandboxedWorkspace implements Workspace {
       if (index === scope.segments.length - 1) {
         if (entry?.isDirectory()) throw new SandboxError("NOT_A_FILE", path, "is a folder, not a file");
         if (entry && !entry.isFile()) throw new SandboxError("NOT_A_FILE", path, "is not a regular file");
-        return { dir, name: segment, created: entry === undefined };
+        return { dir, name: segment, mode: entry?.mode };
       }
       if (entry === undefined) {
         await this.makeDirectory(path, dir, segment, scope);
         entry = await lstatIfExists(path, target, shown);
-        if (entry?.isSymbolicLink()) return this.refuseLink(path, target, shown, scope);
+        if (entry === undefined) {
+          throw new SandboxError("NOT_FOUND", path, `${q(shown)} vanished as it was made`);
+        }
+        if (entry.isSymbolicLink()) return this.refuseLink(path, target, shown, scope);
       }
-      if (!entry?.isDirectory()) {
+      if (!entry.isDirectory()) {
         throw new SandboxError("NOT_A_DIRECTORY", path, `${q(shown)} is a file, not a folder`);
       }
       dir = target;
@@ -328,7 +267,7 @@ class SandboxedWorkspace implements Workspace {
   }
 
   private async refuseLink(path: string, link: string, shown: string, scope: Scope): Promise<never> {
-    const target = await this.followLink(path, link, shown, scope);
+    const target = await followLink(path, link, shown, scope);
     const instead = target === undefined ? "" : `; write to ${q(relativeName(this.root, target))} instead`;
     throw new SandboxError("READ_ONLY", path, `${q(shown)} is a symlink; writes never follow one${instead}`);
   }
@@ -343,7 +282,7 @@ class SandboxedWorkspace implements Workspace {
   }
 
   private async makeDirectory(path: string, parent: string, name: string, scope: Scope): Promise<void> {
-    const pinned = await this.pin(path, parent, "directory", scope);
+    const pinned = await pinInScope(path, parent, "directory", scope, this.fdPaths);
     try {
       await mkdir(join(pinned.via, name));
     } catch (error) {
@@ -353,51 +292,45 @@ class SandboxedWorkspace implements Workspace {
     }
   }
 
-  /** Writes atomically in a fresh private folder inside `dir`, then renames the file over `name`. */
-  private async commit(path: string, dir: string, name: string, content: string): Promise<void> {
+  /**
+   * Writes atomically in a fresh private folder inside `dir`, then renames the file over `name`. A file
+   * replaced keeps its rwx bits (a script stays executable) but never setuid or setgid. The private
+   * folder is reached through its own pinned handle, so `writeFileAtomic` creates nothing there but its
+   * temporary file (Node's recursive mkdir spins forever below a folder deleted meanwhile).
+   */
+  private async commit(
+    path: string,
+    dir: string,
+    name: string,
+    content: string,
+    mode: number | undefined,
+  ): Promise<void> {
     const stage = join(dir, `.orket-write-${randomBytes(8).toString("hex")}`);
     try {
       await mkdir(stage, { mode: 0o700 });
-    } catch (error) {
-      if (errorCode(error) !== "ENOENT") throw error;
-      throw new SandboxError("NOT_FOUND", path, "its folder was removed during the write", { cause: error });
-    }
-    try {
-      await writeFileAtomic(join(stage, name), content);
-      await rename(join(stage, name), join(dir, name));
+      const pinned = await openPinned(stage, "directory", this.fdPaths);
+      try {
+        // No fsync: rename is atomic, so a killed process never leaves half a file; only a power cut could.
+        await writeFileAtomic(join(pinned.via, name), content, { durable: false });
+        if (mode !== undefined) await chmod(join(pinned.via, name), mode & 0o777);
+        await rename(join(pinned.via, name), join(dir, name));
+      } finally {
+        await pinned.handle.close();
+      }
     } catch (error) {
       const code = errorCode(error);
       if (code === "EISDIR" || code === "ENOTEMPTY" || code === "EEXIST") {
         throw new SandboxError("NOT_A_FILE", path, "became a folder during the write", { cause: error });
       }
+      if (code === "ENOENT") {
+        throw new SandboxError("NOT_FOUND", path, "its folder was removed during the write", {
+          cause: error,
+        });
+      }
       throw fsFailure(path, name, error);
     } finally {
       await rm(stage, { recursive: true, force: true });
     }
-  }
-
-  /** Opens a checked real path and confirms that what was opened is still inside the scope. */
-  private async pin(
-    path: string,
-    real: string,
-    kind: "file" | "directory",
-    scope: Scope,
-  ): Promise<PinnedHandle> {
-    let pinned: PinnedHandle;
-    try {
-      pinned = await openPinned(real, kind, this.fdPaths);
-    } catch (error) {
-      const code = errorCode(error);
-      if (code === "ELOOP" || code === "EMLINK") {
-        throw new SandboxError("SYMLINK_ESCAPE", path, "turned into a symlink while it was being opened");
-      }
-      throw fsFailure(path, relativeName(scope.base, real), error);
-    }
-    if (pinned.real === undefined || !isInside(scope.base, pinned.real)) {
-      await pinned.handle.close();
-      throw new SandboxError("SYMLINK_ESCAPE", path, `was moved outside ${scope.label} while being opened`);
-    }
-    return pinned;
   }
 
   private assertReadable(path: string, stats: Stats): void {
@@ -407,8 +340,4 @@ class SandboxedWorkspace implements Workspace {
       throw new SandboxError("TOO_LARGE", path, `is ${stats.size} bytes; the limit is ${this.limits.read}`);
     }
   }
-}
-
-function shownName(scope: Scope, index: number): string {
-  return [...scope.prefix, ...scope.segments.slice(0, index + 1)].join("/") || ".";
 }
