@@ -9,6 +9,20 @@ const count = z.number().int().nonnegative();
 const nanoseconds = z.number().nonnegative();
 
 /**
+ * A native tool call in an `/api/chat` answer. Ollama sends `arguments` as an object (null when its map was
+ * empty); any JSON is accepted here so that a call with odd arguments reaches the tool parser, which says
+ * what is wrong with it, instead of failing the whole answer. `id` appeared in later releases.
+ */
+export const toolCallSchema = z.looseObject({
+  id: z.string().nullish(),
+  function: z.looseObject({
+    name: z.string(),
+    arguments: z.json().optional(),
+  }),
+});
+export type OllamaToolCall = z.infer<typeof toolCallSchema>;
+
+/**
  * One `/api/chat` object: a streamed line, or the whole answer when `stream: false`. The last one
  * (`done: true`) carries the counts and the engine's durations, in nanoseconds; `prompt_eval_count` is
  * absent when the whole prompt came from the cache.
@@ -20,6 +34,7 @@ export const chatChunkSchema = z.looseObject({
     .looseObject({
       role: z.string().optional(),
       content: z.string().optional(),
+      tool_calls: z.array(toolCallSchema).nullish(),
     })
     .optional(),
   done: z.boolean(),

@@ -396,3 +396,132 @@ describe("listOllamaModels", () => {
 function lastMethod(server: WireServer): string | undefined {
   return server.requests.at(-1)?.method;
 }
+
+describe("ollama native tool calls", () => {
+  let server: WireServer;
+  beforeAll(async () => {
+    server = await startWireServer();
+  });
+  afterAll(() => server.close());
+
+  const adapter = () => createOllamaAdapter(MODEL, { host: server.baseUrl });
+  const TOOLS = [
+    {
+      name: "write_file",
+      description: "Write a file in the workspace, replacing it if it exists.",
+      parameters: {
+        type: "object",
+        properties: { path: { type: "string" }, content: { type: "string" } },
+        required: ["path", "content"],
+      },
+    },
+    {
+      name: "run_tests",
+      description: "Run the test suite.",
+      parameters: { type: "object", properties: {} },
+    },
+  ];
+  const WRITE_ARGS = {
+    path: "add.py",
+    content: 'def add(a, b):\n    """Sum {a} and {b}."""\n    return a + b\n',
+  };
+
+  // As a 0.12-era server streams a tool call: the calls whole, in one object with empty content (with an
+  // `id` and `function.index` in later releases), then the final object, whose done_reason stays "stop".
+  function toolCallMessage(calls: unknown[], content = "") {
+    return {
+      model: MODEL,
+      created_at: "2025-10-02T08:41:17.402154Z",
+      message: { role: "assistant", content, tool_calls: calls },
+      done: false,
+    };
+  }
+  const writeCall = {
+    id: "call_k2jd7x1o",
+    function: { index: 0, name: "write_file", arguments: WRITE_ARGS },
+  };
+  const testsCall = { function: { index: 1, name: "run_tests", arguments: {} } };
+
+  it("sends the offered tools in Ollama's function format, and no tools key without them", async () => {
+    server.route("POST /api/chat", whole(final({}, ANSWER)));
+    await adapter().generate({ ...REQUEST, tools: TOOLS });
+    expect(lastRequestBody()).toMatchObject({
+      tools: [
+        { type: "function", function: TOOLS[0] },
+        { type: "function", function: TOOLS[1] },
+      ],
+    });
+    await adapter().generate(REQUEST);
+    expect(lastRequestBody()).not.toHaveProperty("tools");
+    await adapter().generate({ ...REQUEST, tools: [] });
+    expect(lastRequestBody()).not.toHaveProperty("tools");
+  });
+
+  it("streams tool calls as tool-call parts with JSON-text arguments, before the finish", async () => {
+    server.route("POST /api/chat", {
+      chunks: ndjson([delta("I'll write it.", 0), toolCallMessage([writeCall, testsCall]), final()], 3),
+    });
+    const parts = await collect(adapter().stream({ ...REQUEST, tools: TOOLS }));
+    expect(parts.map((p) => p.type)).toEqual(["text-delta", "tool-call", "tool-call", "finish"]);
+    expect(parts[1]).toEqual({
+      type: "tool-call",
+      toolCallId: "call_k2jd7x1o",
+      toolName: "write_file",
+      arguments: JSON.stringify(WRITE_ARGS),
+    });
+    expect(parts[2]).toEqual({
+      type: "tool-call",
+      toolCallId: undefined,
+      toolName: "run_tests",
+      arguments: "{}",
+    });
+    expect(parts.at(-1)).toMatchObject({ type: "finish", finishReason: { unified: "stop", raw: "stop" } });
+  });
+
+  it("generate returns the calls in toolCalls, and leaves toolCalls out when there are none", async () => {
+    const answer = { ...final(), message: { role: "assistant", content: "", tool_calls: [writeCall] } };
+    server.route("POST /api/chat", whole(answer));
+    const result = await adapter().generate({ ...REQUEST, tools: TOOLS });
+    expect(result.text).toBe("");
+    expect(result.toolCalls).toEqual([
+      {
+        type: "tool-call",
+        toolCallId: "call_k2jd7x1o",
+        toolName: "write_file",
+        arguments: JSON.stringify(WRITE_ARGS),
+      },
+    ]);
+    expect(result.finishReason).toEqual({ unified: "stop", raw: "stop" });
+
+    server.route("POST /api/chat", whole(final({}, ANSWER)));
+    expect(await adapter().generate(REQUEST)).not.toHaveProperty("toolCalls");
+  });
+
+  it("passes odd arguments on as JSON text for the tool parser to judge, and null as {}", async () => {
+    const odd = [
+      { function: { name: "run_tests", arguments: null } },
+      { function: { name: "write_file", arguments: ["add.py"] } },
+    ];
+    server.route(
+      "POST /api/chat",
+      whole({ ...final(), message: { role: "assistant", content: "", tool_calls: odd } }),
+    );
+    const result = await adapter().generate(REQUEST);
+    expect(result.toolCalls?.map((call) => call.arguments)).toEqual(["{}", '["add.py"]']);
+  });
+
+  it("ends the stream with MALFORMED_STREAM when a tool call has no function name", async () => {
+    server.route("POST /api/chat", {
+      chunks: ndjson([toolCallMessage([{ function: { arguments: {} } }])], 3),
+    });
+    const parts = await collect(adapter().stream(REQUEST));
+    expect(parts.map((p) => p.type)).toEqual(["error"]);
+    expect(parts[0]).toMatchObject({
+      error: { code: "MALFORMED_STREAM", message: expect.stringContaining("name") },
+    });
+  });
+
+  function lastRequestBody(): unknown {
+    return server.requests.at(-1)?.body;
+  }
+});

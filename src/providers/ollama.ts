@@ -18,6 +18,7 @@ import type {
   ModelRequest,
   ServerTimings,
   StreamPart,
+  ToolCallPart,
 } from "../spec/model.js";
 import {
   type FetchFn,
@@ -34,6 +35,7 @@ import {
   errorBodySchema,
   errorText,
   type OllamaChatChunk,
+  type OllamaToolCall,
   RAW_METRIC_KEYS,
   tagsResponseSchema,
 } from "./ollama-wire.js";
@@ -118,7 +120,15 @@ export function createOllamaAdapter(modelId: string, settings: OllamaSettings): 
         });
       }
       const { finishReason, usage, timings, responseModel } = finishPart(chunk);
-      return { text: chunk.message?.content ?? "", finishReason, usage, timings, responseModel };
+      const toolCalls = toolCallParts(chunk);
+      return {
+        text: chunk.message?.content ?? "",
+        ...(toolCalls.length > 0 ? { toolCalls } : {}),
+        finishReason,
+        usage,
+        timings,
+        responseModel,
+      };
     },
 
     async *stream(request) {
@@ -193,7 +203,10 @@ function httpSettings(settings: OllamaSettings): HttpSettings {
   return { baseURL: settings.host, fetch: settings.fetch, headers: settings.headers };
 }
 
-/** The `/api/chat` body. Settings that are not set are left out, so Ollama's (or the Modelfile's) apply. */
+/**
+ * The `/api/chat` body. Settings that are not set are left out, so Ollama's (or the Modelfile's) apply;
+ * `tools` is sent only when the request offers some.
+ */
 function chatBody(
   modelId: string,
   request: ModelRequest,
@@ -212,6 +225,14 @@ function chatBody(
     model: modelId,
     messages: request.messages.map(({ role, content }) => ({ role, content })),
     stream,
+    ...(request.tools && request.tools.length > 0
+      ? {
+          tools: request.tools.map(({ name, description, parameters }) => ({
+            type: "function",
+            function: { name, description, parameters },
+          })),
+        }
+      : {}),
     ...(Object.keys(options).length > 0 ? { options } : {}),
     ...(keepAlive === undefined ? {} : { keep_alive: keepAlive }),
   };
@@ -237,6 +258,8 @@ async function* decodeChatStream(
       }
       const content = chunk.message?.content;
       if (content) yield { type: "text-delta", text: content };
+      // Ollama sends each call whole, in one object, so it can be passed on at once.
+      yield* toolCallParts(chunk);
       if (chunk.done) {
         yield finishPart(chunk);
         return;
@@ -275,6 +298,21 @@ function decodeChatObject(text: string, url: string): OllamaChatChunk | ModelCal
   return chunk.data;
 }
 
+function toolCallParts(chunk: OllamaChatChunk): ToolCallPart[] {
+  return (chunk.message?.tool_calls ?? []).map((call: OllamaToolCall) => ({
+    type: "tool-call",
+    toolCallId: call.id ?? undefined,
+    toolName: call.function.name,
+    arguments: argumentsText(call.function.arguments),
+  }));
+}
+
+/** The arguments as JSON text: Ollama's object serialized; a string is taken to be JSON text already. */
+function argumentsText(value: OllamaToolCall["function"]["arguments"]): string {
+  if (typeof value === "string") return value;
+  return JSON.stringify(value ?? {});
+}
+
 function finishPart(chunk: OllamaChatChunk): FinishPart {
   return {
     type: "finish",
@@ -285,6 +323,7 @@ function finishPart(chunk: OllamaChatChunk): FinishPart {
   };
 }
 
+/** Kept as Ollama says it, also after tool calls: Ollama then says "stop", not a tool-call reason. */
 function finishReason(raw: string | undefined): FinishReason {
   if (raw === undefined) return { unified: "unknown", raw };
   if (raw === "stop" || raw === "length") return { unified: raw, raw };

@@ -604,3 +604,217 @@ describe("openai-compatible adapter", () => {
     expect(toFinishReason(null)).toEqual({ unified: "unknown", raw: undefined });
   });
 });
+
+describe("openai-compatible native tool calls", () => {
+  let server: WireServer;
+  let baseURL: string;
+  beforeAll(async () => {
+    server = await startWireServer();
+    baseURL = `${server.baseUrl}/v1`;
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  const adapter = (modelId = VLLM_MODEL) => createOpenAICompatibleAdapter(modelId, { baseURL });
+  const TOOLS = [
+    {
+      name: "write_file",
+      description: "Write a file in the workspace.",
+      parameters: {
+        type: "object",
+        properties: { path: { type: "string" }, content: { type: "string" } },
+        required: ["path", "content"],
+      },
+    },
+    { name: "run_tests", description: "Run the test suite.", parameters: { type: "object", properties: {} } },
+  ];
+  const WRITE_ARGS = { path: "add.py", content: 'def add(a, b):\n    return {"sum": a + b}\n' };
+  const WRITE_JSON = JSON.stringify(WRITE_ARGS);
+
+  /** vLLM (0.8, hermes parser) streams a call's arguments in fragments; parallel calls differ by index. */
+  function toolDelta(call: Record<string, unknown>, finish: string | null = null) {
+    return vllmChunk([{ index: 0, delta: { tool_calls: [call] }, logprobs: null, finish_reason: finish }]);
+  }
+  const cut = (text: string, pieces: number) => {
+    const size = Math.ceil(text.length / pieces);
+    return Array.from({ length: pieces }, (_, i) => text.slice(i * size, (i + 1) * size));
+  };
+
+  it("sends the offered tools in OpenAI's format, and no tools key without them", async () => {
+    server.route(CHAT, llamaServer);
+    await collect(adapter().stream({ ...request, tools: TOOLS }));
+    expect(server.requests.at(-1)?.body).toMatchObject({
+      stream: true,
+      tools: TOOLS.map((tool) => ({ type: "function", function: tool })),
+    });
+    await adapter().generate({ ...request, tools: TOOLS });
+    expect(server.requests.at(-1)?.body).toMatchObject({ stream: false, tools: [{ type: "function" }, {}] });
+    for (const tools of [undefined, []]) {
+      await adapter().generate({ ...request, ...(tools ? { tools } : {}) });
+      expect(server.requests.at(-1)?.body).not.toHaveProperty("tools");
+    }
+  });
+
+  it("puts streamed fragments together by index and emits whole calls before the finish", async () => {
+    const [w0, w1, w2, w3] = cut(WRITE_JSON, 4);
+    server.route(
+      CHAT,
+      streamOf([
+        vllmChunk([
+          { index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null },
+        ]),
+        toolDelta({
+          index: 0,
+          id: "chatcmpl-tool-4b1e",
+          type: "function",
+          function: { name: "write_file", arguments: "" },
+        }),
+        toolDelta({ index: 0, function: { arguments: w0 } }),
+        toolDelta({ index: 1, id: "chatcmpl-tool-9c27", type: "function", function: { name: "run_tests" } }),
+        toolDelta({ index: 0, function: { arguments: w1 } }),
+        toolDelta({ index: 1, function: { arguments: "{}" } }),
+        toolDelta({ index: 0, function: { arguments: w2 } }),
+        toolDelta({ index: 0, function: { arguments: w3 } }),
+        vllmChunk([{ index: 0, delta: { content: "" }, logprobs: null, finish_reason: "tool_calls" }]),
+        vllmChunk([], { usage: { prompt_tokens: 212, total_tokens: 251, completion_tokens: 39 } }),
+        "[DONE]",
+      ]),
+    );
+    const parts = await collect(adapter().stream({ ...request, tools: TOOLS }));
+    expect(parts.map((p) => p.type)).toEqual(["tool-call", "tool-call", "finish"]);
+    expect(parts[0]).toEqual({
+      type: "tool-call",
+      toolCallId: "chatcmpl-tool-4b1e",
+      toolName: "write_file",
+      arguments: WRITE_JSON,
+    });
+    expect(parts[1]).toEqual({
+      type: "tool-call",
+      toolCallId: "chatcmpl-tool-9c27",
+      toolName: "run_tests",
+      arguments: "{}",
+    });
+    const finish = finishOf(parts);
+    expect(finish.finishReason).toEqual({ unified: "tool-calls", raw: "tool_calls" });
+    expect(finish.usage).toMatchObject({ promptTokens: 212, outputTokens: 39 });
+  });
+
+  it("keeps text before a call, and emits the calls when the body ends after finish_reason without [DONE]", async () => {
+    // llama.cpp (--jinja) sends the name with the first fragment and `content: null` around the calls.
+    const llamaTool = (call: Record<string, unknown>) =>
+      llamaChunk([{ finish_reason: null, index: 0, delta: { tool_calls: [call] } }]);
+    server.route(
+      CHAT,
+      streamOf([
+        llamaDelta("Writing the file.", "assistant"),
+        llamaTool({
+          index: 0,
+          id: "1sxVlXhVvP2Z",
+          type: "function",
+          function: { name: "write_file", arguments: '{"pa' },
+        }),
+        llamaTool({ index: 0, function: { arguments: 'th":"add.py",' } }),
+        llamaTool({ index: 0, function: { arguments: '"content":"pass\\n"}' } }),
+        llamaChunk([{ finish_reason: "tool_calls", index: 0, delta: {} }], { timings: LLAMA_TIMINGS }),
+      ]),
+    );
+    const parts = await collect(adapter(LLAMA_MODEL).stream(request));
+    expect(parts.map((p) => p.type)).toEqual(["text-delta", "tool-call", "finish"]);
+    expect(parts[1]).toMatchObject({
+      toolName: "write_file",
+      arguments: '{"path":"add.py","content":"pass\\n"}',
+    });
+    expect(JSON.parse(parts[1]?.type === "tool-call" ? parts[1].arguments : "")).toEqual({
+      path: "add.py",
+      content: "pass\n",
+    });
+    expect(finishOf(parts).finishReason.unified).toBe("tool-calls");
+  });
+
+  it("tells apart parallel calls that Ollama's OpenAI endpoint sends all with index 0", async () => {
+    const ollamaChunk = (delta: Record<string, unknown>, finish: string | null = null) => ({
+      id: "chatcmpl-18",
+      object: "chat.completion.chunk",
+      created: 1744446075,
+      model: "qwen2.5-coder:7b",
+      system_fingerprint: "fp_ollama",
+      choices: [{ index: 0, delta, finish_reason: finish }],
+    });
+    const call = (id: string, command: string) => ({
+      id,
+      index: 0,
+      type: "function",
+      function: { name: "run_command", arguments: JSON.stringify({ command }) },
+    });
+    server.route(
+      CHAT,
+      streamOf([
+        ollamaChunk({ role: "assistant", content: "", tool_calls: [call("call_wteop8bt", "ls")] }),
+        ollamaChunk({ role: "assistant", content: "", tool_calls: [call("call_rk2xye1l", "ls -l")] }),
+        ollamaChunk({ role: "assistant", content: "" }, "tool_calls"),
+        "[DONE]",
+      ]),
+    );
+    const parts = await collect(adapter("qwen2.5-coder:7b").stream(request));
+    expect(parts.filter((p) => p.type === "tool-call")).toEqual([
+      {
+        type: "tool-call",
+        toolCallId: "call_wteop8bt",
+        toolName: "run_command",
+        arguments: '{"command":"ls"}',
+      },
+      {
+        type: "tool-call",
+        toolCallId: "call_rk2xye1l",
+        toolName: "run_command",
+        arguments: '{"command":"ls -l"}',
+      },
+    ]);
+  });
+
+  it("generate maps message.tool_calls (content null) to toolCalls and finish_reason to tool-calls", async () => {
+    const completion = {
+      id: "chatcmpl-7d2c1f0b8a9e4d6c",
+      object: "chat.completion",
+      created: 1736951234,
+      model: VLLM_MODEL,
+      choices: [
+        {
+          index: 0,
+          message: {
+            role: "assistant",
+            content: null,
+            tool_calls: [
+              {
+                id: "chatcmpl-tool-4b1e",
+                type: "function",
+                function: { name: "write_file", arguments: WRITE_JSON },
+              },
+              {
+                id: "chatcmpl-tool-9c27",
+                type: "function",
+                function: { name: "run_tests", arguments: "{}" },
+              },
+            ],
+          },
+          logprobs: null,
+          finish_reason: "tool_calls",
+          stop_reason: null,
+        },
+      ],
+      usage: { prompt_tokens: 212, total_tokens: 251, completion_tokens: 39 },
+    };
+    server.route(CHAT, { headers: JSON_HEADERS, chunks: [{ data: JSON.stringify(completion) }] });
+    const result = await adapter().generate({ ...request, tools: TOOLS });
+    expect(result.text).toBe("");
+    expect(result.toolCalls).toEqual([
+      { type: "tool-call", toolCallId: "chatcmpl-tool-4b1e", toolName: "write_file", arguments: WRITE_JSON },
+      { type: "tool-call", toolCallId: "chatcmpl-tool-9c27", toolName: "run_tests", arguments: "{}" },
+    ]);
+    expect(result.finishReason).toEqual({ unified: "tool-calls", raw: "tool_calls" });
+
+    server.route(CHAT, llamaServer);
+    expect(await adapter().generate(request)).not.toHaveProperty("toolCalls");
+  });
+});

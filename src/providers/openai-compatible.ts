@@ -15,15 +15,16 @@ import {
 } from "../spec/errors.js";
 import type {
   AdapterCapabilities,
-  ErrorPart,
   FinishPart,
   GenerateResult,
   ModelAdapter,
   ModelRequest,
   StreamPart,
+  ToolCallPart,
 } from "../spec/model.js";
 import { type FetchFn, type HttpSettings, joinUrl, sendRequest, toModelError, warmUpOnce } from "./http.js";
 import {
+  argumentsText,
   ChatChunkSchema,
   ChatCompletionSchema,
   describeIssues,
@@ -34,6 +35,7 @@ import {
   toUsage,
   type WireError,
   type WireTimings,
+  type WireToolCallDelta,
   type WireUsage,
 } from "./openai-wire.js";
 
@@ -122,6 +124,10 @@ interface ChatRequestBody {
   top_p?: number;
   seed?: number;
   stop?: string[];
+  tools?: Array<{
+    type: "function";
+    function: { name: string; description: string; parameters: Record<string, unknown> };
+  }>;
 }
 
 function chatBody(modelId: string, request: ModelRequest, stream: boolean): ChatRequestBody {
@@ -135,6 +141,12 @@ function chatBody(modelId: string, request: ModelRequest, stream: boolean): Chat
   if (request.topP !== undefined) body.top_p = request.topP;
   if (request.seed !== undefined) body.seed = request.seed;
   if (request.stop !== undefined) body.stop = request.stop;
+  if (request.tools && request.tools.length > 0) {
+    body.tools = request.tools.map(({ name, description, parameters }) => ({
+      type: "function",
+      function: { name, description, parameters },
+    }));
+  }
   // Without it vLLM and OpenAI send no usage at all when streaming; llama.cpp then sends a usage chunk too.
   if (stream) body.stream_options = { include_usage: true };
   // `contextSize` is not sent: these servers fix the context window when they load the model (llama.cpp
@@ -198,12 +210,20 @@ async function generate(http: HttpSettings, modelId: string, request: ModelReque
       },
     );
   }
-  const content = choice.message?.content;
+  const toolCalls: ToolCallPart[] = (choice.message?.tool_calls ?? []).map((call) => ({
+    type: "tool-call",
+    toolCallId: call.id || undefined,
+    toolName: call.function.name ?? "",
+    arguments: argumentsText(call.function.arguments),
+  }));
+  // A message that only calls tools has `content: null`.
+  const content = choice.message?.content ?? (toolCalls.length > 0 ? "" : undefined);
   if (typeof content !== "string") {
     throw new MalformedStreamError("the completion's message has no content", { url, responseBody: text });
   }
   return {
     text: content,
+    ...(toolCalls.length > 0 ? { toolCalls } : {}),
     finishReason: toFinishReason(choice.finish_reason),
     usage: toUsage(completion.usage, completion.timings),
     timings: toServerTimings(completion.timings),
@@ -272,7 +292,7 @@ async function* streamChat(
       try {
         chunk = await reader.read();
       } catch (error) {
-        yield state.interrupted(toModelError(error, url, request.signal));
+        yield* state.interrupted(toModelError(error, url, request.signal));
         return;
       }
       // At the end, a blank line completes an event the server left open (some end on `data: [DONE]\n`).
@@ -283,7 +303,7 @@ async function* streamChat(
         if (step.done) return;
       }
       if (chunk.done) {
-        yield state.ended();
+        yield* state.ended();
         return;
       }
     }
@@ -298,23 +318,34 @@ interface Step {
   done: boolean;
 }
 
+/** A streamed tool call being put together from its fragments. */
+interface ToolCallSlot {
+  id: string | undefined;
+  name: string;
+  /** The fragments of `function.arguments`, joined once the call is complete. */
+  fragments: string[];
+}
+
 /**
  * What a stream has said so far. The finish reason and the usage arrive in different chunks (OpenAI and
  * vLLM send usage in a chunk of its own after the one with `finish_reason`), so the single finish part
- * is built only when `[DONE]` or the end of the body says nothing more is coming.
+ * is built only when `[DONE]` or the end of the body says nothing more is coming. Tool calls arrive in
+ * fragments too, and are passed on whole, in the order they began, just before that finish part.
  */
 class ChatStreamState {
   private finishReason: string | undefined;
   private usage: WireUsage | undefined;
   private timings: WireTimings | undefined;
   private responseModel: string | undefined;
+  private readonly toolCalls: ToolCallSlot[] = [];
+  private readonly toolCallsByIndex = new Map<number, ToolCallSlot>();
 
   constructor(private readonly url: string) {}
 
   /** `atEnd`: the event was left open when the body ended, so bad JSON in it means a cut-off stream. */
   accept(event: SseEvent, atEnd: boolean): Step {
     if (event.kind === "error") return this.fail(this.errorEvent(event.data));
-    if (event.data.trim() === "[DONE]") return { parts: [this.finish()], done: true };
+    if (event.data.trim() === "[DONE]") return { parts: this.finish(), done: true };
     const json = parseJson(event.data);
     if (!json) {
       const detail = atEnd ? "the stream ended inside an event" : "a chunk is not valid JSON";
@@ -336,34 +367,71 @@ class ChatStreamState {
     if (chunk.timings) this.timings = chunk.timings;
     const choice = chunk.choices?.find((c) => (c.index ?? 0) === 0);
     if (choice?.finish_reason) this.finishReason = choice.finish_reason;
+    if (choice?.delta?.tool_calls) this.acceptToolCallDeltas(choice.delta.tool_calls);
     const text = choice?.delta?.content;
     return { parts: text ? [{ type: "text-delta", text }] : [], done: false };
   }
 
   /** The body ended without `[DONE]`: complete if a finish reason came, cut off otherwise. */
-  ended(): FinishPart | ErrorPart {
+  ended(): StreamPart[] {
     if (this.finishReason !== undefined) return this.finish();
     const error = new MalformedStreamError("the stream ended without [DONE] or a finish_reason", {
       url: this.url,
       isRetryable: true,
     });
-    return { type: "error", error };
+    return [{ type: "error", error }];
   }
 
   /** Reading the body failed. After a finish reason the answer is whole; only a late usage chunk is lost. */
-  interrupted(error: ModelCallError): FinishPart | ErrorPart {
+  interrupted(error: ModelCallError): StreamPart[] {
     if (error.code !== "ABORTED" && this.finishReason !== undefined) return this.finish();
-    return { type: "error", error };
+    return [{ type: "error", error }];
   }
 
-  private finish(): FinishPart {
-    return {
-      type: "finish",
-      finishReason: toFinishReason(this.finishReason),
-      usage: toUsage(this.usage, this.timings),
-      timings: toServerTimings(this.timings),
-      responseModel: this.responseModel,
-    };
+  /**
+   * Fragments are keyed by `index`. Ollama's OpenAI-compatible endpoint gives every call of a parallel
+   * batch index 0 and tells them apart by `id` only, so a new id at an index already in use starts a new
+   * call. The first name a call gets is kept: servers that repeat it in later fragments do not double it.
+   */
+  private acceptToolCallDeltas(deltas: WireToolCallDelta[]): void {
+    deltas.forEach((delta, position) => {
+      const index = delta.index ?? position;
+      let slot = this.toolCallsByIndex.get(index);
+      if (slot && delta.id && slot.id && delta.id !== slot.id) slot = undefined;
+      if (!slot) {
+        slot = { id: undefined, name: "", fragments: [] };
+        this.toolCallsByIndex.set(index, slot);
+        this.toolCalls.push(slot);
+      }
+      if (delta.id && !slot.id) slot.id = delta.id;
+      if (delta.function?.name && !slot.name) slot.name = delta.function.name;
+      const fragment = delta.function?.arguments;
+      if (fragment !== undefined && fragment !== null) {
+        slot.fragments.push(typeof fragment === "string" ? fragment : argumentsText(fragment));
+      }
+    });
+  }
+
+  /** The complete tool calls, then the one finish part. */
+  private finish(): [...ToolCallPart[], FinishPart] {
+    const calls = this.toolCalls.map(
+      (slot): ToolCallPart => ({
+        type: "tool-call",
+        toolCallId: slot.id,
+        toolName: slot.name,
+        arguments: slot.fragments.length > 0 ? slot.fragments.join("") : "{}",
+      }),
+    );
+    return [
+      ...calls,
+      {
+        type: "finish",
+        finishReason: toFinishReason(this.finishReason),
+        usage: toUsage(this.usage, this.timings),
+        timings: toServerTimings(this.timings),
+        responseModel: this.responseModel,
+      },
+    ];
   }
 
   private fail(error: ModelCallError): Step {

@@ -31,9 +31,41 @@ export const TimingsSchema = z.looseObject({
 });
 export type WireTimings = z.infer<typeof TimingsSchema>;
 
+/**
+ * One fragment of a streamed tool call. The first fragment of a call brings its `id` and `function.name`;
+ * later ones with the same `index` bring more of `function.arguments`, a JSON text cut anywhere. `index`
+ * is optional because some servers leave it out when they send each call whole.
+ */
+export const ToolCallDeltaSchema = z.looseObject({
+  index: OptionalNumber,
+  id: z.string().nullish(),
+  type: z.string().nullish(),
+  function: z
+    .looseObject({
+      name: z.string().nullish(),
+      /** A string per OpenAI; any JSON is accepted so that a server sending an object is still read. */
+      arguments: z.json().optional(),
+    })
+    .nullish(),
+});
+export type WireToolCallDelta = z.infer<typeof ToolCallDeltaSchema>;
+
+/** A whole tool call in a non-streamed message. */
+const ToolCallSchema = z.looseObject({
+  id: z.string().nullish(),
+  type: z.string().nullish(),
+  function: z.looseObject({
+    name: z.string().nullish(),
+    arguments: z.json().optional(),
+  }),
+});
+export type WireToolCall = z.infer<typeof ToolCallSchema>;
+
 const ChunkChoiceSchema = z.looseObject({
   index: OptionalNumber,
-  delta: z.looseObject({ content: z.string().nullish() }).nullish(),
+  delta: z
+    .looseObject({ content: z.string().nullish(), tool_calls: z.array(ToolCallDeltaSchema).nullish() })
+    .nullish(),
   finish_reason: z.string().nullish(),
 });
 
@@ -55,7 +87,9 @@ export const ChatCompletionSchema = z.looseObject({
     .array(
       z.looseObject({
         index: OptionalNumber,
-        message: z.looseObject({ content: z.string().nullish() }).nullish(),
+        message: z
+          .looseObject({ content: z.string().nullish(), tool_calls: z.array(ToolCallSchema).nullish() })
+          .nullish(),
         finish_reason: z.string().nullish(),
       }),
     )
@@ -118,6 +152,12 @@ const FINISH_REASONS: Record<string, UnifiedFinishReason> = {
 export function toFinishReason(raw: string | null | undefined): FinishReason {
   if (raw === undefined || raw === null) return { unified: "unknown", raw: undefined };
   return { unified: FINISH_REASONS[raw] ?? "other", raw };
+}
+
+/** Tool-call arguments as JSON text: a string as sent, anything else serialized, nothing as `{}`. */
+export function argumentsText(value: z.infer<ReturnType<typeof z.json>> | undefined): string {
+  if (typeof value === "string") return value;
+  return JSON.stringify(value ?? {});
 }
 
 /**

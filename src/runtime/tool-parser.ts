@@ -14,9 +14,10 @@ import type { ToolCall, ToolCallSource, ToolParseFailure, ToolParseResult } from
 /**
  * The calls in `text` (the model's answer) and in `native` (the backend's own tool-call parts), and what
  * looked like a call but could not be read, with why. Native calls come first, with the backend's ids; text
- * calls follow in order of appearance, with ids `call_<n>` (n = 1-based position in `calls`). A text call
- * equal to a native one (same name, same canonical arguments) is the model echoing it and is dropped. JSON
- * that is not a tool call is ignored; sloppy JSON (trailing commas, comments) is a failure, never a guess.
+ * calls follow in order of appearance, with ids `call_<n>` (n = 1-based position in `calls`) and source
+ * `fenced` (in a ``` fence or a `<tool_call>` block) or `bare` (in prose). A text call equal to a native one
+ * (same name, same canonical arguments) is the model echoing it and is dropped. JSON that is not a tool call
+ * is ignored; sloppy JSON (trailing commas, comments) is a failure, never a guess.
  */
 export function parseToolCalls(text: string, native?: ToolCallPart[]): ToolParseResult {
   const calls: ToolCall[] = [];
@@ -65,8 +66,10 @@ const EXCERPT_LIMIT = 200;
 /** Deeper JSON is not a tool call; the limit also keeps every recursive step below it safe. */
 const MAX_DEPTH = 100;
 const MAX_TOOL_CALLS_NESTING = 4;
-/** Containers this deep (root = 0) or less are mapped to their place in the text. */
+/** Array elements this deep (root = 0) or less are mapped to their place in the text, for excerpts. */
 const SPAN_DEPTH = 3;
+/** Strings longer than this with escapes but no raw control characters are decoded by `JSON.parse`. */
+const LONG_STRING = 256;
 const NO_NAME = "tool call has no name";
 const ARGUMENT_KEYS = ["arguments", "args", "parameters"] as const;
 /** Fence tags whose content must be JSON; the tool ones must moreover hold nothing but tool calls. */
@@ -179,10 +182,32 @@ class TextScanner {
       this.nextTagOpen = this.text.indexOf(TAG_OPEN, contentStart);
     }
     const close = this.nextTagClose >= 0 && this.nextTagClose < end ? this.nextTagClose : end;
-    const reopen = this.nextTagOpen >= 0 && this.nextTagOpen < close ? this.nextTagOpen : close;
-    this.scanStrict(contentStart, reopen, { source: "fenced", toolIntent: true }, undefined);
-    if (reopen < close) return reopen;
+    let blockEnd = this.nextTagOpen >= 0 && this.nextTagOpen < close ? this.nextTagOpen : close;
+    // Some models fence the JSON inside the tags as well; the fence's own tag does not matter there.
+    let from = skipWhitespace(this.text, contentStart, blockEnd);
+    if (blockEnd < close && this.runsPast(from, close, blockEnd)) blockEnd = close;
+    let to = blockEnd;
+    const ticks = backtickRun(this.text, from, blockEnd);
+    if (ticks >= 3) {
+      const bodyStart = Math.min(indexOrEnd(this.text, "\n", from, blockEnd) + 1, blockEnd);
+      to = findFenceCloser(this.text, bodyStart, blockEnd, ticks)?.start ?? blockEnd;
+      from = bodyStart;
+    }
+    this.scanStrict(from, to, { source: "fenced", toolIntent: true }, undefined);
+    if (blockEnd < close) return blockEnd;
     return close < end ? close + TAG_CLOSE.length : end;
+  }
+
+  /**
+   * A `<tool_call>` before the closing tag means the block was left open, unless it sits inside the JSON
+   * (a file's content, say): whether the value read up to the closing tag runs past it.
+   */
+  private runsPast(from: number, close: number, opener: number): boolean {
+    if (this.overrunBudget <= 0) return false;
+    const result = this.reader.read(from, close);
+    const reached = result.ok ? result.end : result.offset;
+    this.overrunBudget -= Math.max(0, reached - opener);
+    return result.ok && result.end > opener;
   }
 
   /** A Markdown code fence opened at `start` (backticks at the start of a line), or -1 when it is none. */
@@ -241,8 +266,7 @@ class TextScanner {
         if (overrun) result = overrun;
       }
       if (!result.ok) {
-        const kind = result.frames[0]?.kind ?? "string";
-        this.fail(i, end, readFailureReason(result, i, kind));
+        this.fail(i, end, readFailureReason(result, i));
         return undefined;
       }
       this.interpret(result.value, { start: i, end: result.end }, mode);
@@ -301,7 +325,7 @@ class TextScanner {
     if (!has(value, "tool_calls")) {
       const read = readCall(value, mode.toolIntent);
       if (typeof read === "string") this.fail(span.start, span.end, read);
-      else if (read) this.calls.push({ ...read, source: mode.source });
+      else if (read) this.calls.push({ name: read.name, args: read.args, source: mode.source });
       return;
     }
     const list = value.tool_calls;
@@ -355,10 +379,13 @@ function readCall(
     return toolIntent ? "a tool definition (description, parameters), not a call" : undefined;
   }
   if (typeof name !== "string" || name.trim() === "") return NO_NAME;
-  const present = ARGUMENT_KEYS.filter((key) => has(holder, key));
-  if (present.length > 1)
-    return `ambiguous arguments: ${present.map((k) => `"${k}"`).join(" and ")} are both set`;
-  const args = argumentsFrom(present[0] === undefined ? undefined : holder[present[0]]);
+  let argsKey: string | undefined;
+  for (const key of ARGUMENT_KEYS) {
+    if (!has(holder, key)) continue;
+    if (argsKey !== undefined) return `ambiguous arguments: "${argsKey}" and "${key}" are both set`;
+    argsKey = key;
+  }
+  const args = argumentsFrom(argsKey === undefined ? undefined : holder[argsKey]);
   return typeof args === "string" ? args : { name, args };
 }
 
@@ -367,16 +394,13 @@ function argumentsFrom(raw: Json | undefined): Record<string, unknown> | string 
   if (raw === undefined || raw === null) return {};
   let value: Json = raw;
   if (typeof raw === "string") {
-    const text = raw.trim();
-    if (text === "") return {};
-    const result = new JsonReader(text).read(0, text.length);
-    if (!result.ok) {
-      const kind = result.frames[0]?.kind ?? "value";
-      return `arguments string is not valid JSON: ${readFailureReason(result, 0, kind)}`;
-    }
-    if (result.end < text.length) {
-      const found = shown(text.charCodeAt(result.end));
-      return `arguments string is not valid JSON: invalid JSON at offset ${result.end}: unexpected text after the JSON value, found ${found}`;
+    if (raw.trim() === "") return {};
+    const result = new JsonReader(raw).read(0, raw.length);
+    if (!result.ok) return `arguments string is not valid JSON: ${readFailureReason(result, 0)}`;
+    const rest = skipWhitespace(raw, result.end, raw.length);
+    if (rest < raw.length) {
+      const found = shown(raw.charCodeAt(rest));
+      return `arguments string is not valid JSON: invalid JSON at offset ${rest}: unexpected text after the JSON value, found ${found}`;
     }
     value = result.value;
   }
@@ -408,9 +432,11 @@ function frameLooksLikeCall(frames: Frame[], index: number, text: string): boole
   return keys.includes("name") && keys.some((key) => (ARGUMENT_KEYS as readonly string[]).includes(key));
 }
 
-function readFailureReason(result: Extract<ReadResult, { ok: false }>, base: number, kind: string): string {
+/** Offsets count from `base`, the first character of the excerpt the failure is reported with. */
+function readFailureReason(result: Failure, base: number, kind?: "object" | "array"): string {
   if (result.unterminated) {
-    return `unterminated JSON ${kind}${result.inString ? " (the text ends inside a string)" : ""}`;
+    const what = kind ?? result.frames[0]?.kind ?? (result.inString ? "string" : "value");
+    return `unterminated JSON ${what}${result.inString ? " (the text ends inside a string)" : ""}`;
   }
   return `invalid JSON at offset ${result.offset - base}: ${result.message()}`;
 }
@@ -459,10 +485,11 @@ type Message = () => string;
 /**
  * Strict JSON (RFC 8259) read from an offset up to a bound, without recursion. One leniency, because it is
  * unambiguous: raw tabs and newlines inside strings, which small models write in file contents, are kept.
- * The containers near the root are mapped to where they stand in the text, for excerpts.
+ * The elements of arrays near the root are mapped to where they stand in the text, for excerpts.
  */
 class JsonReader {
-  readonly spans = new WeakMap<object, Span>();
+  /** Where the elements of arrays near the root stand: the entries of a list of calls. */
+  readonly spans = new Map<object, Span>();
   private frames: Frame[] = [];
 
   constructor(private readonly text: string) {}
@@ -557,10 +584,11 @@ class JsonReader {
   }
 
   private closed(frame: Frame, end: number, frames: Frame[]): void {
-    // Excerpts need the place of the calls only: the root, its elements and `tool_calls` entries.
-    if (frames.length <= SPAN_DEPTH) this.spans.set(frame.value, { start: frame.start, end });
     const parent = frames.at(-1);
     if (!parent) return;
+    if (parent.kind === "array" && frames.length <= SPAN_DEPTH) {
+      this.spans.set(frame.value, { start: frame.start, end });
+    }
     parent.children ??= [];
     parent.children.push({ value: frame.value, start: frame.start, end });
   }
@@ -598,11 +626,14 @@ class JsonReader {
     for (let i = start + 1; i < end; i++) {
       const c = text.charCodeAt(i);
       if (c === QUOTE) {
-        const value = !escapes
-          ? text.slice(start + 1, i)
-          : raw
-            ? decodeString(text, start + 1, i)
-            : (JSON.parse(text.slice(start, i + 1)) as string);
+        // Native JSON.parse decodes long strings fastest; for short ones its call costs more than it saves.
+        let value = text.slice(start + 1, i);
+        if (escapes) {
+          value =
+            raw || i - start < LONG_STRING
+              ? decodeString(text, start + 1, i)
+              : (JSON.parse(text.slice(start, i + 1)) as string);
+        }
         return { value, end: i + 1 };
       }
       if (c === BACKSLASH) {
