@@ -81,6 +81,12 @@ describe("an epic end to end", () => {
       "integrity_guard:ok",
     ]);
     expect(s.cards.listComments(summary.build_id, "greet")[0]?.body).toBe("greet.py meets the requirements.");
+    expect(s.runs.latestSnapshot(summary.run_id, "board:start")?.value).toEqual([
+      { id: "greet", status: "ready", wait_reason: null, attempts: 0, turns: 0 },
+    ]);
+    expect(s.runs.latestSnapshot(summary.run_id, "board:end")?.value).toEqual([
+      { id: "greet", status: "done", wait_reason: null, attempts: 0, turns: 3 },
+    ]);
     s.close();
 
     const turnDir = join(summary.run_dir, "turns", "greet", "001-coder");

@@ -202,6 +202,15 @@ export async function runEpic(options: RunEpicOptions): Promise<RunSummary> {
       now,
     };
 
+    const board = () =>
+      cards.getIssues(buildId).map((i) => ({
+        id: i.id,
+        status: i.status,
+        wait_reason: i.wait_reason,
+        attempts: i.attempts,
+        turns: i.turns,
+      }));
+    runs.saveSnapshot(runId, "board:start", board(), now());
     const loop = await workLoop({
       config,
       epic,
@@ -215,6 +224,7 @@ export async function runEpic(options: RunEpicOptions): Promise<RunSummary> {
       emit,
       now,
     });
+    runs.saveSnapshot(runId, "board:end", board(), now());
     const summary = summarize({
       loop,
       cards,
