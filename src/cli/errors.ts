@@ -24,6 +24,9 @@ const USAGE_CODES = new Set([
   "BAD_CONFIG",
   "RUN_REFUSED",
   "TURN_NOT_FOUND",
+  "BAD_BANK",
+  "BAD_TASK_SELECTION",
+  "BAD_HUMANEVAL",
 ]);
 
 export function exitCodeFor(error: unknown): number {

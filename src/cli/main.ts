@@ -4,6 +4,8 @@
  * runs, so `orket --help` loads no engine, database or HTTP stack.
  */
 import { Command, CommanderError } from "commander";
+import { registerBankAndReport } from "./commands/bank-report.js";
+import { registerBench } from "./commands/bench.js";
 import { registerCardCommands } from "./commands/cards.js";
 import { registerDev } from "./commands/dev.js";
 import { registerGenerate } from "./commands/generate.js";
@@ -28,6 +30,8 @@ export async function main(argv: string[]): Promise<void> {
   registerCardCommands(program, env);
   registerRun(program, env);
   registerReplay(program, env);
+  registerBench(program, env);
+  registerBankAndReport(program);
   registerDev(program);
 
   try {

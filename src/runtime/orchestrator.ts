@@ -13,7 +13,7 @@ import { isTerminal } from "../core/state-machine.js";
 import { createModelAdapter, type ProviderSettings } from "../providers/index.js";
 import type { Actor, Epic, IssueStatus, WaitReason } from "../spec/cards.js";
 import type { ExecutionLane, VramProfile } from "../spec/common.js";
-import type { ModelAdapter } from "../spec/model.js";
+import type { CallSettings, ModelAdapter } from "../spec/model.js";
 import type { ToolCall } from "../spec/tools.js";
 import { writeFileAtomic } from "../store/atomic-file.js";
 import { CardStore } from "../store/card-store.js";
@@ -33,6 +33,10 @@ export interface RunEpicOptions {
   /** Orket's state folder: the SQLite database lives here. */
   home: string;
   epicId: string;
+  /** An epic made in code (the benchmark's agent mode) instead of one from the project's files. */
+  epic?: Epic;
+  /** Sampling settings that override the epic environment's (the benchmark fixes its own). */
+  callSettings?: CallSettings;
   /** Overrides the epic environment's model. */
   model?: string | undefined;
   /** The run's folder (default `<projectDir>/workspace/<epic>`): agent output in `output/`, runs in `runs/`. */
@@ -104,7 +108,7 @@ export async function runEpic(options: RunEpicOptions): Promise<RunSummary> {
   const startedAt = now();
   const started = performance.now();
   const config = await loadProjectConfig(options.projectDir);
-  const epic = config.epics.get(options.epicId);
+  const epic = options.epic ?? config.epics.get(options.epicId);
   if (!epic) {
     throw new ConfigError(
       "epic",
@@ -190,6 +194,7 @@ export async function runEpic(options: RunEpicOptions): Promise<RunSummary> {
         topP: environment.top_p,
         maxOutputTokens: environment.max_output_tokens,
         contextSize: environment.context_size,
+        ...options.callSettings,
       },
       call: {
         timeoutMs: environment.timeout_ms,

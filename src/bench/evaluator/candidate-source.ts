@@ -1,0 +1,78 @@
+/**
+ * Turns a candidate's JavaScript or TypeScript into the file Node runs. Models write plain scripts,
+ * CommonJS and ES modules alike, so the module kind is read from the code; TypeScript is transpiled
+ * (syntax only, no type check) by the `typescript` package, imported only when a TypeScript solution
+ * comes along because it takes a while to load.
+ */
+import { EvaluatorError } from "./evaluation-result.js";
+
+export type ModuleKind = "esm" | "cjs";
+
+export interface NodeSource {
+  /** `.mjs` or `.cjs`, so Node needs no package.json to know how to load it. */
+  extension: ".mjs" | ".cjs";
+  text: string;
+}
+
+/** Where the function footer leaves the candidate's function for the harness. */
+export const CANDIDATE_SYMBOL = "orket.candidate";
+
+const ESM_SYNTAX = /^[ \t]*(?:import[ \t]*[\w*{"'$]|export[ \t]*[\w*{$])/m;
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+
+/** ES module when a line starts with a static `import` or an `export`; otherwise CommonJS or a plain script. */
+export function detectModuleKind(source: string): ModuleKind {
+  return ESM_SYNTAX.test(source) ? "esm" : "cjs";
+}
+
+/**
+ * Appends a line that hands the function named `name` to the harness when it is declared at the top
+ * level, exported or not: `typeof` is safe on an undeclared name, and the line numbers above stay put.
+ */
+export function withFunctionFooter(text: string, name: string): string {
+  if (!IDENTIFIER.test(name)) return text;
+  return `${text}\n;globalThis[Symbol.for(${JSON.stringify(CANDIDATE_SYMBOL)})] = typeof ${name} === "function" ? ${name} : undefined;\n`;
+}
+
+/** The file for Node; throws `COMPILE_FAILED` when TypeScript reports a syntax error. */
+export async function toNodeSource(
+  source: string,
+  language: "javascript" | "typescript",
+): Promise<NodeSource> {
+  const kind = detectModuleKind(source);
+  const extension = kind === "esm" ? ".mjs" : ".cjs";
+  if (language === "javascript") return { extension, text: source };
+  return { extension, text: await transpile(source, kind) };
+}
+
+const MAX_DIAGNOSTICS = 3;
+
+async function transpile(source: string, kind: ModuleKind): Promise<string> {
+  const ts = (await import("typescript")).default;
+  const fileName = "solution.ts";
+  const output = ts.transpileModule(source, {
+    fileName,
+    reportDiagnostics: true,
+    compilerOptions: {
+      target: ts.ScriptTarget.ES2022,
+      module: kind === "esm" ? ts.ModuleKind.ESNext : ts.ModuleKind.CommonJS,
+      sourceMap: false,
+      inlineSourceMap: false,
+      removeComments: false,
+    },
+  });
+  const diagnostics = output.diagnostics ?? [];
+  if (diagnostics.length > 0) {
+    const shown = diagnostics.slice(0, MAX_DIAGNOSTICS).map((diagnostic) => {
+      const message = ts.flattenDiagnosticMessageText(diagnostic.messageText, " ");
+      if (diagnostic.file === undefined || diagnostic.start === undefined)
+        return `error TS${diagnostic.code}: ${message}`;
+      const { line, character } = diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start);
+      return `${fileName}(${line + 1},${character + 1}): error TS${diagnostic.code}: ${message}`;
+    });
+    const more =
+      diagnostics.length > MAX_DIAGNOSTICS ? ` (+${diagnostics.length - MAX_DIAGNOSTICS} more)` : "";
+    throw new EvaluatorError("COMPILE_FAILED", `${shown.join("; ")}${more}`);
+  }
+  return output.outputText;
+}

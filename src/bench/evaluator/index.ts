@@ -1,0 +1,6 @@
+/** The evaluator sandbox: runs candidate solutions against a task's evaluation in child processes. */
+export type { EvaluationResult, EvaluatorErrorCode, ExampleResult } from "./evaluation-result.js";
+export { EVALUATOR_ERROR_CODES, EvaluatorError } from "./evaluation-result.js";
+export { createEvaluator, type Evaluator, type EvaluatorOptions, evaluate } from "./evaluator.js";
+export type { Isolation } from "./isolation.js";
+export { DEFAULT_LIMITS, type EvaluatorLimits } from "./limits.js";

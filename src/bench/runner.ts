@@ -1,0 +1,383 @@
+/**
+ * `runBenchmark`: every selected task of a bank, `runs` times, through one model, in `direct` mode (one
+ * completion request, HumanEval style) or `agent` mode (a coder card in the execution loop that must
+ * write the solution file). Each test run records its telemetry on success, failure and exception; the
+ * report is written atomically at the end, and also when the run is interrupted.
+ */
+import { createHash } from "node:crypto";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { arch, cpus, platform, tmpdir, totalmem } from "node:os";
+import { join, resolve } from "node:path";
+import { round3 } from "../core/rounding.js";
+import { judgeRunQuality } from "../core/run-quality.js";
+import { normalizeOutput } from "../core/scoring.js";
+import { createModelAdapter, type ProviderSettings } from "../providers/index.js";
+import { resolveDefaultModel } from "../runtime/generate.js";
+import { runEpic } from "../runtime/orchestrator.js";
+import type { Task } from "../spec/bank.js";
+import type { ExecutionLane, VramProfile } from "../spec/common.js";
+import type { ModelAdapter, ModelMessage } from "../spec/model.js";
+import { REPORT_SCHEMA_VERSION, type Report, type SystemLoad, type TestRun } from "../spec/report.js";
+import type { CallTelemetry } from "../spec/telemetry.js";
+import { writeFileAtomic } from "../store/atomic-file.js";
+import { callModel } from "../telemetry/model-call.js";
+import { createLoadSampler } from "../telemetry/system-load.js";
+import { createConstraintValidator } from "../validation/constraint-validator.js";
+import { aggregateCalls } from "./aggregate-telemetry.js";
+import { loadBank, selectTasks } from "./bank/bank-loader.js";
+import { evaluate } from "./evaluator/index.js";
+import { type ExtractedCode, extractCode } from "./extract-code.js";
+import { summarizeRuns } from "./summarize.js";
+
+export const ORKET_VERSION = "0.1.0";
+
+export interface BenchmarkOptions {
+  model?: string | undefined;
+  /** "builtin" or a path to a bank JSON file. */
+  bank?: string;
+  runs?: number;
+  /** `1-10,12` (positions) or task ids; default all. */
+  tasks?: string | undefined;
+  mode?: "direct" | "agent";
+  lane?: ExecutionLane;
+  vramProfile?: VramProfile;
+  seed?: number | undefined;
+  temperature?: number | undefined;
+  maxOutputTokens?: number | undefined;
+  timeoutMs?: number | undefined;
+  /** Folder for `orket_report.json` (default `orket-results`). */
+  out?: string;
+  home: string;
+  providers?: ProviderSettings;
+  signal?: AbortSignal;
+  adapter?: ModelAdapter;
+  onNotice?: (message: string) => void;
+  onTestRun?: (run: TestRun, done: number, total: number) => void;
+  onStart?: (total: number) => void;
+  /** Samples system load around each test run (default: this machine's counters; injected by tests). */
+  loadSampler?: { sample(): SystemLoad };
+}
+
+export interface BenchmarkResult {
+  report: Report;
+  path: string;
+}
+
+export async function runBenchmark(options: BenchmarkOptions): Promise<BenchmarkResult> {
+  const bankSource = options.bank ?? "builtin";
+  const bank = await loadBank(bankSource);
+  const tasks = options.tasks ? selectTasks(bank, options.tasks) : bank.tasks;
+  const runs = options.runs ?? 1;
+  const mode = options.mode ?? "direct";
+  const seed = options.seed ?? 42;
+  const temperature = options.temperature ?? 0;
+  const lane = options.lane ?? "ci";
+  const vramProfile = options.vramProfile ?? "safe";
+
+  let chosenBecause = "named with --model";
+  let modelRef = options.adapter?.ref ?? options.model;
+  if (!modelRef) {
+    const chosen = await resolveDefaultModel({
+      home: options.home,
+      providers: options.providers,
+      onNotice: options.onNotice,
+    });
+    modelRef = chosen.ref;
+    chosenBecause = chosen.because;
+  }
+  options.onNotice?.(`model: ${modelRef} (${chosenBecause})`);
+  const adapter = options.adapter ?? createModelAdapter(modelRef, options.providers);
+  const validator = await createConstraintValidator();
+  const sampler = options.loadSampler ?? createLoadSampler();
+  const testRuns: TestRun[] = [];
+  const total = tasks.length * runs;
+  options.onStart?.(total);
+
+  const outDir = resolve(options.out ?? "orket-results");
+  const path = join(outDir, "orket_report.json");
+  let interrupted = false;
+  try {
+    for (const task of tasks) {
+      for (let runIndex = 0; runIndex < runs; runIndex++) {
+        if (options.signal?.aborted) {
+          interrupted = true;
+          break;
+        }
+        const context = {
+          task,
+          runIndex,
+          adapter,
+          validator,
+          sampler,
+          options,
+          seed,
+          temperature,
+          lane,
+          vramProfile,
+          mode,
+        };
+        const run = await runOne(context);
+        testRuns.push(run);
+        options.onTestRun?.(run, testRuns.length, total);
+      }
+      if (interrupted) break;
+    }
+  } finally {
+    if (!options.adapter) await adapter.close?.();
+  }
+  interrupted ||= Boolean(options.signal?.aborted);
+
+  const report: Report = {
+    schema_version: REPORT_SCHEMA_VERSION,
+    report_generated_at: new Date().toISOString(),
+    execution_lane: lane,
+    vram_profile: vramProfile,
+    interrupted,
+    settings: {
+      model_ref: adapter.ref,
+      model_chosen_because: chosenBecause,
+      bank: { name: bank.name, version: bank.version, source: bankSource },
+      task_ids: tasks.map((t) => t.id),
+      runs_per_task: runs,
+      mode,
+      seed,
+      temperature,
+      max_output_tokens: options.maxOutputTokens ?? null,
+      experimental_controls: { seed_fixed: true, temperature_fixed: true },
+      orket_version: ORKET_VERSION,
+      host: {
+        platform: platform(),
+        arch: arch(),
+        cpu_model: cpus()[0]?.model ?? "unknown",
+        core_count: cpus().length,
+        total_memory_mib: Math.round(totalmem() / 2 ** 20),
+      },
+    },
+    summary: summarizeRuns(testRuns, tasks),
+    test_runs: testRuns,
+  };
+  await writeFileAtomic(path, `${JSON.stringify(report, null, 2)}\n`);
+  return { report, path };
+}
+
+interface RunContext {
+  task: Task;
+  runIndex: number;
+  adapter: ModelAdapter;
+  validator: Awaited<ReturnType<typeof createConstraintValidator>>;
+  sampler: { sample(): SystemLoad };
+  options: BenchmarkOptions;
+  seed: number;
+  temperature: number;
+  lane: ExecutionLane;
+  vramProfile: VramProfile;
+  mode: "direct" | "agent";
+}
+
+async function runOne(ctx: RunContext): Promise<TestRun> {
+  const { task } = ctx;
+  const loadStart = ctx.sampler.sample();
+  const started = performance.now();
+  let calls: CallTelemetry[] = [];
+  let extraction: ExtractedCode = { code: null, source: "none", reason: "no answer" };
+  let error: { code: string; message: string } | null = null;
+  let answer = "";
+  try {
+    const produced = ctx.mode === "direct" ? await direct(ctx) : await agent(ctx);
+    calls = produced.calls;
+    extraction = produced.extraction;
+    answer = produced.answer;
+    error = produced.error;
+  } catch (thrown) {
+    error = { code: "INTERNAL", message: thrown instanceof Error ? thrown.message : String(thrown) };
+  }
+  const validation = ctx.validator.validate(extraction.code, task.language, task.constraints);
+  let evaluation: Awaited<ReturnType<typeof evaluate>> | null = null;
+  if (extraction.code !== null && error === null)
+    evaluation = await evaluate(extraction.code, task.language, task.evaluation);
+  const totalSeconds = (performance.now() - started) / 1000;
+  const loadEnd = ctx.sampler.sample();
+
+  const aggregate = aggregateCalls(calls);
+  const overhead =
+    totalSeconds > 0
+      ? round3(Math.max(0, (totalSeconds - aggregate.internalModelSeconds) / totalSeconds))
+      : null;
+  const quality = judgeRunQuality({
+    tokenMetrics: aggregate.tokenMetrics,
+    seedFixed: true,
+    temperatureFixed: true,
+    cpuPercentStart: loadStart.cpu_percent,
+    load1mStart: loadStart.load_1m,
+    coreCount: loadStart.core_count,
+    overheadRatio: overhead,
+    modelAnswered: calls.some((c) => c.outcome === "ok"),
+    wallTimingMeaningful: !(
+      ctx.adapter.provider === "replay" && ctx.options.providers?.replayPacing === "instant"
+    ),
+  });
+  const sandboxFailed = evaluation?.error && evaluation.error.code !== "COMPILE_FAILED";
+  const outcome: TestRun["outcome"] = error || sandboxFailed ? "error" : evaluation?.passed ? "pass" : "fail";
+  const nullReasons = { ...aggregate.nullReasons };
+  if (validation.adherence_score === null)
+    nullReasons.adherence_score = `no code was produced: ${extraction.reason ?? "unknown"}`;
+
+  return {
+    test_id: `${task.id}#${ctx.runIndex}`,
+    task_id: task.id,
+    run_index: ctx.runIndex,
+    outcome,
+    output_hash: createHash("sha256")
+      .update(normalizeOutput(extraction.code ?? answer))
+      .digest("hex"),
+    telemetry: {
+      init_latency: aggregate.initLatency,
+      total_latency: round3(totalSeconds),
+      peak_memory_rss: aggregate.peakMemoryRss,
+      adherence_score: validation.adherence_score,
+      token_metrics: aggregate.tokenMetrics,
+      internal_model_seconds: aggregate.internalModelSeconds,
+      orchestration_overhead_ratio: overhead,
+      run_quality_status: quality.status,
+      run_quality_reasons: quality.reasons,
+      system_load_start: loadStart,
+      system_load_end: loadEnd,
+      constraint_validation: {
+        passed_checks: validation.passed_checks,
+        total_checks: validation.total_checks,
+        checks: validation.checks.map((check) => ({ ...check })),
+      },
+      evaluation: evaluation
+        ? {
+            passed_examples: evaluation.passed_examples,
+            total_examples: evaluation.total_examples,
+            error: evaluation.error,
+          }
+        : null,
+      extraction: { source: extraction.source, reason: extraction.reason },
+      model_calls: calls.length,
+      error,
+      null_reasons: nullReasons,
+      execution_lane: ctx.lane,
+      vram_profile: ctx.vramProfile,
+    },
+  };
+}
+
+interface Produced {
+  calls: CallTelemetry[];
+  extraction: ExtractedCode;
+  answer: string;
+  error: { code: string; message: string } | null;
+}
+
+const FENCE_TAG = { python: "python", typescript: "typescript", javascript: "javascript" } as const;
+
+/** The direct-mode prompt: the task, its signature, and how to answer. */
+export function directPrompt(task: Task): ModelMessage[] {
+  const shape =
+    task.evaluation.kind === "cli"
+      ? "Write a complete program: it reads standard input and its command-line arguments, and writes to standard output."
+      : `Write the function${task.function_signature ? ` with this signature:\n${task.function_signature}` : "."}`;
+  return [
+    {
+      role: "system",
+      content: `You are an expert ${task.language} programmer. Answer with the complete solution in one fenced \`\`\`${FENCE_TAG[task.language]} block and nothing else.`,
+    },
+    { role: "user", content: `${task.instruction}\n\n${shape}` },
+  ];
+}
+
+async function direct(ctx: RunContext): Promise<Produced> {
+  const result = await callModel(
+    ctx.adapter,
+    {
+      messages: directPrompt(ctx.task),
+      seed: ctx.seed,
+      temperature: ctx.temperature,
+      maxOutputTokens: ctx.options.maxOutputTokens,
+    },
+    {
+      timeoutMs: ctx.options.timeoutMs,
+      lane: ctx.lane,
+      vramProfile: ctx.vramProfile,
+      signal: ctx.options.signal,
+    },
+  );
+  return {
+    calls: [result.telemetry],
+    extraction: result.ok
+      ? extractCode(result.text, ctx.task.language)
+      : { code: null, source: "none", reason: `the model call failed: ${result.error.code}` },
+    answer: result.text,
+    error: result.ok ? null : { code: result.error.code, message: result.error.message },
+  };
+}
+
+const DEFAULT_FILE = { python: "solution.py", typescript: "solution.ts", javascript: "solution.js" } as const;
+
+/** Agent mode: one coder card in the execution loop, which must write the solution file. */
+async function agent(ctx: RunContext): Promise<Produced> {
+  const { task } = ctx;
+  const file = task.solution_file ?? DEFAULT_FILE[task.language];
+  const workspace = await mkdtemp(join(tmpdir(), "orket-bench-agent-"));
+  const calls: CallTelemetry[] = [];
+  try {
+    const summary = await runEpic({
+      projectDir: workspace,
+      home: join(workspace, ".orket"),
+      epicId: "bench",
+      epic: {
+        id: "bench",
+        title: task.title,
+        description: `Benchmark task ${task.id}`,
+        team: "standard",
+        environment: "default",
+        references: [],
+        issues: [
+          {
+            id: "solve",
+            seat: "coder",
+            summary: task.title,
+            requirements: `${task.instruction}\n\n${task.function_signature ? `Signature: ${task.function_signature}\n` : ""}Write the complete solution to ${file}.`,
+            priority: "high",
+            depends_on: [],
+            max_retries: 0,
+            required_files: [file],
+          },
+        ],
+      },
+      workspaceDir: join(workspace, "run"),
+      adapter: ctx.adapter,
+      callSettings: {
+        seed: ctx.seed,
+        temperature: ctx.temperature,
+        maxOutputTokens: ctx.options.maxOutputTokens,
+      },
+      maxIterations: 1,
+      concurrency: 1,
+      lane: ctx.lane,
+      vramProfile: ctx.vramProfile,
+      signal: ctx.options.signal,
+      onEvent: (event) => {
+        if (event.type === "model_call") calls.push(event.telemetry as CallTelemetry);
+      },
+    });
+    const code = await readFile(join(summary.workspace, "output", file), "utf8").catch(() => null);
+    const failed = calls.find((c) => c.outcome === "error");
+    return {
+      calls,
+      extraction:
+        code === null
+          ? { code: null, source: "none", reason: `the coder did not write ${file}` }
+          : { code, source: "file", reason: null },
+      answer: code ?? "",
+      error:
+        failed && code === null && failed.error
+          ? { code: failed.error.code, message: failed.error.message }
+          : null,
+    };
+  } finally {
+    await rm(workspace, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,163 @@
+import type { Command } from "commander";
+import type { CliEnvironment } from "../environment.js";
+import { EXIT_FAILED } from "../errors.js";
+import { choiceArg, floatArg, intArg } from "../options.js";
+
+interface BenchFlags {
+  model?: string;
+  bank: string;
+  runs: number;
+  tasks?: string;
+  mode: "direct" | "agent";
+  lane: "ci" | "lab";
+  vramProfile: "safe" | "balanced" | "stress";
+  seed: number;
+  temperature: number;
+  maxTokens?: number;
+  timeout: number;
+  out: string;
+  json?: boolean;
+  ollamaHost?: string;
+  baseUrl?: string;
+  apiKey?: string;
+  serverPid?: number;
+  gpu?: boolean;
+  pacing?: "recorded" | "instant";
+  record?: string;
+}
+
+export function registerBench(program: Command, env: CliEnvironment): void {
+  program
+    .command("bench")
+    .description("run a task bank through a model and write orket_report.json")
+    .option(
+      "-m, --model <ref>",
+      "provider/model; default Ollama when it answers, else the embedded smoke model",
+    )
+    .option("--bank <bank>", "builtin, or a bank JSON file", "builtin")
+    .option("--runs <n>", "runs per task", intArg("--runs", 1, 1000), 1)
+    .option("--tasks <list>", "positions or ids, e.g. 1-10,12")
+    .option(
+      "--mode <mode>",
+      "direct (one completion) or agent (a coder card in the loop)",
+      choiceArg("--mode", ["direct", "agent"] as const),
+      "direct",
+    )
+    .option("--lane <lane>", "execution lane", choiceArg("--lane", ["ci", "lab"] as const), "ci")
+    .option(
+      "--vram-profile <p>",
+      "VRAM profile",
+      choiceArg("--vram-profile", ["safe", "balanced", "stress"] as const),
+      "safe",
+    )
+    .option("--seed <n>", "sampling seed", intArg("--seed", 0, 2 ** 31 - 1), 42)
+    .option("--temperature <t>", "sampling temperature", floatArg("--temperature", 0, 5), 0)
+    .option("--max-tokens <n>", "most tokens per answer", intArg("--max-tokens", 1))
+    .option("--timeout <ms>", "time limit of one model call", intArg("--timeout", 0), 300_000)
+    .option("--out <dir>", "where orket_report.json goes", "orket-results")
+    .option("--json", "print the report's summary as JSON")
+    .option("--ollama-host <url>", "Ollama's address (else OLLAMA_HOST)")
+    .option("--base-url <url>", "OpenAI-compatible base URL (else OPENAI_BASE_URL)")
+    .option("--api-key <key>", "API key (else OPENAI_API_KEY)")
+    .option(
+      "--server-pid <pid>",
+      "pid of the local model server, for its peak RSS",
+      intArg("--server-pid", 1),
+    )
+    .option("--gpu", "embedded engine: use a GPU when present")
+    .option(
+      "--pacing <mode>",
+      "replay: recorded or instant",
+      choiceArg("--pacing", ["recorded", "instant"] as const),
+    )
+    .option("--record <file>", "record every model call to a cassette")
+    .action(async (flags: BenchFlags) => {
+      const { runBenchmark } = await import("../../bench/runner.js");
+      const { renderText } = await import("../../bench/report-render.js");
+      const controller = new AbortController();
+      const onSigint = () => {
+        process.stderr.write("\norket: interrupted; writing the partial report\n");
+        controller.abort();
+      };
+      process.once("SIGINT", onSigint);
+      const progress = await makeProgress(env.isTTY && !flags.json);
+      try {
+        const { report, path } = await runBenchmark({
+          model: flags.model,
+          bank: flags.bank,
+          runs: flags.runs,
+          tasks: flags.tasks,
+          mode: flags.mode,
+          lane: flags.lane,
+          vramProfile: flags.vramProfile,
+          seed: flags.seed,
+          temperature: flags.temperature,
+          maxOutputTokens: flags.maxTokens,
+          timeoutMs: flags.timeout,
+          out: flags.out,
+          home: env.home,
+          signal: controller.signal,
+          providers: {
+            ollamaHost: flags.ollamaHost ?? env.ollamaHost,
+            openaiBaseURL: flags.baseUrl ?? env.openaiBaseURL,
+            openaiApiKey: flags.apiKey ?? env.openaiApiKey,
+            serverPid: flags.serverPid,
+            gpu: flags.gpu ? "auto" : false,
+            replayPacing: flags.pacing,
+            recordPath: flags.record,
+          },
+          onNotice: (message) => process.stderr.write(`orket: ${message}\n`),
+          onStart: (total) => progress.start(total),
+          onTestRun: (run, done, total) => progress.update(done, total, `${run.test_id} ${run.outcome}`),
+        });
+        progress.stop();
+        if (flags.json)
+          process.stdout.write(`${JSON.stringify({ path, summary: report.summary }, null, 2)}\n`);
+        else process.stdout.write(`${renderText(report)}\n\nreport: ${path}\n`);
+        if (report.interrupted) process.exitCode = EXIT_FAILED;
+      } finally {
+        progress.stop();
+        process.off("SIGINT", onSigint);
+      }
+    });
+}
+
+interface Progress {
+  start(total: number): void;
+  update(done: number, total: number, label: string): void;
+  stop(): void;
+}
+
+/** A bar with ETA on a terminal; a plain line per test run elsewhere. */
+async function makeProgress(tty: boolean): Promise<Progress> {
+  if (!tty) {
+    return {
+      start: (total) => process.stderr.write(`orket: ${total} test runs\n`),
+      update: (done, total, label) => process.stderr.write(`[${done}/${total}] ${label}\n`),
+      stop: () => undefined,
+    };
+  }
+  const { default: cliProgress } = await import("cli-progress");
+  const bar = new cliProgress.SingleBar(
+    {
+      format: "{bar} {value}/{total} · ETA {eta_formatted} · {label}",
+      stream: process.stderr,
+      hideCursor: true,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let running = false;
+  return {
+    start(total) {
+      bar.start(total, 0, { label: "" });
+      running = true;
+    },
+    update(done, _total, label) {
+      bar.update(done, { label });
+    },
+    stop() {
+      if (running) bar.stop();
+      running = false;
+    },
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * `orket_report.json` (`orket.report.v1`): one benchmark's settings, its test runs with their telemetry,
+ * and a summary over the valid runs. Readers ignore unknown fields; floats are 3-decimal.
+ */
+import { z } from "zod";
+import { ExecutionLaneSchema, MeasureSchema, UtcTimestampSchema, VramProfileSchema } from "./common.js";
+import { TokenMetricsSchema } from "./telemetry.js";
+
+export const REPORT_SCHEMA_VERSION = "orket.report.v1";
+
+const Seconds = MeasureSchema.nullable();
+
+export const SystemLoadSchema = z.looseObject({
+  /** Busy share of all cores since the previous sample, 0–100; null when it could not be measured. */
+  cpu_percent: z.number().min(0).max(100).nullable(),
+  load_1m: z.number().nonnegative().nullable(),
+  core_count: z.number().int().positive(),
+});
+export type SystemLoad = z.infer<typeof SystemLoadSchema>;
+
+export const RunQualityStatusSchema = z.enum(["CLEAN", "POLLUTED"]);
+
+export const TestRunTelemetrySchema = z.looseObject({
+  init_latency: Seconds,
+  total_latency: MeasureSchema,
+  peak_memory_rss: Seconds,
+  adherence_score: z.number().min(0).max(1).nullable(),
+  token_metrics: TokenMetricsSchema,
+  internal_model_seconds: MeasureSchema,
+  orchestration_overhead_ratio: z.number().min(0).max(1).nullable(),
+  run_quality_status: RunQualityStatusSchema,
+  run_quality_reasons: z.array(z.string()),
+  system_load_start: SystemLoadSchema,
+  system_load_end: SystemLoadSchema,
+  constraint_validation: z.looseObject({
+    passed_checks: z.number().int().nonnegative(),
+    total_checks: z.number().int().nonnegative(),
+    checks: z.array(
+      z.looseObject({
+        tier: z.enum(["regex", "ast"]),
+        rule: z.string(),
+        passed: z.boolean(),
+        detail: z.string(),
+      }),
+    ),
+  }),
+  evaluation: z
+    .looseObject({
+      passed_examples: z.number().int().nonnegative(),
+      total_examples: z.number().int().nonnegative(),
+      error: z.looseObject({ code: z.string(), message: z.string() }).nullable(),
+    })
+    .nullable(),
+  extraction: z.looseObject({ source: z.string(), reason: z.string().nullable() }),
+  model_calls: z.number().int().nonnegative(),
+  error: z.looseObject({ code: z.string(), message: z.string() }).nullable(),
+  null_reasons: z.record(z.string(), z.string()),
+  execution_lane: ExecutionLaneSchema,
+  vram_profile: VramProfileSchema,
+});
+export type TestRunTelemetry = z.infer<typeof TestRunTelemetrySchema>;
+
+export const TestRunSchema = z.looseObject({
+  test_id: z.string().min(1),
+  task_id: z.string().min(1),
+  run_index: z.number().int().nonnegative(),
+  outcome: z.enum(["pass", "fail", "error"]),
+  /** sha256 of the normalized extracted code (or answer when no code); equal hashes mean equal outputs. */
+  output_hash: z.string(),
+  telemetry: TestRunTelemetrySchema,
+});
+export type TestRun = z.infer<typeof TestRunSchema>;
+
+export const TaskSummarySchema = z.looseObject({
+  task_id: z.string(),
+  language: z.string(),
+  tier: z.number().int(),
+  runs: z.number().int().nonnegative(),
+  valid_runs: z.number().int().nonnegative(),
+  passes: z.number().int().nonnegative(),
+  success_rate: z.number().min(0).max(1).nullable(),
+  /** k → pass@k over valid runs, for k = 1..valid_runs. */
+  pass_at_k: z.record(z.string(), z.number().min(0).max(1)),
+  distinct_outputs: z.number().int().nonnegative(),
+  /** Share of runs whose output equals the most common output; null with fewer than 2 runs. */
+  determinism_rate: z.number().min(0).max(1).nullable(),
+  mean_adherence: z.number().min(0).max(1).nullable(),
+});
+
+export const ReportSchema = z.looseObject({
+  schema_version: z.literal(REPORT_SCHEMA_VERSION),
+  report_generated_at: UtcTimestampSchema,
+  execution_lane: ExecutionLaneSchema,
+  vram_profile: VramProfileSchema,
+  /** True when the run was stopped (Ctrl-C) and the report holds what finished. */
+  interrupted: z.boolean(),
+  settings: z.looseObject({
+    model_ref: z.string(),
+    model_chosen_because: z.string(),
+    bank: z.looseObject({ name: z.string(), version: z.string(), source: z.string() }),
+    task_ids: z.array(z.string()),
+    runs_per_task: z.number().int().positive(),
+    mode: z.enum(["direct", "agent"]),
+    seed: z.number().int().nullable(),
+    temperature: z.number().nullable(),
+    max_output_tokens: z.number().int().nullable(),
+    experimental_controls: z.looseObject({ seed_fixed: z.boolean(), temperature_fixed: z.boolean() }),
+    orket_version: z.string(),
+    host: z.looseObject({
+      platform: z.string(),
+      arch: z.string(),
+      cpu_model: z.string(),
+      core_count: z.number().int(),
+      total_memory_mib: z.number(),
+    }),
+  }),
+  summary: z.looseObject({
+    test_runs: z.number().int().nonnegative(),
+    valid_runs: z.number().int().nonnegative(),
+    invalid_runs: z.number().int().nonnegative(),
+    outcomes: z.looseObject({ pass: z.number().int(), fail: z.number().int(), error: z.number().int() }),
+    /** Over valid runs only; null when there are none. */
+    pass_rate: z.number().min(0).max(1).nullable(),
+    mean_adherence: z.number().min(0).max(1).nullable(),
+    median_init_latency: Seconds,
+    median_total_latency: Seconds,
+    median_generation_tokens_per_second: Seconds,
+    tasks: z.array(TaskSummarySchema),
+  }),
+  test_runs: z.array(TestRunSchema),
+});
+export type Report = z.infer<typeof ReportSchema>;
