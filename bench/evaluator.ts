@@ -9,7 +9,7 @@
  * the per-example cost of a 10-example evaluation is shown as well.
  */
 import { spawnSync } from "node:child_process";
-import { tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { createEvaluator, type Evaluator } from "../src/bench/evaluator/index.js";
 import type { Evaluation, Language } from "../src/spec/bank.js";
 
@@ -92,6 +92,7 @@ const python = spawnSync("python3", ["-c", "import sys; print(sys.executable)"],
 }).stdout.trim();
 
 console.log(`evaluator sandbox overhead, median of ${RUNS} evaluations after warm-up`);
+console.log(`machine: ${availableParallelism()} cores, load average ${loadavg()[0]?.toFixed(2)} at start`);
 console.log(
   `isolation here: network namespace ${isolation.network}, PID namespace ${isolation.pidNamespace}, prlimit ${isolation.prlimit !== null}`,
 );
@@ -118,3 +119,4 @@ for (const language of ["python", "javascript", "typescript"] as const) {
   console.log(`    cli, 1 example                 ${ms(program)}`);
   console.log(`    test_program                   ${ms(test)}`);
 }
+console.log(`load average ${loadavg()[0]?.toFixed(2)} at the end`);

@@ -183,3 +183,39 @@ describe("orket bench over a scripted cassette", () => {
     expect(written.report_generated_at).toMatch(/Z$/);
   });
 });
+
+describe("orket bench on a backend that does not truly stream, and the pass/fail flow", () => {
+  it("leaves init_latency null with a reason, and scores exactly as evaluating the answers directly would", async () => {
+    const { evaluate } = await import("../src/bench/evaluator/index.js");
+    const { extractCode } = await import("../src/bench/extract-code.js");
+    const bank = await loadBank("builtin");
+    const picked = bank.tasks.filter((t) => t.language === "typescript").slice(0, 2) as [Task, Task];
+    const answers = [
+      fence(picked[0], picked[0].reference_solution),
+      fence(picked[1], "export function nope(): number { return 0; }"),
+    ];
+    const dir = mkdtempSync(join(tmpdir(), "orket-bench-nostream-"));
+    const cassette = writeScript(join(dir, "answers.jsonl"), answers, { trueStreaming: false });
+    const { report } = await runBenchmark({
+      model: `replay/${cassette}`,
+      tasks: picked.map((t) => t.id).join(","),
+      home: join(dir, ".orket"),
+      out: join(dir, "results"),
+      providers: { replayPacing: "instant" },
+      loadSampler: steadyLoad,
+    });
+    for (const run of report.test_runs) {
+      expect(run.telemetry.init_latency).toBeNull();
+      expect(run.telemetry.null_reasons.init_latency).toMatch(/does not truly stream/);
+    }
+    // The instrumented runner must decide pass/fail exactly as the bare evaluator does on the same code.
+    const direct = await Promise.all(
+      picked.map(async (task, i) => {
+        const code = extractCode(answers[i] ?? "", task.language).code ?? "";
+        return (await evaluate(code, task.language, task.evaluation)).passed ? "pass" : "fail";
+      }),
+    );
+    expect(report.test_runs.map((r) => r.outcome)).toEqual(direct);
+    expect(direct).toEqual(["pass", "fail"]);
+  }, 60_000);
+});

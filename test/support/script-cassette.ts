@@ -11,13 +11,17 @@ export type ScriptEntry =
   | { text: string; delayMs: number }
   | { error: { code: string; message: string; isRetryable?: boolean } };
 
-export function writeScript(path: string, entries: ScriptEntry[]): string {
+export function writeScript(
+  path: string,
+  entries: ScriptEntry[],
+  options: { trueStreaming?: boolean } = {},
+): string {
   const header = {
     type: "header",
     cassette_version: 1,
     recorded_at: "2026-11-20T00:00:00.000Z",
     model_ref: "script/test",
-    true_streaming: true,
+    true_streaming: options.trueStreaming ?? true,
     match: "sequence",
   };
   const lines = [JSON.stringify(header)];

@@ -174,7 +174,7 @@ function resultDetail(
 const SHOWN_CHARS = 200;
 
 function shown(value: unknown): string {
-  const text = JSON.stringify(value ?? null);
+  const text = JSON.stringify(value ?? null) ?? String(value);
   return text.length <= SHOWN_CHARS ? text : `${text.slice(0, SHOWN_CHARS)}...`;
 }
 
