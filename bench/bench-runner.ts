@@ -27,7 +27,9 @@ const { report } = await runBenchmark({
   providers: { replayPacing: "instant" },
 });
 const wall = (performance.now() - started) / 1000;
-const own = report.test_runs.map((r) => (r.telemetry.total_latency - r.telemetry.internal_model_seconds) * 1000).sort((a, b) => a - b);
+const own = report.test_runs
+  .map((r) => (r.telemetry.total_latency - r.telemetry.internal_model_seconds) * 1000)
+  .sort((a, b) => a - b);
 const byLanguage = (lang: string) =>
   report.test_runs
     .filter((r) => tasks.find((t) => t.id === r.task_id)?.language === lang)
@@ -36,7 +38,9 @@ const byLanguage = (lang: string) =>
 const median = (v: number[]) => v[Math.floor(v.length / 2)] ?? Number.NaN;
 console.log(`40-task bench, instant replay model answering with the reference solutions`);
 console.log(`  ${report.summary.outcomes.pass}/${report.test_runs.length} pass · wall ${wall.toFixed(2)} s`);
-console.log(`  Orket's time per test run: median ${median(own).toFixed(1)} ms, p90 ${(own[Math.floor(own.length * 0.9)] ?? 0).toFixed(1)} ms, max ${(own.at(-1) ?? 0).toFixed(1)} ms`);
+console.log(
+  `  Orket's time per test run: median ${median(own).toFixed(1)} ms, p90 ${(own[Math.floor(own.length * 0.9)] ?? 0).toFixed(1)} ms, max ${(own.at(-1) ?? 0).toFixed(1)} ms`,
+);
 for (const lang of ["python", "typescript", "javascript"]) {
   const v = byLanguage(lang);
   if (v.length) console.log(`    ${lang.padEnd(11)} n=${v.length} median ${median(v).toFixed(1)} ms`);

@@ -4,7 +4,7 @@
  * any call did not say), and the time inside the model.
  */
 import { round3 } from "../core/rounding.js";
-import { tokenStatus } from "../core/token-metrics.js";
+import { computeTokenMetrics } from "../core/token-metrics.js";
 import type { CallTelemetry, TokenMetrics } from "../spec/telemetry.js";
 
 export interface CallAggregate {
@@ -37,34 +37,26 @@ export function aggregateCalls(calls: readonly CallTelemetry[]): CallAggregate {
     }
     return total;
   };
-  const prompt = sum((m) => m.counts.prompt_tokens);
-  const output = sum((m) => m.counts.output_tokens);
-  const cached = sum((m) => m.cached_prompt_tokens);
-  const load = sum((m) => m.latencies.load_seconds);
+  const source =
+    calls.find((c) => c.token_metrics.timing_source !== null)?.token_metrics.timing_source ?? null;
   const prefill = sum((m) => m.latencies.prefill_seconds);
   const decode = sum((m) => m.latencies.decode_seconds);
-  const rate = (tokens: number | null, seconds: number | null) =>
-    tokens === null || seconds === null || seconds <= 0 ? null : round3(tokens / seconds);
-  const tokenMetrics: TokenMetrics = {
-    status: tokenStatus(prompt !== null && output !== null, prefill !== null && decode !== null),
-    counts: {
-      prompt_tokens: prompt,
-      output_tokens: output,
-      total_tokens: prompt !== null && output !== null ? prompt + output : null,
+  // The run's calls, summed into one usage and one engine report, through the same rules as a single call.
+  const tokenMetrics = computeTokenMetrics(
+    {
+      promptTokens: sum((m) => m.counts.prompt_tokens) ?? undefined,
+      outputTokens: sum((m) => m.counts.output_tokens) ?? undefined,
+      cachedPromptTokens: sum((m) => m.cached_prompt_tokens) ?? undefined,
     },
-    latencies: {
-      load_seconds: round3(load),
-      prefill_seconds: round3(prefill),
-      decode_seconds: round3(decode),
-    },
-    throughput: {
-      prompt_tokens_per_second: rate(prompt === null ? null : prompt - (cached ?? 0), prefill),
-      generation_tokens_per_second: rate(output, decode),
-    },
-    timing_source:
-      calls.find((c) => c.token_metrics.timing_source !== null)?.token_metrics.timing_source ?? null,
-    cached_prompt_tokens: cached,
-  };
+    source === null && prefill === null && decode === null
+      ? undefined
+      : {
+          source: source ?? "replay",
+          loadSeconds: sum((m) => m.latencies.load_seconds) ?? undefined,
+          prefillSeconds: prefill ?? undefined,
+          decodeSeconds: decode ?? undefined,
+        },
+  );
   if (tokenMetrics.status !== "OK") {
     nullReasons.token_metrics =
       calls.find((c) => c.null_reasons.token_metrics)?.null_reasons.token_metrics ?? "no model call was made";

@@ -187,7 +187,9 @@ async function runIn(
 /**
  * PATH (the runtime's own folder first, so `python3` in a subprocess is this interpreter even behind a
  * shim), HOME and TMPDIR in the temp dir, a UTF-8 locale; nothing else of the parent's environment.
- * PYTHONHASHSEED is fixed so that set and dict-of-set orders repeat from run to run.
+ * PYTHONHASHSEED is fixed so that set and dict-of-set orders repeat from run to run. Leaving out the
+ * parent's NODE_OPTIONS (test runners' loaders) and NODE_EXTRA_CA_CERTS (a CA bundle parsed at every
+ * start) also keeps each Node start at its floor.
  */
 function childEnv(
   runtime: RuntimeKind,

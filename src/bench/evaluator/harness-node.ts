@@ -9,7 +9,7 @@
  */
 import { CANDIDATE_SYMBOL } from "./candidate-source.js";
 
-export const NODE_HARNESS_FILE = "orket-harness.mjs";
+export const NODE_HARNESS_FILE = "orket-harness.cjs";
 export const NODE_PRELOAD_FILE = "orket-preload.cjs";
 
 /** Loaded with `--require` before a program: says `ready` on fd 3 and closes it. */
@@ -21,9 +21,13 @@ try {
 } catch {}
 `;
 
-/** argv: config path, first example index. */
-export const NODE_HARNESS = String.raw`import { readFileSync, writeSync } from "node:fs";
-import { pathToFileURL } from "node:url";
+/**
+ * argv: config path, first example index. CommonJS, and a CommonJS solution is `require`d: starting
+ * Node's ES module loader costs about 15 ms, so it is paid only for a solution that is an ES module.
+ */
+export const NODE_HARNESS = String.raw`"use strict";
+const { readFileSync, writeSync } = require("node:fs");
+const { pathToFileURL } = require("node:url");
 
 const SHOWN_CHARS = 300;
 const TIMEOUT = Symbol("timeout");
@@ -96,48 +100,62 @@ function pick(value) {
   return typeof value === "function" ? value : undefined;
 }
 
-const config = JSON.parse(readFileSync(process.argv[2], "utf8"));
-const start = Number(process.argv[3]);
-const name = config.function_name;
-send({ event: "ready" });
-
-let candidate;
-try {
-  const module = await import(pathToFileURL(config.module).href);
-  const fallback = module.default;
-  candidate =
-    pick(globalThis[Symbol.for(${JSON.stringify(CANDIDATE_SYMBOL)})]) ??
-    pick(module[name]) ??
-    pick(fallback?.[name]) ??
-    (typeof fallback === "function" && fallback.name === name ? fallback : undefined);
-} catch (error) {
-  send({ event: "load_error", error: describe(error, config.report_lines) });
-  process.exit(0);
+async function load(path) {
+  if (path.endsWith(".cjs")) return { default: require(path) };
+  return import(pathToFileURL(path).href);
 }
 
-for (let index = start; index < config.examples.length; index++) {
-  const example = config.examples[index];
-  send({ event: "start", index });
-  if (candidate === undefined) {
-    send({ event: "result", index, passed: false, error: "ReferenceError: " + name + " is not defined" });
-    continue;
-  }
-  let got;
+async function main() {
+  const config = JSON.parse(readFileSync(process.argv[2], "utf8"));
+  const start = Number(process.argv[3]);
+  const name = config.function_name;
+  send({ event: "ready" });
+
+  let candidate;
   try {
-    got = candidate(...example.args);
-    if (got !== null && (typeof got === "object" || typeof got === "function") && typeof got.then === "function") {
-      got = await withTimeout(got, config.wall_ms);
-    }
+    const namespace = await load(config.module);
+    const fallback = namespace.default;
+    candidate =
+      pick(globalThis[Symbol.for(${JSON.stringify(CANDIDATE_SYMBOL)})]) ??
+      pick(namespace[name]) ??
+      pick(fallback?.[name]) ??
+      (typeof fallback === "function" && fallback.name === name ? fallback : undefined);
   } catch (error) {
-    if (error === TIMEOUT) send({ event: "result", index, passed: false, timed_out: true });
-    else send({ event: "result", index, passed: false, error: describe(error, config.report_lines) });
-    continue;
+    send({ event: "load_error", error: describe(error, config.report_lines) });
+    return;
   }
-  let passed = false;
-  try {
-    passed = same(got, example.expected);
-  } catch {}
-  send({ event: "result", index, passed, got: show(got) });
+
+  for (let index = start; index < config.examples.length; index++) {
+    const example = config.examples[index];
+    send({ event: "start", index });
+    if (candidate === undefined) {
+      send({ event: "result", index, passed: false, error: "ReferenceError: " + name + " is not defined" });
+      continue;
+    }
+    let got;
+    try {
+      got = candidate(...example.args);
+      if (got !== null && (typeof got === "object" || typeof got === "function") && typeof got.then === "function") {
+        got = await withTimeout(got, config.wall_ms);
+      }
+    } catch (error) {
+      if (error === TIMEOUT) send({ event: "result", index, passed: false, timed_out: true });
+      else send({ event: "result", index, passed: false, error: describe(error, config.report_lines) });
+      continue;
+    }
+    let passed = false;
+    try {
+      passed = same(got, example.expected);
+    } catch {}
+    send({ event: "result", index, passed, got: show(got) });
+  }
 }
-process.exit(0);
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    process.stderr.write("orket harness: " + String(error && error.stack) + "\n");
+    process.exit(70);
+  },
+);
 `;

@@ -2,8 +2,9 @@ import type { Command } from "commander";
 import type { CliEnvironment } from "../environment.js";
 import { EXIT_FAILED } from "../errors.js";
 import { choiceArg, floatArg, intArg } from "../options.js";
+import { addProviderFlags, type ProviderFlags, providerSettings } from "../provider-flags.js";
 
-interface BenchFlags {
+interface BenchFlags extends ProviderFlags {
   model?: string;
   bank: string;
   runs: number;
@@ -17,17 +18,10 @@ interface BenchFlags {
   timeout: number;
   out: string;
   json?: boolean;
-  ollamaHost?: string;
-  baseUrl?: string;
-  apiKey?: string;
-  serverPid?: number;
-  gpu?: boolean;
-  pacing?: "recorded" | "instant";
-  record?: string;
 }
 
 export function registerBench(program: Command, env: CliEnvironment): void {
-  program
+  const command = program
     .command("bench")
     .description("run a task bank through a model and write orket_report.json")
     .option(
@@ -55,71 +49,47 @@ export function registerBench(program: Command, env: CliEnvironment): void {
     .option("--max-tokens <n>", "most tokens per answer", intArg("--max-tokens", 1))
     .option("--timeout <ms>", "time limit of one model call", intArg("--timeout", 0), 300_000)
     .option("--out <dir>", "where orket_report.json goes", "orket-results")
-    .option("--json", "print the report's summary as JSON")
-    .option("--ollama-host <url>", "Ollama's address (else OLLAMA_HOST)")
-    .option("--base-url <url>", "OpenAI-compatible base URL (else OPENAI_BASE_URL)")
-    .option("--api-key <key>", "API key (else OPENAI_API_KEY)")
-    .option(
-      "--server-pid <pid>",
-      "pid of the local model server, for its peak RSS",
-      intArg("--server-pid", 1),
-    )
-    .option("--gpu", "embedded engine: use a GPU when present")
-    .option(
-      "--pacing <mode>",
-      "replay: recorded or instant",
-      choiceArg("--pacing", ["recorded", "instant"] as const),
-    )
-    .option("--record <file>", "record every model call to a cassette")
-    .action(async (flags: BenchFlags) => {
-      const { runBenchmark } = await import("../../bench/runner.js");
-      const { renderText } = await import("../../bench/report-render.js");
-      const controller = new AbortController();
-      const onSigint = () => {
-        process.stderr.write("\norket: interrupted; writing the partial report\n");
-        controller.abort();
-      };
-      process.once("SIGINT", onSigint);
-      const progress = await makeProgress(env.isTTY && !flags.json);
-      try {
-        const { report, path } = await runBenchmark({
-          model: flags.model,
-          bank: flags.bank,
-          runs: flags.runs,
-          tasks: flags.tasks,
-          mode: flags.mode,
-          lane: flags.lane,
-          vramProfile: flags.vramProfile,
-          seed: flags.seed,
-          temperature: flags.temperature,
-          maxOutputTokens: flags.maxTokens,
-          timeoutMs: flags.timeout,
-          out: flags.out,
-          home: env.home,
-          signal: controller.signal,
-          providers: {
-            ollamaHost: flags.ollamaHost ?? env.ollamaHost,
-            openaiBaseURL: flags.baseUrl ?? env.openaiBaseURL,
-            openaiApiKey: flags.apiKey ?? env.openaiApiKey,
-            serverPid: flags.serverPid,
-            gpu: flags.gpu ? "auto" : false,
-            replayPacing: flags.pacing,
-            recordPath: flags.record,
-          },
-          onNotice: (message) => process.stderr.write(`orket: ${message}\n`),
-          onStart: (total) => progress.start(total),
-          onTestRun: (run, done, total) => progress.update(done, total, `${run.test_id} ${run.outcome}`),
-        });
-        progress.stop();
-        if (flags.json)
-          process.stdout.write(`${JSON.stringify({ path, summary: report.summary }, null, 2)}\n`);
-        else process.stdout.write(`${renderText(report)}\n\nreport: ${path}\n`);
-        if (report.interrupted) process.exitCode = EXIT_FAILED;
-      } finally {
-        progress.stop();
-        process.off("SIGINT", onSigint);
-      }
-    });
+    .option("--json", "print the report's summary as JSON");
+  addProviderFlags(command).action(async (flags: BenchFlags) => {
+    const { runBenchmark } = await import("../../bench/runner.js");
+    const { renderText } = await import("../../bench/report-render.js");
+    const controller = new AbortController();
+    const onSigint = () => {
+      process.stderr.write("\norket: interrupted; writing the partial report\n");
+      controller.abort();
+    };
+    process.once("SIGINT", onSigint);
+    const progress = await makeProgress(env.isTTY && !flags.json);
+    try {
+      const { report, path } = await runBenchmark({
+        model: flags.model,
+        bank: flags.bank,
+        runs: flags.runs,
+        tasks: flags.tasks,
+        mode: flags.mode,
+        lane: flags.lane,
+        vramProfile: flags.vramProfile,
+        seed: flags.seed,
+        temperature: flags.temperature,
+        maxOutputTokens: flags.maxTokens,
+        timeoutMs: flags.timeout,
+        out: flags.out,
+        home: env.home,
+        signal: controller.signal,
+        providers: providerSettings(flags, env),
+        onNotice: (message) => process.stderr.write(`orket: ${message}\n`),
+        onStart: (total) => progress.start(total),
+        onTestRun: (run, done, total) => progress.update(done, total, `${run.test_id} ${run.outcome}`),
+      });
+      progress.stop();
+      if (flags.json) process.stdout.write(`${JSON.stringify({ path, summary: report.summary }, null, 2)}\n`);
+      else process.stdout.write(`${renderText(report)}\n\nreport: ${path}\n`);
+      if (report.interrupted) process.exitCode = EXIT_FAILED;
+    } finally {
+      progress.stop();
+      process.off("SIGINT", onSigint);
+    }
+  });
 }
 
 interface Progress {

@@ -2,13 +2,13 @@ import type { Command } from "commander";
 import type { CliEnvironment } from "../environment.js";
 import { CliUsageError, exitCodeFor } from "../errors.js";
 import { choiceArg, collect, floatArg, intArg } from "../options.js";
+import { addProviderFlags, type ProviderFlags, providerSettings } from "../provider-flags.js";
 
-interface GenerateFlags {
+interface GenerateFlags extends ProviderFlags {
   model?: string;
   system?: string;
   stream: boolean;
   json?: boolean;
-  record?: string;
   telemetryOut?: string;
   maxTokens?: number;
   temperature?: number;
@@ -18,18 +18,12 @@ interface GenerateFlags {
   ctxSize?: number;
   timeout?: number;
   retries?: number;
-  ollamaHost?: string;
-  baseUrl?: string;
-  apiKey?: string;
-  serverPid?: number;
-  gpu?: boolean;
-  pacing?: "recorded" | "instant";
   lane?: "ci" | "lab";
   vramProfile?: "safe" | "balanced" | "stress";
 }
 
 export function registerGenerate(program: Command, env: CliEnvironment): void {
-  program
+  const command = program
     .command("generate")
     .description("send one prompt to a model, stream the answer, and print the call's telemetry record")
     .argument("[prompt...]", 'the prompt; "-" or nothing with piped input reads standard input')
@@ -43,7 +37,6 @@ export function registerGenerate(program: Command, env: CliEnvironment): void {
       "--json",
       "print one JSON object {model_ref, text, telemetry} instead of streaming text and a table",
     )
-    .option("--record <file>", "record the call to a cassette file for replay/<file>")
     .option("--telemetry-out <file>", "also write the telemetry record to this file")
     .option("--max-tokens <n>", "most tokens to generate", intArg("--max-tokens", 1))
     .option("--temperature <t>", "sampling temperature", floatArg("--temperature", 0, 5))
@@ -62,20 +55,6 @@ export function registerGenerate(program: Command, env: CliEnvironment): void {
       intArg("--retries", 0, 10),
       2,
     )
-    .option("--ollama-host <url>", "Ollama's address (else OLLAMA_HOST, else 127.0.0.1:11434)")
-    .option("--base-url <url>", "OpenAI-compatible server base URL, /v1 included (else OPENAI_BASE_URL)")
-    .option("--api-key <key>", "API key for the OpenAI-compatible server (else OPENAI_API_KEY)")
-    .option(
-      "--server-pid <pid>",
-      "pid of the local model server, to measure its peak RSS",
-      intArg("--server-pid", 1),
-    )
-    .option("--gpu", "embedded engine: use a GPU when one is present (default: CPU)")
-    .option(
-      "--pacing <mode>",
-      "replay: recorded or instant",
-      choiceArg("--pacing", ["recorded", "instant"] as const),
-    )
     .option(
       "--lane <lane>",
       "execution lane recorded in the record",
@@ -87,10 +66,10 @@ export function registerGenerate(program: Command, env: CliEnvironment): void {
       "VRAM profile recorded in the record",
       choiceArg("--vram-profile", ["safe", "balanced", "stress"] as const),
       "safe",
-    )
-    .action(async (words: string[], flags: GenerateFlags) => {
-      await runGenerate(words, flags, env);
-    });
+    );
+  addProviderFlags(command).action(async (words: string[], flags: GenerateFlags) => {
+    await runGenerate(words, flags, env);
+  });
 }
 
 async function runGenerate(words: string[], flags: GenerateFlags, env: CliEnvironment): Promise<void> {
@@ -119,16 +98,7 @@ async function runGenerate(words: string[], flags: GenerateFlags, env: CliEnviro
       signal: controller.signal,
       lane: flags.lane,
       vramProfile: flags.vramProfile,
-      providers: {
-        ollamaHost: flags.ollamaHost ?? env.ollamaHost,
-        openaiBaseURL: flags.baseUrl ?? env.openaiBaseURL,
-        openaiApiKey: flags.apiKey ?? env.openaiApiKey,
-        serverPid: flags.serverPid,
-        gpu: flags.gpu ? "auto" : false,
-        contextSize: flags.ctxSize,
-        replayPacing: flags.pacing,
-        recordPath: flags.record,
-      },
+      providers: { ...providerSettings(flags, env), contextSize: flags.ctxSize },
       onTextDelta: flags.json ? undefined : (text) => process.stdout.write(text),
       onNotice: (message) => process.stderr.write(`orket: ${message}\n`),
     });

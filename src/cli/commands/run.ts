@@ -2,8 +2,9 @@ import type { Command } from "commander";
 import type { CliEnvironment } from "../environment.js";
 import { EXIT_FAILED } from "../errors.js";
 import { choiceArg, intArg } from "../options.js";
+import { addProviderFlags, type ProviderFlags, providerSettings } from "../provider-flags.js";
 
-interface RunFlags {
+interface RunFlags extends ProviderFlags {
   epic: string;
   model?: string;
   workspace?: string;
@@ -12,20 +13,13 @@ interface RunFlags {
   concurrency: number;
   maxTurns: number;
   json?: boolean;
-  ollamaHost?: string;
-  baseUrl?: string;
-  apiKey?: string;
-  serverPid?: number;
-  gpu?: boolean;
-  pacing?: "recorded" | "instant";
-  record?: string;
   denyWrites?: boolean;
   lane?: "ci" | "lab";
   vramProfile?: "safe" | "balanced" | "stress";
 }
 
 export function registerRun(program: Command, env: CliEnvironment): void {
-  program
+  const command = program
     .command("run")
     .description("work an epic's cards with LLM turns until they are done, blocked, or out of turns")
     .requiredOption("--epic <name>", "the epic to run (orket/epics/<name>.json or a built-in)")
@@ -39,21 +33,6 @@ export function registerRun(program: Command, env: CliEnvironment): void {
     .option("--concurrency <n>", "issues worked at once", intArg("--concurrency", 1, 32), 3)
     .option("--max-turns <n>", "most turns in this run", intArg("--max-turns", 1), 200)
     .option("--json", "print the run summary as JSON")
-    .option("--ollama-host <url>", "Ollama's address (else OLLAMA_HOST)")
-    .option("--base-url <url>", "OpenAI-compatible server base URL (else OPENAI_BASE_URL)")
-    .option("--api-key <key>", "API key (else OPENAI_API_KEY)")
-    .option(
-      "--server-pid <pid>",
-      "pid of the local model server, to measure its peak RSS",
-      intArg("--server-pid", 1),
-    )
-    .option("--gpu", "embedded engine: use a GPU when present")
-    .option(
-      "--pacing <mode>",
-      "replay: recorded or instant",
-      choiceArg("--pacing", ["recorded", "instant"] as const),
-    )
-    .option("--record <file>", "record every model call to a cassette")
     .option("--deny-writes", "refuse destructive tools (write_file): a refusal blocks the card")
     .option("--lane <lane>", "execution lane", choiceArg("--lane", ["ci", "lab"] as const), "ci")
     .option(
@@ -61,57 +40,47 @@ export function registerRun(program: Command, env: CliEnvironment): void {
       "VRAM profile",
       choiceArg("--vram-profile", ["safe", "balanced", "stress"] as const),
       "safe",
-    )
-    .action(async (flags: RunFlags) => {
-      const { runEpic } = await import("../../runtime/orchestrator.js");
-      const { createLiveView } = await import("../live-view.js");
-      const view = await createLiveView(env.isTTY && !flags.json, (line) =>
-        process.stderr.write(`${line}\n`),
-      );
-      const controller = new AbortController();
-      const onSigint = () => controller.abort();
-      process.once("SIGINT", onSigint);
-      try {
-        const summary = await runEpic({
-          projectDir: flags.project,
-          home: env.home,
-          epicId: flags.epic,
-          model: flags.model,
-          workspaceDir: flags.workspace,
-          resume: flags.resume,
-          concurrency: flags.concurrency,
-          maxIterations: flags.maxTurns,
-          lane: flags.lane,
-          vramProfile: flags.vramProfile,
-          signal: controller.signal,
-          confirmDestructive: () => !flags.denyWrites,
-          providers: {
-            ollamaHost: flags.ollamaHost ?? env.ollamaHost,
-            openaiBaseURL: flags.baseUrl ?? env.openaiBaseURL,
-            openaiApiKey: flags.apiKey ?? env.openaiApiKey,
-            serverPid: flags.serverPid,
-            gpu: flags.gpu ? "auto" : false,
-            replayPacing: flags.pacing,
-            recordPath: flags.record,
-          },
-          onEvent: (event) => view.onEvent(event),
-          onTextDelta: (issueId, text) => view.onTextDelta(issueId, text),
-          onNotice: (message) => process.stderr.write(`orket: ${message}\n`),
-        });
-        view.stop();
-        if (flags.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-        else {
-          process.stdout.write(`${summary.status}: ${summary.reason}\n`);
-          for (const i of summary.issues)
-            process.stdout.write(
-              `  ${i.id.padEnd(24)} ${i.status}${i.wait_reason ? ` (${i.wait_reason})` : ""}\n`,
-            );
-          process.stdout.write(`output: ${summary.workspace}/output  artifacts: ${summary.run_dir}\n`);
-        }
-        if (summary.status !== "done") process.exitCode = EXIT_FAILED;
-      } finally {
-        view.stop();
-        process.off("SIGINT", onSigint);
+    );
+  addProviderFlags(command).action(async (flags: RunFlags) => {
+    const { runEpic } = await import("../../runtime/orchestrator.js");
+    const { createLiveView } = await import("../live-view.js");
+    const view = await createLiveView(env.isTTY && !flags.json, (line) => process.stderr.write(`${line}\n`));
+    const controller = new AbortController();
+    const onSigint = () => controller.abort();
+    process.once("SIGINT", onSigint);
+    try {
+      const summary = await runEpic({
+        projectDir: flags.project,
+        home: env.home,
+        epicId: flags.epic,
+        model: flags.model,
+        workspaceDir: flags.workspace,
+        resume: flags.resume,
+        concurrency: flags.concurrency,
+        maxIterations: flags.maxTurns,
+        lane: flags.lane,
+        vramProfile: flags.vramProfile,
+        signal: controller.signal,
+        confirmDestructive: () => !flags.denyWrites,
+        providers: providerSettings(flags, env),
+        onEvent: (event) => view.onEvent(event),
+        onTextDelta: (issueId, text) => view.onTextDelta(issueId, text),
+        onNotice: (message) => process.stderr.write(`orket: ${message}\n`),
+      });
+      view.stop();
+      if (flags.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+      else {
+        process.stdout.write(`${summary.status}: ${summary.reason}\n`);
+        for (const i of summary.issues)
+          process.stdout.write(
+            `  ${i.id.padEnd(24)} ${i.status}${i.wait_reason ? ` (${i.wait_reason})` : ""}\n`,
+          );
+        process.stdout.write(`output: ${summary.workspace}/output  artifacts: ${summary.run_dir}\n`);
       }
-    });
+      if (summary.status !== "done") process.exitCode = EXIT_FAILED;
+    } finally {
+      view.stop();
+      process.off("SIGINT", onSigint);
+    }
+  });
 }
