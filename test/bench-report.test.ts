@@ -24,7 +24,7 @@ describe("orket bench over a scripted cassette", () => {
 
   beforeAll(async () => {
     tasks = (await loadBank("builtin")).tasks.slice(0, 3);
-    const [a, b, c] = tasks as [Task, Task, Task];
+    const [a, b] = tasks as [Task, Task, Task];
     const dir = mkdtempSync(join(tmpdir(), "orket-bench-"));
     const cassette = writeScript(join(dir, "answers.jsonl"), [
       fence(a, a.reference_solution),
