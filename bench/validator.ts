@@ -3,23 +3,16 @@
  * signatures, helpers, classes, and a few with syntax errors), six checks each (two required patterns,
  * one forbidden, three AST rules), validated warm. Target: under 2 s per language for the 1,000.
  */
+
+import { mulberry32 } from "../src/core/random.js";
 import type { Constraints, Language } from "../src/spec/bank.js";
 import { createConstraintValidator } from "../src/validation/constraint-validator.js";
 
 const SOURCES = 1_000;
 const PASSES = 5;
 
-/** mulberry32: a seeded generator, so every run validates the same sources. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+/** A seeded generator, so every run validates the same sources. */
+const random = mulberry32;
 
 const VERBS = ["parse", "merge", "count", "filter", "rank", "encode", "split", "score", "group", "flatten"];
 const NOUNS = ["items", "tokens", "records", "lines", "scores", "pairs", "words", "events", "rows", "nodes"];

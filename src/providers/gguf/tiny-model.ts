@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
+import { mulberry32 } from "../../core/random.js";
 import { trainByteBpe } from "./byte-bpe.js";
 import { encodeGguf, type GgufTensor, type GgufValue, gguf } from "./gguf-writer.js";
 
@@ -171,18 +172,6 @@ function randomTensors(vocabSize: number, suppressed: ReadonlySet<number>, seed:
     );
   }
   return tensors;
-}
-
-/** A small, well-known 32-bit PRNG: integer arithmetic only, so its stream is identical everywhere. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The built-in text the merges are learned from: some English prose, some Python and TypeScript. */

@@ -1,0 +1,14 @@
+/**
+ * mulberry32: a small, well-known 32-bit PRNG. Integer arithmetic only, so the same seed gives the same
+ * stream on every platform: the tiny model's weights and the benchmarks' generated inputs depend on that.
+ */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
