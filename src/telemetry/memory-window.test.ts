@@ -20,10 +20,16 @@ describe("openMemoryWindow", () => {
   it.runIf(process.platform === "linux")("measures another process by pid", async () => {
     const child = spawn(process.execPath, [
       "-e",
-      "const b = Buffer.alloc(64 * 1024 * 1024, 1); setTimeout(() => {}, 3000)",
+      "const b = Buffer.alloc(64 * 1024 * 1024, 1); process.stdout.write('ready\\n'); setTimeout(() => b, 10000)",
     ]);
     try {
-      await new Promise((resolve) => setTimeout(resolve, 400));
+      // Wait for the child to say its 64 MiB are resident, however slow the machine is.
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on("data", (chunk: Buffer) => {
+          if (chunk.toString().includes("ready")) resolve();
+        });
+        child.on("exit", () => reject(new Error("child exited early")));
+      });
       const pid = child.pid;
       if (pid === undefined) throw new Error("child did not start");
       const window = openMemoryWindow({ kind: "pid", pid });
