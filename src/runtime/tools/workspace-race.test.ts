@@ -22,7 +22,7 @@ import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openPinned, probeFdPaths } from "./open-pinned.js";
-import { createWorkspace, SandboxError } from "./workspace.js";
+import { createWorkspace, SANDBOX_ERROR_CODES, SandboxError } from "./workspace.js";
 
 let temp: string;
 let root: string;
@@ -189,8 +189,9 @@ describe("racing symlink swaps", () => {
     expect(await swaps).toBeGreaterThan(0);
     expect(counts.ok).toBeGreaterThan(0);
     expect(counts.refused).toBeGreaterThan(0);
-    const expected = ["SYMLINK_ESCAPE", "NOT_FOUND", "READ_ONLY"];
-    expect([...codes].filter((code) => !expected.includes(code))).toEqual([]);
+    // Which refusal a swap meets depends on where it lands in the race; any SandboxError is a refusal.
+    // What must hold is that nothing outside was read or written (checked above and below).
+    expect([...codes].every((code) => (SANDBOX_ERROR_CODES as readonly string[]).includes(code))).toBe(true);
     expect(await canaryDigest()).toBe(digest);
     expect(await readdir(canary)).toEqual(["only-outside.txt", "secret.txt"]);
   });
