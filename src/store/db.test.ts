@@ -8,6 +8,9 @@ import { MIGRATIONS, type Migration } from "./migrations.js";
 import { RUN_STATUSES } from "./rows.js";
 import { DatabaseTooNewError, NotADatabaseError } from "./store-errors.js";
 
+const VERSIONS = MIGRATIONS.map((m) => m.version);
+const CURRENT = MIGRATIONS.length;
+
 let dir: string;
 const open: Database[] = [];
 
@@ -51,6 +54,15 @@ describe("openDatabase", () => {
       "card_transactions",
       "comments",
       "issues",
+      "memory_commit_writes",
+      "memory_commits",
+      "memory_fts",
+      "memory_fts_config",
+      "memory_fts_data",
+      "memory_fts_docsize",
+      "memory_fts_idx",
+      "memory_records",
+      "memory_snapshots",
       "run_ledger",
       "runs",
       "schema_migrations",
@@ -73,34 +85,43 @@ describe("openDatabase", () => {
   it("applies only the missing migrations of a newer schema, each recorded with its name", () => {
     const path = join(dir, "orket.db");
     openAt(path).close();
-    const v2: Migration = {
-      version: 2,
-      name: "memory",
-      sql: "CREATE TABLE memory (key TEXT PRIMARY KEY) STRICT",
+    const next: Migration = {
+      version: CURRENT + 1,
+      name: "extra",
+      sql: "CREATE TABLE extra (key TEXT PRIMARY KEY) STRICT",
     };
-    const db = openAt(path, [...MIGRATIONS, v2]);
-    expect(appliedMigrations(db)).toEqual([1, 2]);
-    expect(tableNames(db)).toContain("memory");
-    expect(db.prepare("SELECT name FROM schema_migrations WHERE version = 2").pluck().get()).toBe("memory");
+    const db = openAt(path, [...MIGRATIONS, next]);
+    expect(appliedMigrations(db)).toEqual([...VERSIONS, CURRENT + 1]);
+    expect(tableNames(db)).toContain("extra");
+    expect(
+      db
+        .prepare("SELECT name FROM schema_migrations WHERE version = ?")
+        .pluck()
+        .get(CURRENT + 1),
+    ).toBe("extra");
   });
 
   it("rolls a failing migration back entirely", () => {
     const path = join(dir, "orket.db");
     const broken: Migration = {
-      version: 2,
+      version: CURRENT + 1,
       name: "broken",
       sql: "CREATE TABLE half (a TEXT); INSERT INTO no_such_table VALUES (1);",
     };
     expect(() => openAt(path, [...MIGRATIONS, broken])).toThrow(/no_such_table/);
     const db = openAt(path);
-    expect(appliedMigrations(db)).toEqual([1]);
+    expect(appliedMigrations(db)).toEqual(VERSIONS);
     expect(tableNames(db)).not.toContain("half");
   });
 
   it("refuses a database from a newer Orket, naming the file", () => {
     const path = join(dir, "orket.db");
-    const v2: Migration = { version: 2, name: "future", sql: "CREATE TABLE future (a TEXT) STRICT" };
-    openAt(path, [...MIGRATIONS, v2]).close();
+    const future: Migration = {
+      version: CURRENT + 1,
+      name: "future",
+      sql: "CREATE TABLE future (a TEXT) STRICT",
+    };
+    openAt(path, [...MIGRATIONS, future]).close();
     let error: unknown;
     try {
       openAt(path);
@@ -108,7 +129,12 @@ describe("openDatabase", () => {
       error = caught;
     }
     expect(error).toBeInstanceOf(DatabaseTooNewError);
-    expect(error).toMatchObject({ code: "SCHEMA_TOO_NEW", path, foundVersion: 2, knownVersion: 1 });
+    expect(error).toMatchObject({
+      code: "SCHEMA_TOO_NEW",
+      path,
+      foundVersion: CURRENT + 1,
+      knownVersion: CURRENT,
+    });
     expect((error as Error).message).toContain(path);
   });
 
@@ -125,7 +151,7 @@ describe("openDatabase", () => {
   it("opens an in-memory database for tests", () => {
     const db = openAt(":memory:");
     expect(db.memory).toBe(true);
-    expect(appliedMigrations(db)).toEqual([1]);
+    expect(appliedMigrations(db)).toEqual(VERSIONS);
     expect(db.pragma("foreign_keys", { simple: true })).toBe(1);
   });
 
@@ -149,7 +175,7 @@ describe("openDatabase", () => {
   });
 
   it("refuses a migration list with gaps", () => {
-    const gap: Migration = { version: 3, name: "gap", sql: "SELECT 1" };
-    expect(() => openAt(":memory:", [...MIGRATIONS, gap])).toThrow(/expected 2/);
+    const gap: Migration = { version: CURRENT + 2, name: "gap", sql: "SELECT 1" };
+    expect(() => openAt(":memory:", [...MIGRATIONS, gap])).toThrow(new RegExp(`expected ${CURRENT + 1}`));
   });
 });

@@ -122,4 +122,79 @@ CREATE TABLE snapshots (
 CREATE INDEX snapshots_by_run ON snapshots (run_id, snapshot_id);
 `;
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: "cards-and-runs", sql: V1 }];
+const TRUST_LIST = "'low', 'medium', 'high'";
+const COMMIT_STATE_LIST = "'buffer_open', 'commit_pending', 'commit_applied', 'commit_aborted'";
+const COMMIT_REASON_LIST =
+  "'policy_rejected', 'validation_failed', 'storage_apply_failed', 'payload_mismatch'";
+
+// Project memory. Records are append-only and content-addressed (record_id is a fingerprint), each
+// introduced by one snapshot; snapshot 0 is the empty memory. A snapshot's id chains its parent's id
+// with the payload that made it, so equal ids mean equal contents. memory_fts is an external-content
+// FTS5 index over the records, kept in step by triggers.
+const V2 = `
+CREATE TABLE memory_snapshots (
+  seq         INTEGER PRIMARY KEY CHECK (seq >= 0),
+  snapshot_id TEXT NOT NULL UNIQUE,
+  parent_seq  INTEGER REFERENCES memory_snapshots (seq),
+  commit_id   TEXT,
+  created_at  TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE memory_records (
+  rowid        INTEGER PRIMARY KEY,
+  record_id    TEXT NOT NULL UNIQUE,
+  namespace    TEXT NOT NULL,
+  record_type  TEXT NOT NULL,
+  content      TEXT NOT NULL,
+  tags         TEXT NOT NULL,
+  trust        TEXT NOT NULL CHECK (trust IN (${TRUST_LIST})),
+  scope        TEXT NOT NULL,
+  created_at   TEXT NOT NULL,
+  expires_at   TEXT,
+  snapshot_seq INTEGER NOT NULL REFERENCES memory_snapshots (seq),
+  run_id       TEXT,
+  issue_id     TEXT
+) STRICT;
+CREATE INDEX memory_records_by_snapshot ON memory_records (snapshot_seq);
+
+CREATE VIRTUAL TABLE memory_fts USING fts5(
+  content, tags,
+  content = 'memory_records', content_rowid = 'rowid',
+  tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER memory_records_ai AFTER INSERT ON memory_records BEGIN
+  INSERT INTO memory_fts (rowid, content, tags) VALUES (new.rowid, new.content, new.tags);
+END;
+CREATE TRIGGER memory_records_ad AFTER DELETE ON memory_records BEGIN
+  INSERT INTO memory_fts (memory_fts, rowid, content, tags) VALUES ('delete', old.rowid, old.content, old.tags);
+END;
+
+CREATE TABLE memory_commits (
+  commit_id           TEXT PRIMARY KEY,
+  state               TEXT NOT NULL CHECK (state IN (${COMMIT_STATE_LIST})),
+  reason_code         TEXT CHECK (reason_code IN (${COMMIT_REASON_LIST})),
+  reason              TEXT,
+  base_seq            INTEGER NOT NULL,
+  applied_seq         INTEGER,
+  payload_fingerprint TEXT,
+  owner               TEXT NOT NULL,
+  lease_expires_at    TEXT NOT NULL,
+  run_id              TEXT,
+  issue_id            TEXT,
+  created_at          TEXT NOT NULL,
+  updated_at          TEXT NOT NULL
+) STRICT;
+CREATE INDEX memory_commits_live ON memory_commits (state) WHERE state IN ('buffer_open', 'commit_pending');
+
+CREATE TABLE memory_commit_writes (
+  commit_id TEXT NOT NULL REFERENCES memory_commits (commit_id) ON DELETE CASCADE,
+  seq       INTEGER NOT NULL CHECK (seq >= 1),
+  write     TEXT NOT NULL,
+  PRIMARY KEY (commit_id, seq)
+) STRICT;
+`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: "cards-and-runs", sql: V1 },
+  { version: 2, name: "project-memory", sql: V2 },
+];
