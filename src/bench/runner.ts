@@ -5,7 +5,7 @@
  * report is written atomically at the end, and also when the run is interrupted.
  */
 import { createHash } from "node:crypto";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm } from "node:fs/promises";
 import { arch, cpus, platform, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { round3 } from "../core/rounding.js";
@@ -47,6 +47,11 @@ export interface BenchmarkOptions {
   timeoutMs?: number | undefined;
   /** Folder for `orket_report.json` (default `orket-results`). */
   out?: string;
+  /**
+   * Agent mode: keep each test run's memory traces under `<out>/traces/<task>/<run>/turns/…` (default
+   * true), ready for `orket memory compare`.
+   */
+  memoryTrace?: boolean;
   home: string;
   providers?: ProviderSettings;
   signal?: AbortSignal;
@@ -115,6 +120,10 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
           lane,
           vramProfile,
           mode,
+          traceDir:
+            mode === "agent" && options.memoryTrace !== false
+              ? join(outDir, "traces", safeName(task.id), String(runIndex))
+              : undefined,
         };
         const run = await runOne(context);
         testRuns.push(run);
@@ -172,6 +181,8 @@ interface RunContext {
   lane: ExecutionLane;
   vramProfile: VramProfile;
   mode: "direct" | "agent";
+  /** Where agent mode keeps this test run's memory traces; absent: not traced. */
+  traceDir?: string | undefined;
 }
 
 async function runOne(ctx: RunContext): Promise<TestRun> {
@@ -356,6 +367,7 @@ async function agent(ctx: RunContext): Promise<Produced> {
       },
       maxIterations: 1,
       concurrency: 1,
+      memoryTrace: ctx.traceDir !== undefined,
       lane: ctx.lane,
       vramProfile: ctx.vramProfile,
       signal: ctx.options.signal,
@@ -364,6 +376,7 @@ async function agent(ctx: RunContext): Promise<Produced> {
       },
     });
     const code = await readFile(join(summary.workspace, "output", file), "utf8").catch(() => null);
+    if (ctx.traceDir) await keepTraces(join(summary.run_dir, "turns"), join(ctx.traceDir, "turns"));
     const failed = calls.find((c) => c.outcome === "error");
     return {
       calls,
@@ -380,4 +393,18 @@ async function agent(ctx: RunContext): Promise<Produced> {
   } finally {
     await rm(workspace, { recursive: true, force: true });
   }
+}
+
+/** A task id as one path segment. */
+function safeName(id: string): string {
+  return id.replace(/[^A-Za-z0-9._-]/g, "_");
+}
+
+/** Copies the memory traces of a run's turns (only the trace files) to where the report keeps them. */
+async function keepTraces(from: string, to: string): Promise<void> {
+  await rm(to, { recursive: true, force: true });
+  await cp(from, to, {
+    recursive: true,
+    filter: (source) => !/\.(txt|json)$/.test(source) || /memory(_retrieval)?_trace\.json$/.test(source),
+  });
 }

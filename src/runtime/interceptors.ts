@@ -6,6 +6,7 @@
  */
 import type { IssueCard } from "../spec/cards.js";
 import type { Role } from "../spec/config.js";
+import type { VisibilityMode } from "../spec/memory.js";
 import type { ModelMessage } from "../spec/model.js";
 import type { CallTelemetry } from "../spec/telemetry.js";
 import type { ToolCall, ToolResult } from "../spec/tools.js";
@@ -30,17 +31,34 @@ export interface TurnContext {
   turn: number;
   /** 0 for the first model call of the turn, 1 for the corrective reprompt. */
   attempt: number;
+  /** The run's memory visibility and the snapshot the turn reads (`none` when memory is off). */
+  memory: { mode: VisibilityMode; snapshotId: string };
 }
 
 export interface ModelResponse {
   text: string;
   toolCalls: ToolCall[];
+  /** Things that looked like tool calls and could not be read. */
+  parseFailures: number;
   telemetry: CallTelemetry;
 }
 
 export interface TurnFailure {
+  /** contract_violation, tool_violation, provider_error or short_circuited. */
+  outcome: string;
   code: string;
   message: string;
+}
+
+/** How a turn ended, told to `after_turn` once its artifacts are written. */
+export interface TurnEnd {
+  /** The turn's artifact folder. */
+  folder: string;
+  outcome: string;
+  code: string | null;
+  statusBefore: string;
+  statusAfter: string;
+  modelRef: string;
 }
 
 /** Returned to stop what would happen next. */
@@ -57,6 +75,8 @@ export interface Interceptor {
   before_tool?: Hook<[ctx: TurnContext, call: ToolCall]>;
   after_tool?: (ctx: TurnContext, call: ToolCall, result: ToolResult) => void | Promise<void>;
   on_turn_failure?: (ctx: TurnContext, failure: TurnFailure) => void | Promise<void>;
+  /** Not a lifecycle event: the last call of every turn, after on_turn_failure and the artifacts. */
+  after_turn?: (ctx: TurnContext, end: TurnEnd) => void | Promise<void>;
 }
 
 export interface ShortCircuitRecord {
@@ -100,5 +120,9 @@ export class InterceptorChain {
 
   async onTurnFailure(ctx: TurnContext, failure: TurnFailure): Promise<void> {
     for (const i of this.interceptors) await i.on_turn_failure?.(ctx, failure);
+  }
+
+  async afterTurn(ctx: TurnContext, end: TurnEnd): Promise<void> {
+    for (const i of this.interceptors) await i.after_turn?.(ctx, end);
   }
 }

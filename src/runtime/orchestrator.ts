@@ -13,6 +13,7 @@ import { isTerminal } from "../core/state-machine.js";
 import { createModelAdapter, type ProviderSettings } from "../providers/index.js";
 import type { Actor, Epic, IssueStatus, WaitReason } from "../spec/cards.js";
 import type { ExecutionLane, VramProfile } from "../spec/common.js";
+import type { VisibilityMode } from "../spec/memory.js";
 import type { CallSettings, ModelAdapter } from "../spec/model.js";
 import type { ToolCall } from "../spec/tools.js";
 import { writeFileAtomic } from "../store/atomic-file.js";
@@ -23,6 +24,8 @@ import { ConfigError, dialectFor, loadProjectConfig, type ProjectConfig } from "
 import { EventLog, type RunEvent } from "./event-log.js";
 import { resolveDefaultModel } from "./generate.js";
 import { type Interceptor, InterceptorChain } from "./interceptors.js";
+import { RunMemory } from "./memory-access.js";
+import { MemoryTraceRecorder } from "./memory-trace.js";
 import { createWorkspace } from "./tools/workspace.js";
 import { executeTurn, overheadRatio, type TurnOutcome, type TurnServices } from "./turn-executor.js";
 
@@ -59,6 +62,14 @@ export interface RunEpicOptions {
   onNotice?: (message: string) => void;
   /** An adapter to use instead of making one from the model reference (tests, benchmarks). */
   adapter?: ModelAdapter;
+  /** Project memory visibility for the seats (default off). */
+  memory?: VisibilityMode;
+  /** Write memory_trace.json and memory_retrieval_trace.json beside every turn's artifacts. */
+  memoryTrace?: boolean;
+  /** Cap on one trace file (default 10 MiB). */
+  maxTraceBytes?: number;
+  /** Destructive tools are refused (recorded in the traces' policy set). */
+  denyWrites?: boolean;
   now?: () => Date;
 }
 
@@ -87,6 +98,9 @@ export interface RunSummary {
   ended_at: string;
   execution_lane: ExecutionLane;
   vram_profile: VramProfile;
+  /** The seats' memory visibility, and whether memory traces were written beside each turn. */
+  memory_visibility: VisibilityMode;
+  memory_trace: boolean;
 }
 
 export class RunRefusedError extends Error {
@@ -171,8 +185,6 @@ export async function runEpic(options: RunEpicOptions): Promise<RunSummary> {
       pid: process.pid,
       now: now(),
     });
-    heartbeat = setInterval(() => runs.heartbeat(runId, now()), 2000);
-    heartbeat.unref();
     emit("run_started", {
       build_id: buildId,
       epic_id: epic.id,
@@ -181,21 +193,54 @@ export async function runEpic(options: RunEpicOptions): Promise<RunSummary> {
       resume: Boolean(options.resume),
     });
 
+    const settings: CallSettings = {
+      temperature: environment.temperature,
+      seed: environment.seed,
+      topP: environment.top_p,
+      maxOutputTokens: environment.max_output_tokens,
+      contextSize: environment.context_size,
+      ...options.callSettings,
+    };
+    const recorder = options.memoryTrace
+      ? new MemoryTraceRecorder({
+          runId,
+          workflowId: epic.id,
+          modelRef: adapter.ref,
+          settings,
+          dialect: dialectFor(config, adapter.ref),
+          lane: options.lane ?? "ci",
+          vramProfile: options.vramProfile ?? "safe",
+          denyWrites: options.denyWrites,
+          maxTraceBytes: options.maxTraceBytes,
+          onTruncated: (file, bytes, kept) =>
+            emit("memory_trace_truncated", { file, original_bytes: bytes, kept_events: kept }),
+        })
+      : undefined;
+    const memory = new RunMemory({
+      db,
+      mode: options.memory ?? "off",
+      runId,
+      epicId: epic.id,
+      now,
+      onRetrieval: (ctx, result) => recorder?.noteRetrieval(ctx, result),
+    });
+    const recovered = memory.recover();
+    if (recovered.discarded.length + recovered.applied.length + recovered.aborted.length > 0)
+      emit("memory_commits_recovered", { ...recovered });
+    heartbeat = setInterval(() => {
+      runs.heartbeat(runId, now());
+      memory.renewLeases();
+    }, 2000);
+    heartbeat.unref();
     const services: TurnServices = {
       adapter,
       store: cards,
       workspace,
-      interceptors: new InterceptorChain(options.interceptors ?? []),
+      interceptors: new InterceptorChain([...(recorder ? [recorder] : []), ...(options.interceptors ?? [])]),
       events,
       runDir,
-      settings: {
-        temperature: environment.temperature,
-        seed: environment.seed,
-        topP: environment.top_p,
-        maxOutputTokens: environment.max_output_tokens,
-        contextSize: environment.context_size,
-        ...options.callSettings,
-      },
+      memory,
+      settings,
       call: {
         timeoutMs: environment.timeout_ms,
         lane: options.lane,
@@ -572,5 +617,7 @@ function summarize(s: SummaryInput): RunSummary {
     ended_at: s.now().toISOString(),
     execution_lane: s.options.lane ?? "ci",
     vram_profile: s.options.vramProfile ?? "safe",
+    memory_visibility: s.options.memory ?? "off",
+    memory_trace: Boolean(s.options.memoryTrace),
   };
 }

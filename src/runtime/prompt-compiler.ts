@@ -5,7 +5,8 @@
  */
 import type { Stage } from "../core/planner.js";
 import type { Epic, IssueCard } from "../spec/cards.js";
-import type { Dialect, Role, ToolName, TurnContract } from "../spec/config.js";
+import { type Dialect, MEMORY_TOOLS, type Role, type ToolName, type TurnContract } from "../spec/config.js";
+import type { VisibilityMode } from "../spec/memory.js";
 import type { ModelMessage } from "../spec/model.js";
 import type { ToolDefinition } from "../spec/tools.js";
 
@@ -21,6 +22,8 @@ export interface PromptInput {
   comments: Array<{ author: string; body: string }>;
   dependencies: Array<{ id: string; status: string; summary: string }>;
   files: string[];
+  /** Past decisions from project memory (only when the run's memory is on). */
+  memories?: Array<{ record_id: string; content: string }>;
 }
 
 const STAGE_INTENT: Record<Stage, string> = {
@@ -52,6 +55,9 @@ export function compilePrompt(input: PromptInput): ModelMessage[] {
       : "",
     input.comments.length
       ? `Comments so far:\n${input.comments.map((c) => `- ${c.author}: ${c.body}`).join("\n")}`
+      : "",
+    input.memories?.length
+      ? `Past decisions from project memory:\n${input.memories.map((m) => `- [${m.record_id}] ${m.content}`).join("\n")}`
       : "",
     `Workspace files: ${input.files.length ? input.files.join(", ") : "(none yet)"}`,
     `Your task now: ${STAGE_INTENT[input.stage]}`,
@@ -103,7 +109,20 @@ function contractSection(contract: TurnContract, requiredFiles: string[]): strin
   return rules.length ? `This turn must: ${rules.join("; ")}.` : "";
 }
 
-/** The tools a role may call, as definitions, in the role's order. */
-export function toolsFor(role: Role, define: (name: ToolName) => ToolDefinition): ToolDefinition[] {
-  return role.tools.map(define);
+/**
+ * The tools a role may call, as definitions, in the role's order. Memory tools are offered only as the
+ * run's memory visibility allows: none when off, memory_search alone when read-only.
+ */
+export function toolsFor(
+  role: Role,
+  define: (name: ToolName) => ToolDefinition,
+  memory: VisibilityMode = "off",
+): ToolDefinition[] {
+  return role.tools
+    .filter((name) => {
+      if (!(MEMORY_TOOLS as readonly string[]).includes(name)) return true;
+      if (memory === "off") return false;
+      return name !== "memory_write" || memory !== "read_only";
+    })
+    .map(define);
 }

@@ -12,6 +12,7 @@ import type { CallSettings, ModelMessage } from "../spec/model.js";
 import type { CallTelemetry } from "../spec/telemetry.js";
 import type { ToolCall, ToolParseFailure, ToolResult } from "../spec/tools.js";
 import { writeFileAtomic } from "../store/atomic-file.js";
+import type { TurnMemoryEnd } from "./memory-access.js";
 
 export const CHECKPOINT_SCHEMA_VERSION = "orket.turn_checkpoint.v1";
 
@@ -46,6 +47,8 @@ export interface TurnCheckpoint {
   telemetry: CallTelemetry[];
   execution_lane: string;
   vram_profile: string;
+  /** The memory the turn read and what became of its writes. */
+  memory?: TurnMemoryEnd;
 }
 
 export function promptHash(messages: readonly ModelMessage[]): string {

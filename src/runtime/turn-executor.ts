@@ -16,6 +16,7 @@ import type { CardStore } from "../store/card-store.js";
 import { type CallOptions, callModel } from "../telemetry/model-call.js";
 import type { EventLog } from "./event-log.js";
 import type { InterceptorChain, TurnContext } from "./interceptors.js";
+import type { RunMemory, TurnMemoryEnd } from "./memory-access.js";
 import { compilePrompt, correctiveMessage, toolsFor } from "./prompt-compiler.js";
 import { parseToolCalls } from "./tool-parser.js";
 import { toolDefinition } from "./tools/definitions.js";
@@ -61,6 +62,8 @@ export interface TurnServices {
   now: () => Date;
   /** Model calls one attempt of a turn may make (default 8). */
   maxSteps?: number;
+  /** Project memory for the run (absent: off). */
+  memory?: RunMemory;
 }
 
 export interface TurnOutcome {
@@ -99,9 +102,15 @@ export async function executeTurn(request: TurnRequest, services: TurnServices):
     role: request.role,
     turn,
     attempt: 0,
+    memory: { mode: services.memory?.mode ?? "off", snapshotId: "none" },
   };
+  const memory = services.memory?.beginTurn(ctx);
+  ctx.memory.snapshotId = memory?.snapshotId ?? "none";
   const listing = await services.workspace.listDirectory(".").catch(() => ({ entries: [] }));
-  const tools = toolsFor(request.role, toolDefinition);
+  const tools = toolsFor(request.role, toolDefinition, ctx.memory.mode);
+  const memories = memory
+    ?.pastDecisions(`${issue.summary}\n${issue.requirements}`)
+    .map((hit) => ({ record_id: hit.record.record_id, content: hit.record.content }));
   const messages: ModelMessage[] = compilePrompt({
     epic: request.epic,
     issue,
@@ -119,6 +128,7 @@ export async function executeTurn(request: TurnRequest, services: TurnServices):
       return { id, status: dep?.status ?? "missing", summary: dep?.summary ?? "" };
     }),
     files: listing.entries.map((e) => e.name),
+    ...(memories?.length ? { memories } : {}),
   });
   const hash = promptHash(messages);
   events.emit("turn_started", {
@@ -147,6 +157,7 @@ export async function executeTurn(request: TurnRequest, services: TurnServices):
     runId: request.runId,
     now: services.now,
     confirmDestructive: services.confirmDestructive,
+    memory,
   };
 
   attempts: for (let attempt = 0; attempt < 2; attempt++) {
@@ -189,6 +200,7 @@ export async function executeTurn(request: TurnRequest, services: TurnServices):
       await services.interceptors.afterModel(ctx, {
         text: call.text,
         toolCalls: parsed.calls,
+        parseFailures: parsed.failures.length,
         telemetry: call.telemetry,
       });
       messages.push({ role: "assistant", content: call.text });
@@ -269,6 +281,7 @@ export async function executeTurn(request: TurnRequest, services: TurnServices):
     code: "CONTRACT_VIOLATION",
     message: "no result",
   };
+  const memoryEnd: TurnMemoryEnd | undefined = memory?.finish(final.outcome === "ok");
   const statusAfter = requireIssue(store, request).status;
   const internal = telemetry.reduce((sum, t) => sum + t.total_latency, 0);
   const total = (performance.now() - started) / 1000;
@@ -282,39 +295,45 @@ export async function executeTurn(request: TurnRequest, services: TurnServices):
     orchestrationOverheadRatio: overheadRatio(total, internal),
     telemetry,
   };
-  await writeTurnArtifacts(
-    turnFolder(services.runDir, request.issueId, turn, request.seat),
-    messages,
-    steps,
-    {
-      schema_version: CHECKPOINT_SCHEMA_VERSION,
-      run_id: request.runId,
-      issue_id: request.issueId,
-      seat: request.seat,
-      role: request.role.name,
-      stage: request.stage,
-      turn,
-      prompt_hash: hash,
-      model_ref: services.adapter.ref,
-      call_settings: JSON.parse(JSON.stringify(services.settings)),
-      outcome: outcome.outcome,
-      error_code: outcome.code,
-      tool_calls: allCalls,
-      state_delta: { from: statusBefore, to: statusAfter },
-      internal_model_seconds: outcome.internalModelSeconds,
-      total_seconds: outcome.totalSeconds,
-      orchestration_overhead_ratio: outcome.orchestrationOverheadRatio,
-      telemetry,
-      execution_lane: services.call.lane ?? "ci",
-      vram_profile: services.call.vramProfile ?? "safe",
-    },
-  );
+  const folder = turnFolder(services.runDir, request.issueId, turn, request.seat);
+  await writeTurnArtifacts(folder, messages, steps, {
+    schema_version: CHECKPOINT_SCHEMA_VERSION,
+    run_id: request.runId,
+    issue_id: request.issueId,
+    seat: request.seat,
+    role: request.role.name,
+    stage: request.stage,
+    turn,
+    prompt_hash: hash,
+    model_ref: services.adapter.ref,
+    call_settings: JSON.parse(JSON.stringify(services.settings)),
+    outcome: outcome.outcome,
+    error_code: outcome.code,
+    tool_calls: allCalls,
+    state_delta: { from: statusBefore, to: statusAfter },
+    internal_model_seconds: outcome.internalModelSeconds,
+    total_seconds: outcome.totalSeconds,
+    orchestration_overhead_ratio: outcome.orchestrationOverheadRatio,
+    telemetry,
+    execution_lane: services.call.lane ?? "ci",
+    vram_profile: services.call.vramProfile ?? "safe",
+    ...(memoryEnd ? { memory: memoryEnd } : {}),
+  });
   if (outcome.outcome !== "ok") {
     await services.interceptors.onTurnFailure(ctx, {
+      outcome: outcome.outcome,
       code: outcome.code ?? "FAILED",
       message: outcome.message,
     });
   }
+  await services.interceptors.afterTurn(ctx, {
+    folder,
+    outcome: outcome.outcome,
+    code: outcome.code,
+    statusBefore,
+    statusAfter,
+    modelRef: services.adapter.ref,
+  });
   events.emit("turn_finished", {
     issue_id: request.issueId,
     seat: request.seat,

@@ -13,7 +13,11 @@ export const TOOL_NAMES = [
   "update_issue_status",
   "add_issue_comment",
   "get_issue_context",
+  "memory_search",
+  "memory_write",
 ] as const;
+/** Tools that reach project memory: offered only when the run's memory visibility allows. */
+export const MEMORY_TOOLS = ["memory_search", "memory_write"] as const;
 export const ToolNameSchema = z.enum(TOOL_NAMES);
 export type ToolName = z.infer<typeof ToolNameSchema>;
 

@@ -18,6 +18,7 @@ interface BenchFlags extends ProviderFlags {
   timeout: number;
   out: string;
   json?: boolean;
+  memoryTrace: boolean;
 }
 
 export function registerBench(program: Command, env: CliEnvironment): void {
@@ -49,7 +50,8 @@ export function registerBench(program: Command, env: CliEnvironment): void {
     .option("--max-tokens <n>", "most tokens per answer", intArg("--max-tokens", 1))
     .option("--timeout <ms>", "time limit of one model call", intArg("--timeout", 0), 300_000)
     .option("--out <dir>", "where orket_report.json goes", "orket-results")
-    .option("--json", "print the report's summary as JSON");
+    .option("--json", "print the report's summary as JSON")
+    .option("--no-memory-trace", "agent mode: do not keep memory traces under <out>/traces");
   addProviderFlags(command).action(async (flags: BenchFlags) => {
     const { runBenchmark } = await import("../../bench/runner.js");
     const { renderText } = await import("../../bench/report-render.js");
@@ -74,6 +76,7 @@ export function registerBench(program: Command, env: CliEnvironment): void {
         maxOutputTokens: flags.maxTokens,
         timeoutMs: flags.timeout,
         out: flags.out,
+        memoryTrace: flags.memoryTrace,
         home: env.home,
         signal: controller.signal,
         providers: providerSettings(flags, env),

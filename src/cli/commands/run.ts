@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { VISIBILITY_MODES, type VisibilityMode } from "../../spec/memory.js";
 import type { CliEnvironment } from "../environment.js";
 import { EXIT_FAILED } from "../errors.js";
 import { choiceArg, intArg } from "../options.js";
@@ -16,6 +17,9 @@ interface RunFlags extends ProviderFlags {
   denyWrites?: boolean;
   lane?: "ci" | "lab";
   vramProfile?: "safe" | "balanced" | "stress";
+  memory: VisibilityMode;
+  memoryTrace?: boolean;
+  maxTraceBytes?: number;
 }
 
 export function registerRun(program: Command, env: CliEnvironment): void {
@@ -40,6 +44,18 @@ export function registerRun(program: Command, env: CliEnvironment): void {
       "VRAM profile",
       choiceArg("--vram-profile", ["safe", "balanced", "stress"] as const),
       "safe",
+    )
+    .option(
+      "--memory <mode>",
+      `project memory for the seats: ${VISIBILITY_MODES.join(", ")}`,
+      choiceArg("--memory", VISIBILITY_MODES),
+      "off",
+    )
+    .option("--memory-trace", "write memory_trace.json and memory_retrieval_trace.json for every turn")
+    .option(
+      "--max-trace-bytes <n>",
+      "cap on one trace file; a longer trace is cut at an event boundary (default 10 MiB)",
+      intArg("--max-trace-bytes", 1024),
     );
   addProviderFlags(command).action(async (flags: RunFlags) => {
     const { runEpic } = await import("../../runtime/orchestrator.js");
@@ -62,6 +78,10 @@ export function registerRun(program: Command, env: CliEnvironment): void {
         vramProfile: flags.vramProfile,
         signal: controller.signal,
         confirmDestructive: () => !flags.denyWrites,
+        denyWrites: Boolean(flags.denyWrites),
+        memory: flags.memory,
+        memoryTrace: Boolean(flags.memoryTrace),
+        maxTraceBytes: flags.maxTraceBytes,
         providers: providerSettings(flags, env),
         onEvent: (event) => view.onEvent(event),
         onTextDelta: (issueId, text) => view.onTextDelta(issueId, text),

@@ -30,6 +30,20 @@ export const TOOL_ARGS = {
   }),
   add_issue_comment: z.strictObject({ body: z.string().min(1) }),
   get_issue_context: z.strictObject({}),
+  memory_search: z.strictObject({
+    query: z.string().min(1).max(2000).describe("words to look for, e.g. cli argument parsing"),
+    namespace: z.string().min(1).optional().describe("only this namespace, e.g. decisions"),
+    tags: z.array(z.string().min(1)).max(8).optional().describe("records carrying all of these tags"),
+    limit: z.number().int().min(1).max(20).default(5),
+  }),
+  memory_write: z.strictObject({
+    content: z.string().min(1).max(20_000).describe("what to remember, in one or a few sentences"),
+    namespace: z.string().min(1).default("notes").describe("e.g. decisions, conventions, notes"),
+    record_type: z.string().min(1).default("note").describe("decision, convention or note"),
+    tags: z.array(z.string().min(1)).max(16).default([]),
+    scope: z.enum(["project", "epic"]).default("project").describe("project: every epic; epic: this one"),
+    ttl_seconds: z.number().int().positive().optional().describe("forget after this many seconds"),
+  }),
 } satisfies Record<ToolName, z.ZodType>;
 
 export type ToolArgs = { [K in ToolName]: z.infer<(typeof TOOL_ARGS)[K]> };
@@ -42,6 +56,8 @@ const DESCRIPTIONS: Record<ToolName, string> = {
   update_issue_status: "Move the issue you are working on to a new status.",
   add_issue_comment: "Comment on the issue you are working on.",
   get_issue_context: "The issue, its comments, its dependencies' statuses and the workspace files.",
+  memory_search: "Search the project's memory (past decisions, conventions, notes), best matches first.",
+  memory_write: "Remember something for later turns and epics (a decision, a convention, a note).",
 };
 
 /** Tools that change or destroy what exists; the gate asks for confirmation before they run. */

@@ -4,11 +4,14 @@
  * card tools go through the state machine. A denial by any of these is a violation: it is recorded and
  * blocks the card. Ordinary failures (a missing file, a bad argument) are shown to the model instead.
  */
+
+import { MemoryValidationError } from "../../memory/memory-store.js";
 import type { Actor, Epic } from "../../spec/cards.js";
 import { type Role, TOOL_NAMES, type ToolName } from "../../spec/config.js";
 import type { ToolCall, ToolResult } from "../../spec/tools.js";
 import type { CardStore } from "../../store/card-store.js";
 import { TransitionRefusedError } from "../../store/store-errors.js";
+import { MemoryAccessError, type TurnMemory } from "../memory-access.js";
 import { DESTRUCTIVE_TOOLS, TOOL_ARGS, type ToolArgs } from "./definitions.js";
 import { SandboxError, type Workspace } from "./workspace.js";
 
@@ -36,6 +39,8 @@ export interface ToolEnvironment {
   now: () => Date;
   /** Asked before a destructive tool runs; false refuses it. */
   confirmDestructive: (call: ToolCall) => boolean | Promise<boolean>;
+  /** The turn's project memory (absent: memory is off). */
+  memory?: TurnMemory | undefined;
 }
 
 export interface ToolOutcome {
@@ -85,6 +90,8 @@ export async function runTool(call: ToolCall, env: ToolEnvironment): Promise<Too
     if (error instanceof TransitionRefusedError)
       return deny("STATE_VIOLATION", `${error.code}: ${error.message}`);
     if (error instanceof ToolInputError) return fail(error.code, error.message);
+    if (error instanceof MemoryAccessError || error instanceof MemoryValidationError)
+      return fail(error.code, error.message);
     throw error;
   }
 }
@@ -180,8 +187,36 @@ async function execute(name: ToolName, a: unknown, env: ToolEnvironment): Promis
         files: listing.entries.map((e) => e.name),
       };
     }
+    case "memory_search": {
+      if (!env.memory) throw offError();
+      const result = env.memory.search(a as ToolArgs["memory_search"]);
+      return {
+        snapshot_id: result.snapshot.snapshot_id,
+        candidate_count: result.candidate_count,
+        records: result.hits.map((hit) => ({
+          record_id: hit.record.record_id,
+          namespace: hit.record.namespace,
+          record_type: hit.record.record_type,
+          content: hit.record.content,
+          tags: hit.record.tags,
+          trust: hit.record.trust,
+          score: hit.score,
+          rank: hit.rank,
+        })),
+      };
+    }
+    case "memory_write":
+      if (!env.memory) throw offError();
+      return env.memory.write(a as ToolArgs["memory_write"]);
   }
   throw new ToolInputError("UNKNOWN_TOOL", `no tool ${name}`);
+}
+
+function offError(): MemoryAccessError {
+  return new MemoryAccessError(
+    "MEMORY_OFF",
+    "project memory is off for this run (orket run --memory read_only|buffered_write|live_read_write)",
+  );
 }
 
 function isToolName(name: string): name is ToolName {
