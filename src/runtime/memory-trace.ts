@@ -183,14 +183,18 @@ export class MemoryTraceRecorder implements Interceptor {
       metadata: { truncated: false },
     };
     const cap = this.options.maxTraceBytes ?? DEFAULT_MAX_TRACE_BYTES;
-    for (const [file, doc] of [
-      [MEMORY_TRACE_FILE, trace],
-      [RETRIEVAL_TRACE_FILE, retrieval],
-    ] as const) {
-      const path = join(end.folder, file);
-      const written = await writeTrace(path, doc, cap);
-      if (written.truncated) this.options.onTruncated?.(path, written.originalBytes, written.keptEvents);
-    }
+    await Promise.all(
+      (
+        [
+          [MEMORY_TRACE_FILE, trace],
+          [RETRIEVAL_TRACE_FILE, retrieval],
+        ] as const
+      ).map(async ([file, doc]) => {
+        const path = join(end.folder, file);
+        const written = await writeTrace(path, doc, cap);
+        if (written.truncated) this.options.onTruncated?.(path, written.originalBytes, written.keptEvents);
+      }),
+    );
   };
 
   private state(ctx: TurnContext): TurnState {
