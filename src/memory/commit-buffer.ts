@@ -7,9 +7,13 @@
  *
  * Every move is a conditional UPDATE (`WHERE state = <expected> AND <claim>`) inside a `BEGIN IMMEDIATE`
  * transaction, so of two processes moving the same commit exactly one wins. A lease (owner, expiry)
- * says who may move a live commit: the owner while it is unexpired (each owner operation slides it
- * forward), anyone through `recover()` once it has expired. An expired lease is lost for good: the
- * owner's next operation fails with LEASE_LOST even if no one has recovered the commit yet.
+ * says who may move a live commit: the owner while it is unexpired (each owner step slides it forward),
+ * anyone through `recover()` once it has expired. An expired lease is lost for good: the owner's next
+ * step fails with LEASE_LOST even if no one has recovered the commit yet.
+ *
+ * Reason codes: a buffer given up on purpose (`discard`, or `abort(id, null, ...)`) and one found open
+ * after a crash are aborted with reason_code NULL, because nothing failed; the codes are kept for
+ * failures (policy_rejected, validation_failed, storage_apply_failed, payload_mismatch).
  */
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
@@ -34,22 +38,20 @@ import {
 } from "./memory-store.js";
 
 export const DEFAULT_LEASE_MS = 30_000;
-/** The reason text of a buffer given up by its owner (`discard`); its reason code is null. */
 export const DISCARDED_REASON = "discarded";
-/** The reason text of an open buffer found by `recover()`: its writer died before preparing it. */
 export const CRASHED_OPEN_REASON = "crashed while open";
 
 export type CommitBufferErrorCode =
   | "UNKNOWN_COMMIT"
   | "COMMIT_EXISTS"
   | "INVALID_COMMIT_ID"
+  | "INVALID_WRITE"
   | "COMMIT_NOT_OPEN"
   | "COMMIT_NOT_PENDING"
   | "COMMIT_ENDED"
-  | "LEASE_LOST"
-  | "INVALID_WRITE";
+  | "LEASE_LOST";
 
-/** A refused commit-buffer call. Nothing was written; the message is one line naming the commit. */
+/** A refused call; nothing was written. INVALID_WRITE names the field, and the commit stays open. */
 export class CommitBufferError extends Error {
   constructor(
     readonly code: CommitBufferErrorCode,
@@ -61,24 +63,24 @@ export class CommitBufferError extends Error {
   }
 }
 
-/** The commit is not in the state the call needs (COMMIT_NOT_OPEN, COMMIT_NOT_PENDING, COMMIT_ENDED). */
+/** The commit is not in the state the call needs; `commit` is the row as found. */
 export class CommitStateError extends CommitBufferError {
   constructor(
     code: "COMMIT_NOT_OPEN" | "COMMIT_NOT_PENDING" | "COMMIT_ENDED",
     readonly commit: CommitRecord,
   ) {
+    const { commit_id: id, state } = commit;
     const why = commit.reason === null ? "" : ` (${commit.reason_code ?? "no code"}: ${commit.reason})`;
-    const id = commit.commit_id;
-    const messages = {
-      COMMIT_NOT_OPEN: `commit ${id} is ${commit.state}${why}, not buffer_open`,
-      COMMIT_NOT_PENDING: `commit ${id} is ${commit.state}, not commit_pending: prepare it first`,
-      COMMIT_ENDED: `commit ${id} has ended: ${commit.state}${why}`,
-    };
-    super(code, id, messages[code]);
+    const message = {
+      COMMIT_NOT_OPEN: `commit ${id} is ${state}${why}, not buffer_open`,
+      COMMIT_NOT_PENDING: `commit ${id} is ${state}, not commit_pending: prepare it first`,
+      COMMIT_ENDED: `commit ${id} has ended: ${state}${why}`,
+    }[code];
+    super(code, id, message);
   }
 }
 
-/** The caller is not the lease owner, or its lease expired: only `recover()` may move the commit now. */
+/** The caller is not the owner, or its lease expired: only `recover()` may move the commit now. */
 export class LeaseLostError extends CommitBufferError {
   constructor(
     readonly commit: CommitRecord,
@@ -90,13 +92,6 @@ export class LeaseLostError extends CommitBufferError {
       commit.commit_id,
       `commit ${commit.commit_id}: lease ${held} ${commit.lease_expires_at}`,
     );
-  }
-}
-
-/** A staged write failed validation; the message names the field. The commit stays open. */
-export class InvalidCommitWriteError extends CommitBufferError {
-  constructor(commitId: string, detail: string) {
-    super("INVALID_WRITE", commitId, detail);
   }
 }
 
@@ -120,13 +115,13 @@ const CommitRowSchema = z.object({
 export type CommitRecord = z.infer<typeof CommitRowSchema>;
 
 export interface CommitBufferOptions {
-  /** Who holds the leases this buffer takes; recover() also takes back this owner's own live commits. */
+  /** Who holds the leases this buffer takes; `recover()` also takes back this owner's live commits. */
   owner: string;
   leaseMs?: number;
   now?: () => Date;
   /**
-   * Sets `PRAGMA synchronous = FULL` on the connection, so a commit that reached a final state survives
-   * a power cut. open, stage, prepare and renew still commit without an fsync (see `#tx`).
+   * Sets `synchronous = FULL` on the connection, so a commit that reached a final state survives a
+   * power cut. open, stage, prepare and renew still commit without an fsync (see `#tx`).
    */
   durable?: boolean;
   /** The memory over the same `db`; made here when absent. */
@@ -156,7 +151,7 @@ export interface AbortedOutcome {
   reason_code: CommitReasonCode;
   reason: string;
   snapshot: null;
-  /** False for a payload_mismatch against an already-applied commit: its stored row stays applied. */
+  /** False for a payload_mismatch against an applied commit: its stored row stays commit_applied. */
   recorded: boolean;
 }
 
@@ -169,7 +164,7 @@ export interface PreparedCommit {
 }
 
 export interface RecoveryReport {
-  /** Open buffers whose writer died: aborted with reason "crashed while open". */
+  /** Open buffers of dead writers, aborted with reason "crashed while open". */
   discarded: string[];
   applied: { commit_id: string; snapshot: Snapshot; inserted: string[] }[];
   aborted: { commit_id: string; reason_code: CommitReasonCode; reason: string }[];
@@ -179,12 +174,12 @@ export interface RecoveryReport {
 
 /** Who may move a commit: its owner under a live lease, or a recoverer once the lease expired. */
 type Claim = "holder" | "recovery";
-/** The state a holder's call needs: open, or either live state. */
-type Wanted = "buffer_open" | "live";
 const CLAIM_SQL: Record<Claim, string> = {
   holder: "owner = @owner AND lease_expires_at > @now",
   recovery: "(owner = @owner OR lease_expires_at <= @now)",
 };
+/** The state a call needs: open, pending, or either of the two live states. */
+type Wanted = "buffer_open" | "commit_pending" | "live";
 const LIVE_STATES: readonly CommitState[] = ["buffer_open", "commit_pending"];
 
 const COMMIT_SELECT = `SELECT c.commit_id, c.state, c.reason_code, c.reason, c.base_seq, c.applied_seq,
@@ -192,7 +187,7 @@ const COMMIT_SELECT = `SELECT c.commit_id, c.state, c.reason_code, c.reason, c.b
   (SELECT count(*) FROM memory_commit_writes w WHERE w.commit_id = c.commit_id) AS write_count
   FROM memory_commits c`;
 
-/** Thrown out of an apply transaction so it rolls back whole; recorded as storage_apply_failed after. */
+/** Thrown out of an apply transaction so that it rolls back whole; recorded as storage_apply_failed. */
 class StorageApplyFailure extends Error {
   constructor(readonly error: unknown) {
     super("storage apply failed");
@@ -229,33 +224,19 @@ export class CommitBuffer {
       const found = this.get(id);
       if (found)
         throw new CommitBufferError("COMMIT_EXISTS", id, `commit ${id} already exists (${found.state})`);
-      const now = this.#now();
+      const at = this.#now();
+      const meta = [options.runId ?? null, options.issueId ?? null, at.toISOString(), at.toISOString()];
       this.#sql(
         `INSERT INTO memory_commits (commit_id, state, base_seq, owner, lease_expires_at, run_id, issue_id,
            created_at, updated_at) VALUES (?, 'buffer_open', ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        id,
-        this.memory.head().seq,
-        this.owner,
-        this.#leaseEnd(now),
-        options.runId ?? null,
-        options.issueId ?? null,
-        now.toISOString(),
-        now.toISOString(),
-      );
+      ).run(id, this.memory.head().seq, this.owner, this.#leaseEnd(at), ...meta);
       return id;
     }, true);
   }
 
-  /** Validates one write (the commit stays open when it is invalid) and appends it to an open buffer. */
+  /** Validates one write and appends it to an open buffer (an invalid write throws INVALID_WRITE). */
   stage(commitId: string, write: MemoryWrite): { seq: number; record_id: string } {
-    let parsed: MemoryWriteParsed;
-    try {
-      parsed = parseMemoryWrite(write, `commit ${commitId} write`);
-    } catch (error) {
-      if (error instanceof MemoryValidationError) throw new InvalidCommitWriteError(commitId, error.message);
-      throw error;
-    }
+    const parsed = validated(commitId, write, `commit ${commitId} write`);
     return this.#tx(() => {
       this.#holderUpdate(commitId, "buffer_open", "");
       const seq = this.#sql(
@@ -277,56 +258,56 @@ export class CommitBuffer {
   prepare(commitId: string): PreparedCommit {
     return this.#tx(() => {
       const writes = this.stagedWrites(commitId);
-      const payload_fingerprint = payloadFingerprint(writes);
-      const set = "state = 'commit_pending', payload_fingerprint = @fp, ";
-      this.#holderUpdate(commitId, "buffer_open", set, { fp: payload_fingerprint });
-      return { commit_id: commitId, payload_fingerprint, write_count: writes.length };
+      const fp = payloadFingerprint(writes);
+      this.#holderUpdate(commitId, "buffer_open", "state = 'commit_pending', payload_fingerprint = @fp, ", {
+        fp,
+      });
+      return { commit_id: commitId, payload_fingerprint: fp, write_count: writes.length };
     }, true);
   }
 
   /**
-   * Applies a pending commit: every staged write and the move to commit_applied in one transaction.
-   * A commit already applied with the same fingerprint (`expectedFingerprint`, default its own) is an
-   * idempotent no-op; with another fingerprint the call comes back payload_mismatch and the applied
-   * commit and the memory stay as they are. Contract outcomes (payload_mismatch, validation_failed,
-   * storage_apply_failed) are returned as `commit_aborted`; refusals (state, lease) throw.
+   * Applies a pending commit: its staged writes and the move to commit_applied in one transaction.
+   * Re-applying an applied commit with its own fingerprint (`expectedFingerprint`, default: its own) is
+   * an idempotent no-op; with another one the call comes back payload_mismatch, changing nothing.
+   * Contract outcomes (payload_mismatch, validation_failed, storage_apply_failed) are returned as
+   * `commit_aborted`; refusals (state, lease) throw.
    */
   apply(commitId: string, options: { expectedFingerprint?: string | undefined } = {}): CommitOutcome {
-    return this.#applyOrRecord(commitId, () => {
+    return this.#applyOrRecord(commitId, "holder", () => {
       const row = this.#mustGet(commitId);
-      if (row.state === "commit_applied")
-        return this.#replay(row, options.expectedFingerprint ?? row.payload_fingerprint);
+      const expected = options.expectedFingerprint;
+      if (row.state === "commit_applied") return this.#replay(row, expected ?? row.payload_fingerprint);
       if (row.state !== "commit_pending") this.#refuse(commitId, "commit_pending", row);
       if (row.owner !== this.owner || row.lease_expires_at <= this.#now().toISOString()) {
         throw new LeaseLostError(row, this.owner);
       }
-      return this.#applyPending(row, options.expectedFingerprint, "holder");
+      return this.#applyPending(row, expected, "holder");
     });
   }
 
   /**
-   * open + stage + prepare + apply in a row. Re-run with the id of an applied commit, it is an idempotent
-   * no-op when the writes fingerprint the same and a payload_mismatch (changing nothing) when not. An
-   * invalid write aborts the new commit with validation_failed.
+   * open + stage + prepare + apply in a row. Re-run with the id of an applied commit it is an idempotent
+   * no-op when the writes fingerprint the same, and a payload_mismatch that changes nothing when not.
+   * An invalid write aborts the new commit with validation_failed.
    */
   commit(
     commitId: string,
     writes: readonly MemoryWrite[],
-    options: Omit<OpenCommitOptions, "commitId"> = {},
+    meta: Omit<OpenCommitOptions, "commitId"> = {},
   ): CommitOutcome {
     const existing = this.get(commitId);
     if (existing?.state === "commit_applied") return this.#replay(existing, fingerprintOrNull(writes));
     if (existing?.state === "commit_aborted") throw new CommitStateError("COMMIT_ENDED", existing);
-    this.open({ ...options, commitId });
+    this.open({ ...meta, commitId });
     try {
       for (const write of writes) this.stage(commitId, write);
     } catch (error) {
-      if (!(error instanceof InvalidCommitWriteError)) throw error;
+      if (!isCode(error, "INVALID_WRITE")) throw error;
       this.abort(commitId, "validation_failed", error.message);
       return aborted(commitId, "validation_failed", error.message, true);
     }
-    const { payload_fingerprint } = this.prepare(commitId);
-    return this.apply(commitId, { expectedFingerprint: payload_fingerprint });
+    return this.apply(commitId, { expectedFingerprint: this.prepare(commitId).payload_fingerprint });
   }
 
   /** Aborts this owner's live commit. A null reason code means given up rather than failed. */
@@ -346,90 +327,78 @@ export class CommitBuffer {
 
   /** Commits in the order they were opened, optionally only those in `states`. */
   list(options: { states?: readonly CommitState[] } = {}): CommitRecord[] {
-    const rows =
-      options.states === undefined
-        ? this.#sql(`${COMMIT_SELECT} ORDER BY c.rowid`).all()
-        : this.#sql(
-            `${COMMIT_SELECT} WHERE c.state IN (SELECT value FROM json_each(?)) ORDER BY c.rowid`,
-          ).all(JSON.stringify(options.states));
-    return rows.map((row) => parseRow(CommitRowSchema, "memory_commits", row));
+    const filter = options.states ? " WHERE c.state IN (SELECT value FROM json_each(@states))" : "";
+    return this.#sql(`${COMMIT_SELECT}${filter} ORDER BY c.rowid`)
+      .all(...(options.states ? [{ states: JSON.stringify(options.states) }] : []))
+      .map((row) => parseRow(CommitRowSchema, "memory_commits", row));
   }
 
-  /** The staged writes in order, validated again (a stored write that no longer parses throws INVALID_WRITE). */
+  /** The staged writes in order, validated again: one that no longer validates throws INVALID_WRITE. */
   stagedWrites(commitId: string): MemoryWriteParsed[] {
-    const texts = this.#sql("SELECT write FROM memory_commit_writes WHERE commit_id = ? ORDER BY seq")
+    return this.#sql("SELECT write FROM memory_commit_writes WHERE commit_id = ? ORDER BY seq")
       .pluck()
-      .all(commitId) as string[];
-    return texts.map((text, i) => {
-      const label = `commit ${commitId} staged write ${i + 1}`;
-      try {
-        return parseMemoryWrite(JSON.parse(text) as unknown, label);
-      } catch (error) {
-        throw new InvalidCommitWriteError(
-          commitId,
-          error instanceof Error ? error.message : `${label}: invalid`,
-        );
-      }
-    });
+      .all(commitId)
+      .map((text, i) => {
+        const label = `commit ${commitId} staged write ${i + 1}`;
+        try {
+          return validated(commitId, JSON.parse(String(text)), label);
+        } catch (error) {
+          if (error instanceof SyntaxError)
+            throw new CommitBufferError("INVALID_WRITE", commitId, `${label}: not JSON`);
+          throw error;
+        }
+      });
   }
 
   /**
    * Finishes the commits of dead writers: those whose lease expired, and this owner's own (a restart
-   * under the same owner id; call it before opening new commits). An open buffer is discarded; a pending
-   * one is re-verified against its fingerprint and applied atomically, or aborted. Running it twice is
-   * a no-op the second time; a live commit of another owner is left alone.
+   * under the same owner id: call it before opening new commits). An open buffer is discarded; a
+   * pending one is re-verified against its fingerprint and applied atomically, or aborted. A live
+   * commit of another owner is left alone. Running it twice is a no-op the second time.
    */
   recover(): RecoveryReport {
     const report: RecoveryReport = { discarded: [], applied: [], aborted: [], skipped_live: [] };
-    const ids = this.#sql(
-      "SELECT commit_id FROM memory_commits WHERE state IN ('buffer_open', 'commit_pending') ORDER BY rowid",
-    )
-      .pluck()
-      .all() as string[];
-    for (const id of ids) {
+    const live =
+      "SELECT commit_id FROM memory_commits WHERE state IN ('buffer_open', 'commit_pending') ORDER BY rowid";
+    for (const id of this.#sql(live).pluck().all() as string[]) {
       const outcome = this.#applyOrRecord(
         id,
-        (): CommitOutcome | "discarded" | "skipped" | "gone" => {
+        "recovery",
+        (): CommitOutcome | "discarded" | "skipped_live" | null => {
           const row = this.get(id);
-          if (row === undefined || !LIVE_STATES.includes(row.state)) return "gone";
-          if (row.owner !== this.owner && row.lease_expires_at > this.#now().toISOString()) return "skipped";
+          if (row === undefined || !LIVE_STATES.includes(row.state)) return null;
+          if (row.owner !== this.owner && row.lease_expires_at > this.#now().toISOString())
+            return "skipped_live";
           if (row.state === "commit_pending") return this.#applyPending(row, undefined, "recovery");
           this.#move(row, "commit_aborted", { reason: CRASHED_OPEN_REASON }, "recovery");
           return "discarded";
         },
-        "recovery",
       );
-      if (outcome === "discarded") report.discarded.push(id);
-      else if (outcome === "skipped") report.skipped_live.push(id);
-      else if (outcome === "gone") continue;
-      else if (outcome.state === "commit_applied") {
+      if (outcome === "discarded" || outcome === "skipped_live") report[outcome].push(id);
+      else if (outcome?.state === "commit_applied") {
         report.applied.push({ commit_id: id, snapshot: outcome.snapshot, inserted: outcome.inserted });
-      } else report.aborted.push({ commit_id: id, reason_code: outcome.reason_code, reason: outcome.reason });
+      } else if (outcome?.state === "commit_aborted") {
+        report.aborted.push({ commit_id: id, reason_code: outcome.reason_code, reason: outcome.reason });
+      }
     }
     return report;
   }
 
-  /** Runs `body` in an IMMEDIATE transaction; a storage failure inside it rolls back and is recorded after. */
-  #applyOrRecord<T>(
-    commitId: string,
-    body: () => T | CommitOutcome,
-    claim: Claim = "holder",
-  ): T | CommitOutcome {
+  /** `body` in a transaction; a storage failure in it rolls it back whole and is recorded after. */
+  #applyOrRecord<T>(commitId: string, claim: Claim, body: () => T): T | AbortedOutcome {
     try {
       return this.#tx(body);
     } catch (error) {
       if (!(error instanceof StorageApplyFailure)) throw error;
       const reason = describeError(error.error);
-      // A second transaction: the first rolled back whole. If this one fails too (disk full), the commit
-      // stays pending for recover() and the original error is what the caller sees.
+      // If recording fails too (disk full), the commit stays pending for recover() and the caller
+      // sees the original error.
+      const set = { reasonCode: "storage_apply_failed", reason } as const;
       let recorded = false;
       try {
         recorded = this.#tx(() => {
           const row = this.get(commitId);
-          return (
-            row?.state === "commit_pending" &&
-            this.#move(row, "commit_aborted", { reasonCode: "storage_apply_failed", reason }, claim)
-          );
+          return row?.state === "commit_pending" && this.#move(row, "commit_aborted", set, claim);
         });
       } catch {
         throw error.error;
@@ -441,7 +410,7 @@ export class CommitBuffer {
 
   /** Inside a transaction: re-verifies a pending commit's payload, then applies it or aborts it. */
   #applyPending(row: CommitRecord, expected: string | undefined, claim: Claim): CommitOutcome {
-    const abort = (reasonCode: CommitReasonCode, reason: string): CommitOutcome => {
+    const abort = (reasonCode: CommitReasonCode, reason: string): AbortedOutcome => {
       this.#move(row, "commit_aborted", { reasonCode, reason }, claim);
       return aborted(row.commit_id, reasonCode, reason, true);
     };
@@ -449,7 +418,7 @@ export class CommitBuffer {
     try {
       writes = this.stagedWrites(row.commit_id);
     } catch (error) {
-      if (!(error instanceof InvalidCommitWriteError)) throw error;
+      if (!isCode(error, "INVALID_WRITE")) throw error;
       return abort("validation_failed", error.message);
     }
     const actual = payloadFingerprint(writes);
@@ -460,22 +429,12 @@ export class CommitBuffer {
       return abort("payload_mismatch", mismatch(row.commit_id, "staged", actual, expected));
     }
     try {
-      const result = this.memory.applyWrites(writes, {
-        now: this.#now(),
-        commitId: row.commit_id,
-        runId: row.run_id,
-        issueId: row.issue_id,
-      });
-      if (!this.#move(row, "commit_applied", { appliedSeq: result.snapshot.seq }, claim)) {
-        throw new Error(`commit ${row.commit_id} changed under an IMMEDIATE transaction`);
+      const meta = { now: this.#now(), commitId: row.commit_id, runId: row.run_id, issueId: row.issue_id };
+      const { snapshot, inserted } = this.memory.applyWrites(writes, meta);
+      if (!this.#move(row, "commit_applied", { appliedSeq: snapshot.seq }, claim)) {
+        throw new Error(`commit ${row.commit_id} moved under an IMMEDIATE transaction`);
       }
-      return {
-        state: "commit_applied",
-        commit_id: row.commit_id,
-        snapshot: result.snapshot,
-        inserted: result.inserted,
-        idempotent: false,
-      };
+      return { state: "commit_applied", commit_id: row.commit_id, snapshot, inserted, idempotent: false };
     } catch (error) {
       throw new StorageApplyFailure(error);
     }
@@ -483,53 +442,36 @@ export class CommitBuffer {
 
   /** A repeat of an applied commit: a no-op with the same fingerprint, a payload_mismatch without. */
   #replay(row: CommitRecord, fingerprint: string | null): CommitOutcome {
-    if (fingerprint !== null && fingerprint === row.payload_fingerprint && row.applied_seq !== null) {
-      const snapshot = this.memory.snapshot(row.applied_seq);
-      if (snapshot !== undefined) {
-        return {
-          state: "commit_applied",
-          commit_id: row.commit_id,
-          snapshot,
-          inserted: [],
-          idempotent: true,
-        };
-      }
+    const snapshot = row.applied_seq === null ? undefined : this.memory.snapshot(row.applied_seq);
+    if (fingerprint !== null && fingerprint === row.payload_fingerprint && snapshot !== undefined) {
+      return { state: "commit_applied", commit_id: row.commit_id, snapshot, inserted: [], idempotent: true };
     }
     const reason = mismatch(row.commit_id, "applied", row.payload_fingerprint, fingerprint);
     return aborted(row.commit_id, "payload_mismatch", reason, false);
   }
 
-  /** The conditional UPDATE of every state move; false when the commit was not where `row` said. */
+  /** The conditional UPDATE of every move to a final state; false when `row` is no longer current. */
   #move(
     row: CommitRecord,
     to: "commit_applied" | "commit_aborted",
     set: { reasonCode?: CommitReasonCode | null; reason?: string; appliedSeq?: number },
     claim: Claim,
   ): boolean {
-    const now = this.#now().toISOString();
-    return (
-      this.#sql(
-        `UPDATE memory_commits SET state = @to, reason_code = @code, reason = @reason, applied_seq = @seq,
-           owner = @owner, updated_at = @now
-         WHERE commit_id = @id AND state = @from AND ${CLAIM_SQL[claim]}`,
-      ).run({
-        to,
-        code: set.reasonCode ?? null,
-        reason: set.reason ?? null,
-        seq: set.appliedSeq ?? null,
-        owner: this.owner,
-        now,
-        id: row.commit_id,
-        from: row.state,
-      }).changes === 1
-    );
+    const { changes } = this.#sql(
+      `UPDATE memory_commits SET state = @to, reason_code = @code, reason = @reason, applied_seq = @seq,
+         owner = @owner, updated_at = @now WHERE commit_id = @id AND state = @from AND ${CLAIM_SQL[claim]}`,
+    ).run({
+      ...{ to, code: set.reasonCode ?? null, reason: set.reason ?? null, seq: set.appliedSeq ?? null },
+      ...{ owner: this.owner, now: this.#now().toISOString(), id: row.commit_id, from: row.state },
+    });
+    return changes === 1;
   }
 
-  /** The holder's conditional UPDATE: `set`, plus the lease slid forward; refused by name. */
+  /** The holder's conditional UPDATE of a live commit: `set`, and the lease slid forward. */
   #holderUpdate(commitId: string, wanted: Wanted, set: string, params: Record<string, unknown> = {}): string {
     const now = this.#now();
     const lease = this.#leaseEnd(now);
-    const states = wanted === "live" ? "'buffer_open', 'commit_pending'" : "'buffer_open'";
+    const states = wanted === "live" ? "'buffer_open', 'commit_pending'" : `'${wanted}'`;
     const { changes } = this.#sql(
       `UPDATE memory_commits SET ${set}lease_expires_at = @lease, updated_at = @now
        WHERE commit_id = @id AND state IN (${states}) AND ${CLAIM_SQL.holder}`,
@@ -541,7 +483,7 @@ export class CommitBuffer {
   #end(commitId: string, wanted: Wanted, reasonCode: CommitReasonCode | null, reason: string): CommitRecord {
     return this.#tx(() => {
       const row = this.#mustGet(commitId);
-      const ok = wanted === "live" ? LIVE_STATES.includes(row.state) : row.state === "buffer_open";
+      const ok = wanted === "live" ? LIVE_STATES.includes(row.state) : row.state === wanted;
       if (!ok || !this.#move(row, "commit_aborted", { reasonCode, reason }, "holder")) {
         this.#refuse(commitId, wanted, row);
       }
@@ -550,14 +492,12 @@ export class CommitBuffer {
   }
 
   /** Throws the error that says why a move of `commitId` from `wanted` was refused. */
-  #refuse(commitId: string, wanted: Wanted | "commit_pending", found?: CommitRecord): never {
+  #refuse(commitId: string, wanted: Wanted, found?: CommitRecord): never {
     const row = found ?? this.#mustGet(commitId);
-    if (wanted === "buffer_open" && row.state !== "buffer_open")
-      throw new CommitStateError("COMMIT_NOT_OPEN", row);
+    if (wanted === "buffer_open" && row.state !== wanted) throw new CommitStateError("COMMIT_NOT_OPEN", row);
     if (!LIVE_STATES.includes(row.state)) throw new CommitStateError("COMMIT_ENDED", row);
-    if (wanted === "commit_pending" && row.state !== "commit_pending") {
+    if (wanted === "commit_pending" && row.state !== wanted)
       throw new CommitStateError("COMMIT_NOT_PENDING", row);
-    }
     throw new LeaseLostError(row, this.owner);
   }
 
@@ -573,8 +513,8 @@ export class CommitBuffer {
 
   /**
    * An IMMEDIATE transaction. A `relaxed` one commits without an fsync even when durable: losing it to a
-   * power cut only turns the commit back into an open buffer (or none), which recovery discards, and
-   * the next FULL commit's fsync of the WAL covers it anyway. So a durable commit costs one fsync, at
+   * power cut only turns a commit back into an open buffer (or none), which recovery discards, and the
+   * next FULL commit's fsync of the WAL covers it anyway. So a durable commit costs one fsync, at
    * apply, where the contract needs it. Inside a caller's transaction the caller's commit decides.
    */
   #tx<T>(body: () => T, relaxed = false): T {
@@ -588,8 +528,27 @@ export class CommitBuffer {
   }
 }
 
-function aborted(commit_id: string, reason_code: CommitReasonCode, reason: string, recorded: boolean) {
-  return { state: "commit_aborted", commit_id, reason_code, reason, snapshot: null, recorded } as const;
+function aborted(
+  commit_id: string,
+  reason_code: CommitReasonCode,
+  reason: string,
+  recorded: boolean,
+): AbortedOutcome {
+  return { state: "commit_aborted", commit_id, reason_code, reason, snapshot: null, recorded };
+}
+
+function validated(commitId: string, write: unknown, label: string): MemoryWriteParsed {
+  try {
+    return parseMemoryWrite(write, label);
+  } catch (error) {
+    if (error instanceof MemoryValidationError)
+      throw new CommitBufferError("INVALID_WRITE", commitId, error.message);
+    throw error;
+  }
+}
+
+function isCode(error: unknown, code: CommitBufferErrorCode): error is CommitBufferError {
+  return error instanceof CommitBufferError && error.code === code;
 }
 
 function mismatch(commitId: string, what: string, stored: string | null, offered: string | null): string {

@@ -183,15 +183,27 @@ export class MemoryStore {
   applyWrites(writes: readonly MemoryWriteParsed[], meta: ApplyMeta): ApplyResult {
     return this.db.transaction(() => {
       const head = this.head();
-      const fresh = writes.filter(
-        (w, i) =>
-          writes.findIndex((o) => recordIdFor(o) === recordIdFor(w)) === i &&
-          this.sql("SELECT 1 FROM memory_records WHERE record_id = ?").get(recordIdFor(w)) === undefined,
-      );
+      const at = meta.now.toISOString();
+      // Each record once; one that exists and has not expired is already remembered. An expired one is
+      // written again: its old row goes (it was invisible from now on anyway) and the new snapshot
+      // brings it back with a fresh expiry.
+      const seen = new Set<string>();
+      const fresh: Array<{ id: string; write: MemoryWriteParsed }> = [];
+      for (const write of writes) {
+        const id = recordIdFor(write);
+        if (seen.has(id)) continue;
+        seen.add(id);
+        const existing = this.sql("SELECT expires_at FROM memory_records WHERE record_id = ?").get(id) as
+          | { expires_at: string | null }
+          | undefined;
+        if (existing && (existing.expires_at === null || existing.expires_at > at)) continue;
+        if (existing) this.sql("DELETE FROM memory_records WHERE record_id = ?").run(id);
+        fresh.push({ id, write });
+      }
       if (fresh.length === 0) return { snapshot: head, inserted: [], advanced: false };
       const seq = head.seq + 1;
-      const snapshotId = `mem-${sha256Hex(`${head.snapshot_id}:${payloadFingerprint(fresh)}`).slice(0, 32)}`;
-      const at = meta.now.toISOString();
+      const payload = payloadFingerprint(fresh.map((f) => f.write));
+      const snapshotId = `mem-${sha256Hex(`${head.snapshot_id}:${payload}`).slice(0, 32)}`;
       this.sql(
         "INSERT INTO memory_snapshots (seq, snapshot_id, parent_seq, commit_id, created_at) VALUES (?, ?, ?, ?, ?)",
       ).run(seq, snapshotId, head.seq, meta.commitId ?? null, at);
@@ -200,8 +212,7 @@ export class MemoryStore {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
       const inserted: string[] = [];
-      for (const w of fresh) {
-        const id = recordIdFor(w);
+      for (const { id, write: w } of fresh) {
         const expires =
           w.ttl_seconds === undefined
             ? null

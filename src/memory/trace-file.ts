@@ -62,11 +62,11 @@ const HOLE = JSON.stringify("\u0000orket-events\u0000");
  */
 export function serializeCapped(trace: TraceDocument, maxBytes = DEFAULT_MAX_TRACE_BYTES): CappedTrace {
   const full = `${JSON.stringify(trace, null, 2)}\n`;
-  const bytes = Buffer.from(full, "utf8");
-  const originalBytes = bytes.length;
+  const originalBytes = Buffer.byteLength(full, "utf8");
   if (originalBytes <= maxBytes) {
     return { text: full, truncated: false, originalBytes, keptEvents: trace.events.length, withinCap: true };
   }
+  const bytes = Buffer.from(full, "utf8");
   // The same document with a placeholder for the events serializes identically up to them.
   const probe = `${JSON.stringify({ ...trace, events: JSON.parse(HOLE) }, null, 2)}\n`;
   const holeAt = probe.indexOf(HOLE);
@@ -160,7 +160,7 @@ export async function readTraceFile(path: string, kind: TraceKind = "determinism
         ? "no such file"
         : code === "EISDIR"
           ? "is a folder, not a trace file"
-          : String(error),
+          : (error as Error).message,
     );
   }
   const text = data.toString("utf8");
@@ -185,20 +185,27 @@ export async function readTraceFile(path: string, kind: TraceKind = "determinism
   return { path, kind, bytes: data.length, value: record };
 }
 
+/** A trace file read and validated against its schema. */
+export interface LoadedTrace<T> {
+  path: string;
+  bytes: number;
+  trace: T;
+}
+
 /** Reads a determinism trace and validates it against the schema (first problem named in the error). */
-export async function loadDeterminismTrace(path: string): Promise<TraceFile & { trace: DeterminismTrace }> {
+export async function loadDeterminismTrace(path: string): Promise<LoadedTrace<DeterminismTrace>> {
   const file = await readTraceFile(path, "determinism");
   const parsed = DeterminismTraceSchema.safeParse(file.value);
   if (!parsed.success) throw new TraceFileError(path, `not a valid determinism trace: ${firstIssue(parsed)}`);
-  return { ...file, trace: parsed.data };
+  return { path, bytes: file.bytes, trace: parsed.data };
 }
 
 /** Reads a retrieval trace and validates it against the schema. */
-export async function loadRetrievalTrace(path: string): Promise<TraceFile & { trace: RetrievalTrace }> {
+export async function loadRetrievalTrace(path: string): Promise<LoadedTrace<RetrievalTrace>> {
   const file = await readTraceFile(path, "retrieval");
   const parsed = RetrievalTraceSchema.safeParse(file.value);
   if (!parsed.success) throw new TraceFileError(path, `not a valid retrieval trace: ${firstIssue(parsed)}`);
-  return { ...file, trace: parsed.data };
+  return { path, bytes: file.bytes, trace: parsed.data };
 }
 
 function firstIssue(result: { error: { issues: Array<{ path: PropertyKey[]; message: string }> } }): string {
