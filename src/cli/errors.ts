@@ -27,6 +27,7 @@ const USAGE_CODES = new Set([
   "BAD_BANK",
   "BAD_TASK_SELECTION",
   "BAD_HUMANEVAL",
+  "BAD_TRACE",
 ]);
 
 export function exitCodeFor(error: unknown): number {

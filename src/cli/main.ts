@@ -9,6 +9,7 @@ import { registerBench } from "./commands/bench.js";
 import { registerCardCommands } from "./commands/cards.js";
 import { registerDev } from "./commands/dev.js";
 import { registerGenerate } from "./commands/generate.js";
+import { registerMemory } from "./commands/memory.js";
 import { registerModels } from "./commands/models.js";
 import { registerReplay } from "./commands/replay.js";
 import { registerRun } from "./commands/run.js";
@@ -30,6 +31,7 @@ export async function main(argv: string[]): Promise<void> {
   registerCardCommands(program, env);
   registerRun(program, env);
   registerReplay(program, env);
+  registerMemory(program, env);
   registerBench(program, env);
   registerBankAndReport(program);
   registerDev(program);
