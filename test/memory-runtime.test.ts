@@ -170,7 +170,10 @@ describe("memory traces from the runtime", () => {
     const summary = await run(p, { maxIterations: 1 });
     const [first] = turnDirs(summary.run_dir).map(traces);
     const refused = first?.trace.events.find((e) => e.interceptor === "after_tool");
-    expect(refused).toMatchObject({ decision_type: "tool_refused", guardrails_triggered: ["TOOL_NOT_ALLOWED"] });
+    expect(refused).toMatchObject({
+      decision_type: "tool_refused",
+      guardrails_triggered: ["TOOL_NOT_ALLOWED"],
+    });
   });
 
   it("no traces are written unless asked", async () => {
@@ -204,7 +207,11 @@ describe("memory traces from the runtime", () => {
     expect(coder?.trace.metadata.truncation?.kept_events).toBe(coder?.trace.events.length);
     expect(coder?.trace.metadata.truncation?.original_bytes).toBeGreaterThan(30_000);
     expect(notes).toHaveLength(1);
-    const checked = checkTraces({ trace: coder?.trace, traceBytes: coder?.bytes ?? 0, maxTraceBytes: 30_000 });
+    const checked = checkTraces({
+      trace: coder?.trace,
+      traceBytes: coder?.bytes ?? 0,
+      maxTraceBytes: 30_000,
+    });
     expect(checked.errors).toEqual([]);
   });
 });
@@ -257,7 +264,10 @@ describe("project memory in the loop", () => {
     const write = trace.events.find(
       (e) => e.interceptor === "after_tool" && e.tool_calls[0]?.tool_name === "memory_write",
     );
-    expect(write).toMatchObject({ decision_type: "tool_refused", guardrails_triggered: ["MEMORY_READ_ONLY"] });
+    expect(write).toMatchObject({
+      decision_type: "tool_refused",
+      guardrails_triggered: ["MEMORY_READ_ONLY"],
+    });
   });
 
   it("buffered_write: a successful turn commits its writes, a failed turn's are discarded", async () => {
