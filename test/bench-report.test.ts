@@ -3,7 +3,7 @@
  * report writer, with the model's answers fixed. The report is compared field by field with the one
  * these answers must produce, and validated against its exported JSON Schema.
  */
-import { mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
@@ -217,5 +217,48 @@ describe("orket bench on a backend that does not truly stream, and the pass/fail
     );
     expect(report.test_runs.map((r) => r.outcome)).toEqual(direct);
     expect(direct).toEqual(["pass", "fail"]);
+  }, 60_000);
+});
+
+describe("orket bench --mode agent", () => {
+  it("works each task as a coder card and keeps its memory traces under <out>/traces", async () => {
+    const bank = await loadBank("builtin");
+    const task = bank.tasks.find((t) => t.language === "python") as Task;
+    const file = task.solution_file ?? "solution.py";
+    const write = `\`\`\`json\n${JSON.stringify({ tool: "write_file", args: { path: file, content: task.reference_solution } })}\n\`\`\``;
+    const status = `\`\`\`json\n${JSON.stringify({ tool: "update_issue_status", args: { status: "code_review" } })}\n\`\`\``;
+    const dir = mkdtempSync(join(tmpdir(), "orket-bench-agent-"));
+    const cassette = writeScript(join(dir, "answers.jsonl"), [
+      `${write}\n\n${status}`,
+      `${write}\n\n${status}`,
+    ]);
+    const common = {
+      model: `replay/${cassette}`,
+      tasks: task.id,
+      mode: "agent" as const,
+      home: join(dir, ".orket"),
+      providers: { replayPacing: "instant" as const },
+      loadSampler: steadyLoad,
+    };
+    const traced = await runBenchmark({ ...common, out: join(dir, "traced") });
+    expect(traced.report.test_runs[0]?.outcome).toBe("pass");
+    const turn = join(
+      dir,
+      "traced",
+      "traces",
+      task.id.replace(/[^A-Za-z0-9._-]/g, "_"),
+      "0",
+      "turns",
+      "solve",
+    );
+    const [folder] = readdirSync(turn);
+    const trace = JSON.parse(readFileSync(join(turn, folder as string, "memory_trace.json"), "utf8"));
+    expect(trace).toMatchObject({ workflow_id: "bench", issue_id: "solve", role_id: "coder" });
+    expect(readdirSync(join(turn, folder as string)).sort()).toEqual([
+      "memory_retrieval_trace.json",
+      "memory_trace.json",
+    ]);
+    await runBenchmark({ ...common, out: join(dir, "untraced"), memoryTrace: false });
+    expect(existsSync(join(dir, "untraced", "traces"))).toBe(false);
   }, 60_000);
 });
