@@ -64,9 +64,14 @@ const median = (values: number[]) => {
   const recorder = new MemoryTraceRecorder({
     runId: "bench",
     workflowId: "bench",
-    modelRef: "instant/bench",
     settings: { temperature: 0, seed: 1 },
-    dialect: { name: "default", tool_call_format: "json_fenced", system_prefix: "", native_tools: false },
+    dialectFor: () => ({
+      name: "default",
+      match: [],
+      tool_call_format: "json_fenced",
+      system_prefix: "",
+      native_tools: false,
+    }),
     lane: "ci",
     vramProfile: "safe",
   } as ConstructorParameters<typeof MemoryTraceRecorder>[0]);

@@ -27,7 +27,10 @@ const USAGE_CODES = new Set([
   "BAD_BANK",
   "BAD_TASK_SELECTION",
   "BAD_HUMANEVAL",
+  "BAD_SELECTION_INPUT",
   "BAD_TRACE",
+  "BAD_CHECK_INPUT",
+  "BAD_SWEEP",
 ]);
 
 export function exitCodeFor(error: unknown): number {

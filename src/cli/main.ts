@@ -7,12 +7,15 @@ import { Command, CommanderError } from "commander";
 import { registerBankAndReport } from "./commands/bank-report.js";
 import { registerBench } from "./commands/bench.js";
 import { registerCardCommands } from "./commands/cards.js";
+import { registerCheck } from "./commands/check.js";
 import { registerDev } from "./commands/dev.js";
 import { registerGenerate } from "./commands/generate.js";
+import { registerLab } from "./commands/lab.js";
 import { registerMemory } from "./commands/memory.js";
 import { registerModels } from "./commands/models.js";
 import { registerReplay } from "./commands/replay.js";
 import { registerRun } from "./commands/run.js";
+import { registerSweep } from "./commands/sweep.js";
 import { readEnvironment } from "./environment.js";
 import { describeError, EXIT_USAGE, exitCodeFor } from "./errors.js";
 
@@ -33,7 +36,10 @@ export async function main(argv: string[]): Promise<void> {
   registerReplay(program, env);
   registerMemory(program, env);
   registerBench(program, env);
+  registerSweep(program, env);
   registerBankAndReport(program);
+  registerCheck(program, env);
+  registerLab(program, env);
   registerDev(program);
 
   try {

@@ -45,9 +45,9 @@ export interface TraceRecorderOptions {
   runId: string;
   /** The epic: traces of the same workflow are comparable. */
   workflowId: string;
-  modelRef: string;
   settings: CallSettings;
-  dialect: Dialect;
+  /** The dialect a model reference is spoken to in (seats may be routed to different models). */
+  dialectFor: (modelRef: string) => Dialect;
   lane: ExecutionLane;
   vramProfile: VramProfile;
   /** Refusing destructive tools changes what a seat may do, so it is part of the policy set. */
@@ -81,14 +81,22 @@ const GUARD_CODES = new Set([
 export class MemoryTraceRecorder implements Interceptor {
   readonly name = "memory-trace";
   private readonly turns = new Map<TurnContext, TurnState>();
-  private readonly modelConfigId: string;
+  private readonly modelConfigIds = new Map<string, string>();
 
-  constructor(private readonly options: TraceRecorderOptions) {
-    this.modelConfigId = `mc-${fingerprint({
-      model_ref: options.modelRef,
-      settings: options.settings,
-      dialect: options.dialect,
-    }).slice(0, 32)}`;
+  constructor(private readonly options: TraceRecorderOptions) {}
+
+  /** Fingerprint of what shapes a model's answers: the model reference, sampling settings, dialect. */
+  private modelConfigId(modelRef: string): string {
+    let id = this.modelConfigIds.get(modelRef);
+    if (!id) {
+      id = `mc-${fingerprint({
+        model_ref: modelRef,
+        settings: this.options.settings,
+        dialect: this.options.dialectFor(modelRef),
+      }).slice(0, 32)}`;
+      this.modelConfigIds.set(modelRef, id);
+    }
+    return id;
   }
 
   /** A retrieval the memory made for this turn: linked to the next event the turn records. */
@@ -157,7 +165,7 @@ export class MemoryTraceRecorder implements Interceptor {
       workflow_id: this.options.workflowId,
       memory_snapshot_id: ctx.memory.snapshotId,
       visibility_mode: ctx.memory.mode,
-      model_config_id: this.modelConfigId,
+      model_config_id: this.modelConfigId(end.modelRef),
       policy_set_id: this.policySetId(ctx),
       issue_id: ctx.issue.id,
       role_id: ctx.role.name,

@@ -26,6 +26,7 @@ import { resolveDefaultModel } from "./generate.js";
 import { type Interceptor, InterceptorChain } from "./interceptors.js";
 import { RunMemory } from "./memory-access.js";
 import { MemoryTraceRecorder } from "./memory-trace.js";
+import { loadPreferences, routeFor, type SeatRoute } from "./preferences.js";
 import { createWorkspace } from "./tools/workspace.js";
 import { executeTurn, overheadRatio, type TurnOutcome, type TurnServices } from "./turn-executor.js";
 
@@ -70,6 +71,11 @@ export interface RunEpicOptions {
   maxTraceBytes?: number;
   /** Destructive tools are refused (recorded in the traces' policy set). */
   denyWrites?: boolean;
+  /**
+   * Route each seat to its role's model from `orket/preferences.json` (default true). Ignored when a
+   * model or an adapter is given: an explicit model serves every seat.
+   */
+  routing?: boolean;
   now?: () => Date;
 }
 
@@ -101,6 +107,8 @@ export interface RunSummary {
   /** The seats' memory visibility, and whether memory traces were written beside each turn. */
   memory_visibility: VisibilityMode;
   memory_trace: boolean;
+  /** The model each role's seats used, and why (adaptive routing). */
+  routing: Record<string, SeatRoute>;
 }
 
 export class RunRefusedError extends Error {
@@ -161,9 +169,19 @@ export async function runEpic(options: RunEpicOptions): Promise<RunSummary> {
 
   let adapter: ModelAdapter | undefined;
   let heartbeat: NodeJS.Timeout | undefined;
+  const routed = new Map<string, ModelAdapter>();
   try {
     prepareBuild(cards, runs, buildId, epic, options, now, emit);
+    const preferences =
+      options.routing === false || options.adapter || options.model
+        ? undefined
+        : await loadPreferences(options.projectDir);
     let modelRef = options.adapter?.ref ?? options.model ?? environment.model;
+    let because = options.adapter
+      ? "the adapter given"
+      : options.model
+        ? "--model"
+        : `the ${environment.name} environment's model`;
     if (!options.adapter && !modelRef) {
       const chosen = await resolveDefaultModel({
         home: options.home,
@@ -171,6 +189,7 @@ export async function runEpic(options: RunEpicOptions): Promise<RunSummary> {
         onNotice: options.onNotice,
       });
       modelRef = chosen.ref;
+      because = chosen.because;
       options.onNotice?.(`model: ${chosen.ref} (${chosen.because})`);
     }
     adapter =
@@ -205,9 +224,8 @@ export async function runEpic(options: RunEpicOptions): Promise<RunSummary> {
       ? new MemoryTraceRecorder({
           runId,
           workflowId: epic.id,
-          modelRef: adapter.ref,
           settings,
-          dialect: dialectFor(config, adapter.ref),
+          dialectFor: (ref) => dialectFor(config, ref),
           lane: options.lane ?? "ci",
           vramProfile: options.vramProfile ?? "safe",
           denyWrites: options.denyWrites,
@@ -232,6 +250,7 @@ export async function runEpic(options: RunEpicOptions): Promise<RunSummary> {
       memory.renewLeases();
     }, 2000);
     heartbeat.unref();
+    const routing: Record<string, SeatRoute> = {};
     const services: TurnServices = {
       adapter,
       store: cards,
@@ -241,6 +260,23 @@ export async function runEpic(options: RunEpicOptions): Promise<RunSummary> {
       runDir,
       memory,
       settings,
+      route: (role) => {
+        const route = routeFor(role, preferences, { model_ref: services.adapter.ref, reason: because });
+        if (!routing[role]) {
+          routing[role] = route;
+          emit("seat_routed", { role, model_ref: route.model_ref, reason: route.reason });
+        }
+        if (route.model_ref === services.adapter.ref) return services.adapter;
+        let routedAdapter = routed.get(route.model_ref);
+        if (!routedAdapter) {
+          routedAdapter = createModelAdapter(route.model_ref, {
+            ...options.providers,
+            contextSize: environment.context_size,
+          });
+          routed.set(route.model_ref, routedAdapter);
+        }
+        return routedAdapter;
+      },
       call: {
         timeoutMs: environment.timeout_ms,
         lane: options.lane,
@@ -276,6 +312,7 @@ export async function runEpic(options: RunEpicOptions): Promise<RunSummary> {
     });
     runs.saveSnapshot(runId, "board:end", board(), now());
     const summary = summarize({
+      routing,
       loop,
       cards,
       buildId,
@@ -296,6 +333,7 @@ export async function runEpic(options: RunEpicOptions): Promise<RunSummary> {
   } finally {
     if (heartbeat) clearInterval(heartbeat);
     if (!options.adapter) await adapter?.close?.();
+    for (const other of routed.values()) await other.close?.();
     db.close();
   }
 }
@@ -488,6 +526,7 @@ async function workOne(input: LoopInput, planned: PlannedWork): Promise<TurnOutc
   const role = roleName ? config.roles.get(roleName) : undefined;
   if (!role) throw new ConfigError(`team ${team.name}`, `seats.${planned.seat}`, "no such seat or role");
 
+  const adapter = input.services.route?.(role.name) ?? input.services.adapter;
   const outcome = await executeTurn(
     {
       runId,
@@ -497,9 +536,9 @@ async function workOne(input: LoopInput, planned: PlannedWork): Promise<TurnOutc
       stage: planned.stage,
       seat: planned.seat,
       role,
-      dialect: dialectFor(config, input.services.adapter.ref),
+      dialect: dialectFor(config, adapter.ref),
     },
-    input.services,
+    adapter === input.services.adapter ? input.services : { ...input.services, adapter },
   );
   input.runs.appendLedger(runId, {
     issue_id: issue.id,
@@ -563,6 +602,7 @@ function settleCard(input: LoopInput, issueId: string, outcome: TurnOutcome): vo
 }
 
 interface SummaryInput {
+  routing: Record<string, SeatRoute>;
   loop: LoopResult;
   cards: CardStore;
   buildId: string;
@@ -619,5 +659,6 @@ function summarize(s: SummaryInput): RunSummary {
     vram_profile: s.options.vramProfile ?? "safe",
     memory_visibility: s.options.memory ?? "off",
     memory_trace: Boolean(s.options.memoryTrace),
+    routing: s.routing,
   };
 }

@@ -64,6 +64,8 @@ export interface TurnServices {
   maxSteps?: number;
   /** Project memory for the run (absent: off). */
   memory?: RunMemory;
+  /** The adapter a role's seats are routed to (adaptive routing); absent: `adapter` for every seat. */
+  route?: (role: string) => ModelAdapter;
 }
 
 export interface TurnOutcome {
