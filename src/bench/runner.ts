@@ -21,12 +21,21 @@ import { REPORT_SCHEMA_VERSION, type Report, type SystemLoad, type TestRun } fro
 import type { CallTelemetry } from "../spec/telemetry.js";
 import { writeFileAtomic } from "../store/atomic-file.js";
 import { callModel } from "../telemetry/model-call.js";
+import { detectGpuBackend, type GpuBackend } from "../telemetry/sidecar.js";
 import { createLoadSampler } from "../telemetry/system-load.js";
 import { createConstraintValidator } from "../validation/constraint-validator.js";
 import { aggregateCalls } from "./aggregate-telemetry.js";
 import { loadBank, selectTasks } from "./bank/bank-loader.js";
 import { evaluate } from "./evaluator/index.js";
 import { type ExtractedCode, extractCode } from "./extract-code.js";
+import {
+  DEFAULT_THERMAL,
+  expectedModelMb,
+  type LabSettings,
+  labGuardsArtifact,
+  openLabWindow,
+  type ThermalSettings,
+} from "./lab-window.js";
 import { summarizeRuns } from "./summarize.js";
 
 export const ORKET_VERSION = "0.1.0";
@@ -61,6 +70,14 @@ export interface BenchmarkOptions {
   onStart?: (total: number) => void;
   /** Samples system load around each test run (default: this machine's counters; injected by tests). */
   loadSampler?: { sample(): SystemLoad };
+  /** Sample the hardware (nvidia-smi, rocm-smi or the CPU) during each test run (default true). */
+  sidecar?: boolean;
+  /** Milliseconds between sidecar polls (default 100: 10 Hz). */
+  sidecarIntervalMs?: number;
+  /** The sidecar's backend (default: detected from PATH); tests give a fake nvidia-smi. */
+  gpuBackend?: GpuBackend;
+  /** Lab lane: the thermal gate before each test run (default DEFAULT_THERMAL). */
+  thermal?: Partial<ThermalSettings>;
 }
 
 export interface BenchmarkResult {
@@ -93,6 +110,14 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
   options.onNotice?.(`model: ${modelRef} (${chosenBecause})`);
   const adapter = options.adapter ?? createModelAdapter(modelRef, options.providers);
   const validator = await createConstraintValidator();
+  const lab: LabSettings = {
+    lane,
+    profile: vramProfile,
+    gpu: options.sidecar === false ? null : (options.gpuBackend ?? detectGpuBackend()),
+    thermal: { ...DEFAULT_THERMAL, ...options.thermal },
+    expectedModelMb: await expectedModelMb(adapter),
+    intervalMs: options.sidecarIntervalMs ?? 100,
+  };
   const sampler = options.loadSampler ?? createLoadSampler();
   const testRuns: TestRun[] = [];
   const total = tasks.length * runs;
@@ -120,6 +145,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
           lane,
           vramProfile,
           mode,
+          lab,
           traceDir:
             mode === "agent" && options.memoryTrace !== false
               ? join(outDir, "traces", safeName(task.id), String(runIndex))
@@ -166,6 +192,10 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
     test_runs: testRuns,
   };
   await writeFileAtomic(path, `${JSON.stringify(report, null, 2)}\n`);
+  if (lane === "lab") {
+    const guards = labGuardsArtifact(testRuns, path, new Date());
+    await writeFileAtomic(join(outDir, "lab_guards.json"), `${JSON.stringify(guards, null, 2)}\n`);
+  }
   return { report, path };
 }
 
@@ -181,12 +211,14 @@ interface RunContext {
   lane: ExecutionLane;
   vramProfile: VramProfile;
   mode: "direct" | "agent";
+  lab: LabSettings;
   /** Where agent mode keeps this test run's memory traces; absent: not traced. */
   traceDir?: string | undefined;
 }
 
 async function runOne(ctx: RunContext): Promise<TestRun> {
   const { task } = ctx;
+  const window = await openLabWindow(ctx.lab);
   const loadStart = ctx.sampler.sample();
   const started = performance.now();
   let calls: CallTelemetry[] = [];
@@ -202,6 +234,14 @@ async function runOne(ctx: RunContext): Promise<TestRun> {
   } catch (thrown) {
     error = { code: "INTERNAL", message: thrown instanceof Error ? thrown.message : String(thrown) };
   }
+  const firstCall = calls[0]?.token_metrics;
+  const hardware = await window.close({
+    ttft_ms: calls[0]?.init_latency == null ? null : round3(calls[0].init_latency * 1000),
+    prefill_tps: firstCall?.throughput.prompt_tokens_per_second ?? null,
+    decode_tps: firstCall?.throughput.generation_tokens_per_second ?? null,
+    model_load_ms:
+      firstCall?.latencies.load_seconds == null ? null : round3(firstCall.latencies.load_seconds * 1000),
+  });
   const validation = ctx.validator.validate(extraction.code, task.language, task.constraints);
   let evaluation: Awaited<ReturnType<typeof evaluate>> | null = null;
   if (extraction.code !== null && error === null)
@@ -226,6 +266,10 @@ async function runOne(ctx: RunContext): Promise<TestRun> {
     wallTimingMeaningful: !(
       ctx.adapter.provider === "replay" && ctx.options.providers?.replayPacing === "instant"
     ),
+    guardReasons: hardware.guardReasons,
+    sidecarStatus: hardware.sidecarStatus,
+    contextSize: ctx.options.providers?.contextSize ?? null,
+    largestCallTokens: largestCall(calls),
   });
   const sandboxFailed = evaluation?.error && evaluation.error.code !== "COMPILE_FAILED";
   const outcome: TestRun["outcome"] = error || sandboxFailed ? "error" : evaluation?.passed ? "pass" : "fail";
@@ -271,8 +315,19 @@ async function runOne(ctx: RunContext): Promise<TestRun> {
       null_reasons: nullReasons,
       execution_lane: ctx.lane,
       vram_profile: ctx.vramProfile,
+      hardware_sidecar: hardware.sidecar,
+      guards: hardware.guards,
     },
   };
+}
+
+/** The most tokens one call of the run held in its context (prompt + output); null when none counted. */
+function largestCall(calls: readonly CallTelemetry[]): number | null {
+  const sizes = calls.flatMap((c) => {
+    const { prompt_tokens, output_tokens } = c.token_metrics.counts;
+    return prompt_tokens === null ? [] : [prompt_tokens + (output_tokens ?? 0)];
+  });
+  return sizes.length ? Math.max(...sizes) : null;
 }
 
 interface Produced {

@@ -20,6 +20,16 @@ export interface QualityInput {
    * then the share of time outside the model says nothing, and is not judged.
    */
   wallTimingMeaningful: boolean;
+  /** Pollution reasons of failed lab guards (HOT_START, COOLDOWN_TIMEOUT, VRAM_RATIO_EXCEEDED, THERMAL_THROTTLE_ACTIVE). */
+  guardReasons?: readonly string[] | undefined;
+  /** The hardware sidecar's parse status for the run's window (null: no sidecar). */
+  sidecarStatus?: string | null | undefined;
+  /** The server reported the model only partly in VRAM (Ollama `/api/ps`: size_vram < size). */
+  modelSpilledToCpu?: boolean | undefined;
+  /** The context size applied to the backend (null: not set by Orket, the engine's default). */
+  contextSize?: number | null | undefined;
+  /** The largest prompt + output token count of one model call of the run (null: not counted). */
+  largestCallTokens?: number | null | undefined;
 }
 
 /** The documented thresholds (docs/benchmark.md). */
@@ -57,6 +67,17 @@ export function judgeRunQuality(input: QualityInput): { status: "CLEAN" | "POLLU
   if (m.latencies.load_seconds !== null && m.latencies.load_seconds > QUALITY_THRESHOLDS.coldLoadSeconds)
     reasons.add("COLD_MODEL_LOAD");
   if (m.cached_prompt_tokens !== null && m.cached_prompt_tokens > 0) reasons.add("PROMPT_CACHE_HIT");
+  for (const reason of input.guardReasons ?? []) reasons.add(reason);
+  if (input.sidecarStatus === "REQUIRED_FIELD_MISSING") reasons.add("SIDECAR_REQUIRED_FIELD_MISSING");
+  if (input.modelSpilledToCpu) reasons.add("MODEL_SPILLED_TO_CPU");
+  if (
+    input.contextSize != null &&
+    input.largestCallTokens != null &&
+    input.largestCallTokens >= input.contextSize
+  ) {
+    // The window was full: the engine cut the prompt (Ollama, llama.cpp) or stopped at the context.
+    reasons.add("PROMPT_TRUNCATED");
+  }
   const sorted = [...reasons].sort();
   return { status: sorted.length === 0 ? "CLEAN" : "POLLUTED", reasons: sorted };
 }

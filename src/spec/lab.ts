@@ -61,6 +61,11 @@ export const SweepRowSchema = z.looseObject({
   hardware_sidecar: SidecarSummarySchema.nullable(),
   guards: z.array(GuardDecisionSchema),
   null_reasons: z.record(z.string(), z.string()),
+  /**
+   * The same measures over EVERY run made, invalid ones included: only for the `--include-invalid`
+   * frontier and comparison views, never a KPI or a recommendation.
+   */
+  all_runs: z.looseObject({ adherence_score: Ratio, pass_rate: Ratio, total_latency: Measure }).optional(),
 });
 export type SweepRow = z.infer<typeof SweepRowSchema>;
 
@@ -75,6 +80,8 @@ export const EfficiencyFrontierSchema = z.looseObject({
   reason: z.string(),
   /** Rows on the Pareto front of (adherence up, latency down), in quant order. */
   pareto: z.array(z.string()),
+  /** Invalid rows `--include-invalid` let into the Pareto view (by their all-runs measures); never picked. */
+  shown_invalid: z.array(z.string()).optional(),
 });
 export type EfficiencyFrontier = z.infer<typeof EfficiencyFrontierSchema>;
 
@@ -87,6 +94,7 @@ export const StabilityKpisSchema = z.looseObject({
   /** Share of valid rows that meet the adherence threshold. */
   frontier_success_rate: Ratio,
 });
+export type StabilityKpis = z.infer<typeof StabilityKpisSchema>;
 
 export const CanaryResultSchema = z.looseObject({
   decision: z.enum(["pass", "fail", "skip"]),
@@ -99,6 +107,7 @@ export const CanaryResultSchema = z.looseObject({
   model_time_cv: z.number().nullable(),
   thresholds: z.looseObject({ adherence_spread: z.number(), model_time_cv: z.number() }),
 });
+export type CanaryResult = z.infer<typeof CanaryResultSchema>;
 
 export const SweepSummarySchema = z.looseObject({
   schema_version: z.literal(SWEEP_SCHEMA_VERSION),

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { ExecutionLaneSchema, MeasureSchema, UtcTimestampSchema, VramProfileSchema } from "./common.js";
+import { GuardDecisionSchema, SidecarSummarySchema } from "./sidecar.js";
 import { TokenMetricsSchema } from "./telemetry.js";
 
 export const REPORT_SCHEMA_VERSION = "orket.report.v1";
@@ -57,6 +58,10 @@ export const TestRunTelemetrySchema = z.looseObject({
   null_reasons: z.record(z.string(), z.string()),
   execution_lane: ExecutionLaneSchema,
   vram_profile: VramProfileSchema,
+  /** The hardware sidecar's summary of the generation window (`sidecar.parse.v1`); null: not sampled. */
+  hardware_sidecar: SidecarSummarySchema.nullable().optional(),
+  /** Lab lane: the guards' decisions for this test run (thermal gate, VRAM pre-flight and window). */
+  guards: z.array(GuardDecisionSchema).optional(),
 });
 export type TestRunTelemetry = z.infer<typeof TestRunTelemetrySchema>;
 

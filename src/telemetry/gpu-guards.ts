@@ -16,12 +16,15 @@ export const VRAM_PROFILE_CAPS: Readonly<Record<VramProfile, number>> = {
   stress: 0.95,
 };
 
-/** Reasons that mean the clocks were held down by heat or power; idle, app clocks and sync boost are not. */
+/**
+ * Reasons that mean the clocks were held down by heat or a hardware slowdown. Not counted: idle,
+ * application clocks, sync boost, and `sw_power_cap` — a GPU at full inference load routinely sits at its
+ * power cap, which is its normal operating point, not a disturbance of the measurement.
+ */
 export const SLOWDOWN_REASONS: readonly string[] = [
   "hw_power_brake_slowdown",
   "hw_slowdown",
   "hw_thermal_slowdown",
-  "sw_power_cap",
   "sw_thermal_slowdown",
 ];
 

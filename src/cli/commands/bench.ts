@@ -19,6 +19,10 @@ interface BenchFlags extends ProviderFlags {
   out: string;
   json?: boolean;
   memoryTrace: boolean;
+  sidecar: boolean;
+  cooldownTarget: number;
+  cooldownTimeout: number;
+  cooldownWait: boolean;
 }
 
 export function registerBench(program: Command, env: CliEnvironment): void {
@@ -51,7 +55,21 @@ export function registerBench(program: Command, env: CliEnvironment): void {
     .option("--timeout <ms>", "time limit of one model call", intArg("--timeout", 0), 300_000)
     .option("--out <dir>", "where orket_report.json goes", "orket-results")
     .option("--json", "print the report's summary as JSON")
-    .option("--no-memory-trace", "agent mode: do not keep memory traces under <out>/traces");
+    .option("--no-memory-trace", "agent mode: do not keep memory traces under <out>/traces")
+    .option("--no-sidecar", "do not sample the hardware (nvidia-smi, rocm-smi, CPU) during test runs")
+    .option(
+      "--cooldown-target <celsius>",
+      "lab lane: GPU temperature to wait for before each test run",
+      intArg("--cooldown-target", 20, 110),
+      65,
+    )
+    .option(
+      "--cooldown-timeout <seconds>",
+      "lab lane: longest wait for the target (then COOLDOWN_TIMEOUT)",
+      intArg("--cooldown-timeout", 0),
+      120,
+    )
+    .option("--no-cooldown-wait", "lab lane: do not wait; a start above the target is HOT_START");
   addProviderFlags(command).action(async (flags: BenchFlags) => {
     const { runBenchmark } = await import("../../bench/runner.js");
     const { renderText } = await import("../../bench/report-render.js");
@@ -77,6 +95,12 @@ export function registerBench(program: Command, env: CliEnvironment): void {
         timeoutMs: flags.timeout,
         out: flags.out,
         memoryTrace: flags.memoryTrace,
+        sidecar: flags.sidecar,
+        thermal: {
+          targetC: flags.cooldownTarget,
+          timeoutMs: flags.cooldownTimeout * 1000,
+          wait: flags.cooldownWait,
+        },
         home: env.home,
         signal: controller.signal,
         providers: providerSettings(flags, env),
