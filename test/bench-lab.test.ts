@@ -4,12 +4,13 @@
  * window, failed guards pollute the run (so it never counts), and the decisions land in the report and
  * in `lab_guards.json`.
  */
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadBank } from "../src/bench/bank/bank-loader.js";
 import { runBenchmark } from "../src/bench/runner.js";
+import { analyze } from "../src/lab/analyze.js";
 import type { Task } from "../src/spec/bank.js";
 import type { CheckArtifact } from "../src/spec/lab.js";
 import { detectGpuBackend } from "../src/telemetry/sidecar.js";
@@ -95,5 +96,24 @@ describe("orket bench in the lab lane", () => {
     expect(run?.telemetry.guards).toEqual([]);
     expect(run?.telemetry.hardware_sidecar?.backend).toBe("nvidia");
     expect(run?.telemetry.run_quality_reasons).toEqual([]);
+  }, 30_000);
+
+  it("orket lab analyze files a thermal profile under the machine's fingerprint, lane and profile", async () => {
+    const { path, out } = await bench("nvidia-550-h100-idle.csv", { vramProfile: "balanced", runs: 3 });
+    const home = join(out, "home");
+    const result = await analyze({ path, home, now: new Date("2026-11-21T03:00:00Z") });
+    expect(result.fingerprint).toMatchObject({ gpu_backend: "nvidia", gpu_name: "NVIDIA H100 80GB HBM3" });
+    expect(result.analyses[0]).toMatchObject({ analyzer: "thermal_stability", verdict: "stable", points: 3 });
+    const folder = join(home, "diagnostics", result.fingerprint.fingerprint, "lab-balanced");
+    expect(result.written).toEqual([join(folder, "20261121T030000-thermal_stability.json")]);
+    const index = readFileSync(join(folder, "index.jsonl"), "utf8").trim().split("\n");
+    expect(JSON.parse(index[0] as string)).toMatchObject({
+      analyzer: "thermal_stability",
+      verdict: "stable",
+    });
+    writeFileSync(join(out, "other.json"), JSON.stringify({ schema_version: "orket.nope" }));
+    await expect(analyze({ path: join(out, "other.json"), home })).rejects.toThrow(
+      /other\.json: schema_version: expected an orket_report\.json/,
+    );
   }, 30_000);
 });

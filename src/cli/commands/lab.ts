@@ -27,7 +27,7 @@ interface SelectFlags {
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 /** `orket lab probe|cooldown` (the hardware sidecar and the thermal gate) and `orket select`. */
-export function registerLab(program: Command, _env: CliEnvironment): void {
+export function registerLab(program: Command, env: CliEnvironment): void {
   const lab = program.command("lab").description("the lab's hardware tools: sidecar probe, thermal gate");
   lab
     .command("probe")
@@ -92,6 +92,24 @@ export function registerLab(program: Command, _env: CliEnvironment): void {
         );
       }
       if (decision.decision === "fail") process.exitCode = EXIT_FAILED;
+    });
+
+  lab
+    .command("analyze")
+    .description(
+      "thermal stability (heat soak) and VRAM fragmentation of a report or sweep, filed under .orket/diagnostics/",
+    )
+    .argument("<file>", "an orket_report.json or a sweep_summary.json")
+    .option("--json", "print the analyses as JSON")
+    .action(async (file: string, flags: { json?: boolean }) => {
+      const { analyze } = await import("../../lab/analyze.js");
+      const result = await analyze({ path: file, home: env.home });
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+        return;
+      }
+      for (const a of result.analyses) process.stdout.write(`${a.analyzer}: ${a.verdict} — ${a.reason}\n`);
+      for (const path of result.written) process.stdout.write(`written: ${path}\n`);
     });
 
   program
