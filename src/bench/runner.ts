@@ -362,6 +362,7 @@ async function direct(ctx: RunContext): Promise<Produced> {
       seed: ctx.seed,
       temperature: ctx.temperature,
       maxOutputTokens: ctx.options.maxOutputTokens,
+      ...(ctx.options.providers?.contextSize ? { contextSize: ctx.options.providers.contextSize } : {}),
     },
     {
       timeoutMs: ctx.options.timeoutMs,

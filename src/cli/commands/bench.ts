@@ -20,6 +20,7 @@ interface BenchFlags extends ProviderFlags {
   json?: boolean;
   memoryTrace: boolean;
   sidecar: boolean;
+  ctxSize?: number;
   cooldownTarget: number;
   cooldownTimeout: number;
   cooldownWait: boolean;
@@ -56,6 +57,11 @@ export function registerBench(program: Command, env: CliEnvironment): void {
     .option("--out <dir>", "where orket_report.json goes", "orket-results")
     .option("--json", "print the report's summary as JSON")
     .option("--no-memory-trace", "agent mode: do not keep memory traces under <out>/traces")
+    .option(
+      "--ctx-size <n>",
+      "context size in tokens, applied to the backend (Ollama num_ctx, embedded engine context)",
+      intArg("--ctx-size", 16),
+    )
     .option("--no-sidecar", "do not sample the hardware (nvidia-smi, rocm-smi, CPU) during test runs")
     .option(
       "--cooldown-target <celsius>",
@@ -103,7 +109,7 @@ export function registerBench(program: Command, env: CliEnvironment): void {
         },
         home: env.home,
         signal: controller.signal,
-        providers: providerSettings(flags, env),
+        providers: { ...providerSettings(flags, env), contextSize: flags.ctxSize },
         onNotice: (message) => process.stderr.write(`orket: ${message}\n`),
         onStart: (total) => progress.start(total),
         onTestRun: (run, done, total) => progress.update(done, total, `${run.test_id} ${run.outcome}`),
