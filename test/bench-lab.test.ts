@@ -16,6 +16,7 @@ import type { CheckArtifact } from "../src/spec/lab.js";
 import { detectGpuBackend } from "../src/telemetry/sidecar.js";
 import { installFakeNvidiaSmi } from "./support/fake-nvidia-smi.js";
 import { writeScript } from "./support/script-cassette.js";
+import { ndjson, startWireServer } from "./support/wire-server.js";
 
 const steadyLoad = { sample: () => ({ cpu_percent: 5, load_1m: 0.1, core_count: 2 }) };
 const fixture = (name: string) => resolve("test/fixtures/sidecar", name);
@@ -115,5 +116,68 @@ describe("orket bench in the lab lane", () => {
     await expect(analyze({ path: join(out, "other.json"), home })).rejects.toThrow(
       /other\.json: schema_version: expected an orket_report\.json/,
     );
+  }, 30_000);
+
+  it("an Ollama model partly outside VRAM (/api/ps size_vram < size) is MODEL_SPILLED_TO_CPU", async () => {
+    const task = (await loadBank("builtin")).tasks[0] as Task;
+    const server = await startWireServer();
+    const code = `\`\`\`python\n${task.reference_solution}\n\`\`\``;
+    const done = {
+      model: "qwen2.5-coder:7b",
+      message: { role: "assistant", content: "" },
+      done: true,
+      done_reason: "stop",
+      total_duration: 900_000_000,
+      load_duration: 10_000_000,
+      prompt_eval_count: 40,
+      prompt_eval_duration: 80_000_000,
+      eval_count: 30,
+      eval_duration: 700_000_000,
+    };
+    server.route("GET /api/version", { chunks: [{ data: JSON.stringify({ version: "0.6.2" }) }] });
+    server.route("POST /api/chat", {
+      chunks: ndjson([
+        { model: "qwen2.5-coder:7b", message: { role: "assistant", content: code }, done: false },
+        done,
+      ]),
+    });
+    const ps = (sizeVram: number) => ({
+      chunks: [
+        {
+          data: JSON.stringify({
+            models: [
+              {
+                name: "qwen2.5-coder:7b",
+                model: "qwen2.5-coder:7b",
+                size: 6_000_000_000,
+                size_vram: sizeVram,
+                digest: "x",
+                details: {},
+                expires_at: "2026-11-21T03:00:00Z",
+              },
+            ],
+          }),
+        },
+      ],
+    });
+    try {
+      const dir = mkdtempSync(join(tmpdir(), "orket-bench-spill-"));
+      const common = {
+        model: "ollama/qwen2.5-coder:7b",
+        tasks: task.id,
+        home: join(dir, ".orket"),
+        providers: { ollamaHost: server.baseUrl },
+        loadSampler: steadyLoad,
+        sidecar: false,
+      };
+      server.route("GET /api/ps", ps(4_000_000_000));
+      const spilled = await runBenchmark({ ...common, out: join(dir, "a") });
+      expect(spilled.report.test_runs[0]?.telemetry.run_quality_reasons).toContain("MODEL_SPILLED_TO_CPU");
+      server.route("GET /api/ps", ps(6_000_000_000));
+      const whole = await runBenchmark({ ...common, out: join(dir, "b") });
+      expect(whole.report.test_runs[0]?.telemetry.run_quality_reasons).not.toContain("MODEL_SPILLED_TO_CPU");
+    } finally {
+      await server.close();
+    }
   }, 30_000);
 });

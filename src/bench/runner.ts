@@ -11,7 +11,13 @@ import { join, resolve } from "node:path";
 import { round3 } from "../core/rounding.js";
 import { judgeRunQuality } from "../core/run-quality.js";
 import { normalizeOutput } from "../core/scoring.js";
-import { createModelAdapter, type ProviderSettings } from "../providers/index.js";
+import {
+  createModelAdapter,
+  DEFAULT_OLLAMA_HOST,
+  normalizeOllamaHost,
+  type ProviderSettings,
+} from "../providers/index.js";
+import { findRunning, listOllamaRunning } from "../providers/ollama-ps.js";
 import { resolveDefaultModel } from "../runtime/generate.js";
 import { runEpic } from "../runtime/orchestrator.js";
 import type { Task } from "../spec/bank.js";
@@ -234,6 +240,7 @@ async function runOne(ctx: RunContext): Promise<TestRun> {
   } catch (thrown) {
     error = { code: "INTERNAL", message: thrown instanceof Error ? thrown.message : String(thrown) };
   }
+  const spilled = await spilledToCpu(ctx);
   const firstCall = calls[0]?.token_metrics;
   const hardware = await window.close({
     ttft_ms: calls[0]?.init_latency == null ? null : round3(calls[0].init_latency * 1000),
@@ -267,6 +274,7 @@ async function runOne(ctx: RunContext): Promise<TestRun> {
       ctx.adapter.provider === "replay" && ctx.options.providers?.replayPacing === "instant"
     ),
     guardReasons: hardware.guardReasons,
+    modelSpilledToCpu: spilled,
     sidecarStatus: hardware.sidecarStatus,
     contextSize: ctx.options.providers?.contextSize ?? null,
     largestCallTokens: largestCall(calls),
@@ -319,6 +327,23 @@ async function runOne(ctx: RunContext): Promise<TestRun> {
       guards: hardware.guards,
     },
   };
+}
+
+/**
+ * Ollama only: whether `/api/ps` shows the model partly outside VRAM (`size_vram < size`) right after the
+ * run. Unknown (the server did not say, or could not be asked) is not a spill.
+ */
+async function spilledToCpu(ctx: RunContext): Promise<boolean> {
+  if (ctx.adapter.provider !== "ollama") return false;
+  try {
+    const running = await listOllamaRunning({
+      host: normalizeOllamaHost(ctx.options.providers?.ollamaHost ?? DEFAULT_OLLAMA_HOST),
+    });
+    const entry = findRunning(running, ctx.adapter.ref.replace(/^ollama\//, ""));
+    return entry?.size_vram != null && entry.size_vram < entry.size;
+  } catch {
+    return false;
+  }
 }
 
 /** The most tokens one call of the run held in its context (prompt + output); null when none counted. */
