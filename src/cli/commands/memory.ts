@@ -8,9 +8,13 @@ import type { SetDivergence, TraceSetCheck, TraceSetComparison } from "../../mem
 import type { CliEnvironment } from "../environment.js";
 import { EXIT_FAILED } from "../errors.js";
 import { intArg } from "../options.js";
+import { registerMemoryRecords } from "./memory-records.js";
 
-export function registerMemory(program: Command, _env: CliEnvironment): void {
-  const memory = program.command("memory").description("memory traces: check them, compare two runs");
+export function registerMemory(program: Command, env: CliEnvironment): void {
+  const memory = program
+    .command("memory")
+    .description("project memory (add, search) and memory traces (check, compare two runs)");
+  registerMemoryRecords(memory, env);
   memory
     .command("check")
     .description("check determinism and retrieval traces against their contract")
