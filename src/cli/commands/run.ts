@@ -19,6 +19,7 @@ interface RunFlags extends ProviderFlags {
   vramProfile?: "safe" | "balanced" | "stress";
   memory: VisibilityMode;
   memoryTrace?: boolean;
+  routing: boolean;
   maxTraceBytes?: number;
 }
 
@@ -51,6 +52,7 @@ export function registerRun(program: Command, env: CliEnvironment): void {
       choiceArg("--memory", VISIBILITY_MODES),
       "off",
     )
+    .option("--no-routing", "ignore orket/preferences.json: every seat uses the run's default model")
     .option("--memory-trace", "write memory_trace.json and memory_retrieval_trace.json for every turn")
     .option(
       "--max-trace-bytes <n>",
@@ -81,6 +83,7 @@ export function registerRun(program: Command, env: CliEnvironment): void {
         denyWrites: Boolean(flags.denyWrites),
         memory: flags.memory,
         memoryTrace: Boolean(flags.memoryTrace),
+        routing: flags.routing,
         maxTraceBytes: flags.maxTraceBytes,
         providers: providerSettings(flags, env),
         onEvent: (event) => view.onEvent(event),
