@@ -162,7 +162,7 @@ describe("orket bench over a scripted cassette", () => {
     ).toEqual([
       { id: a.id, passes: 2, valid: 2, rate: 1, k: { 1: 1, 2: 1 }, det: 1, distinct: 1 },
       { id: b.id, passes: 1, valid: 2, rate: 0.5, k: { 1: 0.5, 2: 1 }, det: 0.5, distinct: 2 },
-      { id: c.id, passes: 0, valid: 1, rate: 0, k: { 1: 0 }, det: 0.5, distinct: 2 },
+      { id: c.id, passes: 0, valid: 1, rate: 0, k: { 1: 0 }, det: null, distinct: 1 },
     ]);
     expect(report.settings).toMatchObject({
       runs_per_task: 2,

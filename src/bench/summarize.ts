@@ -36,7 +36,7 @@ export function summarizeRuns(runs: readonly TestRun[], tasks: readonly Task[]):
         const passAt: Record<string, number> = {};
         for (let k = 1; k <= ok.length; k++) passAt[String(k)] = round3(passAtK(ok.length, passes, k));
         const counts = new Map<string, number>();
-        for (const r of all) counts.set(r.output_hash, (counts.get(r.output_hash) ?? 0) + 1);
+        for (const r of ok) counts.set(r.output_hash, (counts.get(r.output_hash) ?? 0) + 1);
         const commonest = Math.max(0, ...counts.values());
         return {
           task_id: task.id,
@@ -48,7 +48,7 @@ export function summarizeRuns(runs: readonly TestRun[], tasks: readonly Task[]):
           success_rate: ok.length ? round3(passes / ok.length) : null,
           pass_at_k: passAt,
           distinct_outputs: counts.size,
-          determinism_rate: all.length >= 2 ? round3(commonest / all.length) : null,
+          determinism_rate: ok.length >= 2 ? round3(commonest / ok.length) : null,
           mean_adherence: mean(ok.map((r) => r.telemetry.adherence_score)),
         };
       }),

@@ -86,8 +86,9 @@ export const TaskSummarySchema = z.looseObject({
   success_rate: z.number().min(0).max(1).nullable(),
   /** k → pass@k over valid runs, for k = 1..valid_runs. */
   pass_at_k: z.record(z.string(), z.number().min(0).max(1)),
+  /** Distinct outputs among the valid runs. */
   distinct_outputs: z.number().int().nonnegative(),
-  /** Share of runs whose output equals the most common output; null with fewer than 2 runs. */
+  /** Share of valid runs whose output equals the most common one; null with fewer than 2 valid runs. */
   determinism_rate: z.number().min(0).max(1).nullable(),
   mean_adherence: z.number().min(0).max(1).nullable(),
 });

@@ -1,0 +1,267 @@
+/**
+ * `orket sweep quant|context|report`: thin commands over `runQuantSweep`, `runContextSweep` and
+ * `renderSweepReport`, each imported only when its command runs. List flags are checked as they are
+ * parsed, so a bad `--quants` is one line naming the flag (exit 2) before anything starts.
+ */
+import { type Command, InvalidArgumentError } from "commander";
+import { parseContextList, parseModelList, parseQuantList, type QuantModel } from "../../core/sweep-args.js";
+import type { CliEnvironment } from "../environment.js";
+import { CliUsageError, EXIT_FAILED } from "../errors.js";
+import { choiceArg, floatArg, intArg } from "../options.js";
+import { addProviderFlags, type ProviderFlags, providerSettings } from "../provider-flags.js";
+
+interface CommonFlags extends ProviderFlags {
+  bank: string;
+  tasks?: string;
+  runs: number;
+  seed: number;
+  temperature: number;
+  maxTokens?: number;
+  timeout: number;
+  adherenceThreshold: number;
+  latencyCeiling?: number;
+  skipCanary?: boolean;
+  canaryTasks?: string;
+  canaryRuns: number;
+  includeInvalid?: boolean;
+  warmup: boolean;
+  lane: "ci" | "lab";
+  vramProfile: "safe" | "balanced" | "stress";
+  out?: string;
+  json?: boolean;
+}
+
+interface QuantFlags extends CommonFlags {
+  modelFamily?: string;
+  quants?: string[];
+  tagTemplate?: string;
+  ggufDir?: string;
+  models?: QuantModel[];
+}
+
+interface ContextFlags extends CommonFlags {
+  model: string;
+  contexts: number[];
+  adherenceFloor: number;
+  firstTokenCeiling?: number;
+  decodeFloor?: number;
+}
+
+/** A list parser as a commander argument parser: its error becomes commander's one usage line. */
+function listArg<T>(parse: (text: string) => T) {
+  return (value: string): T => {
+    try {
+      return parse(value);
+    } catch (error) {
+      throw new InvalidArgumentError((error as Error).message);
+    }
+  };
+}
+
+function addCommonFlags(command: Command): Command {
+  command
+    .option("--bank <bank>", "builtin, or a bank JSON file", "builtin")
+    .option("--tasks <list>", "positions or ids, e.g. 1-10,12")
+    .option("--runs <n>", "runs per task and row", intArg("--runs", 1, 1000), 1)
+    .option("--seed <n>", "sampling seed", intArg("--seed", 0, 2 ** 31 - 1), 42)
+    .option("--temperature <t>", "sampling temperature", floatArg("--temperature", 0, 5), 0)
+    .option("--max-tokens <n>", "most tokens per answer", intArg("--max-tokens", 1))
+    .option("--timeout <ms>", "time limit of one model call", intArg("--timeout", 0), 300_000)
+    .option(
+      "--adherence-threshold <r>",
+      "adherence a row must reach to be picked",
+      floatArg("--adherence-threshold", 0, 1),
+      0.9,
+    )
+    .option(
+      "--latency-ceiling <s>",
+      "seconds of median total latency the best-value row must stay within",
+      floatArg("--latency-ceiling", 0.001, 86_400),
+    )
+    .option("--skip-canary", "do not run the repeatability canary first")
+    .option("--canary-tasks <list>", "the canary's tasks (default: the first two of the selection)")
+    .option("--canary-runs <n>", "repeats per canary task", intArg("--canary-runs", 2, 100), 2)
+    .option("--include-invalid", "show invalid rows in the Pareto view (never in KPIs or recommendations)")
+    .option("--no-warmup", "do not load each Ollama model with one tiny call before its row")
+    .option("--lane <lane>", "execution lane", choiceArg("--lane", ["ci", "lab"] as const), "ci")
+    .option(
+      "--vram-profile <p>",
+      "VRAM profile",
+      choiceArg("--vram-profile", ["safe", "balanced", "stress"] as const),
+      "safe",
+    )
+    .option(
+      "--out <dir>",
+      "where the summary and each row's report go (default orket-sweeps/<family>-<time>)",
+    )
+    .option("--json", "print the summary as JSON");
+  return addProviderFlags(command);
+}
+
+export function registerSweep(program: Command, env: CliEnvironment): void {
+  const sweep = program
+    .command("sweep")
+    .description("run one bank through several quantizations or context sizes and recommend one");
+
+  const quant = sweep
+    .command("quant")
+    .description("sweep quantizations of one model: frontier, recommendation, stability KPIs")
+    .option("--model-family <family>", "model family, e.g. qwen2.5-coder:7b (Ollama tags are built from it)")
+    .option("--quants <list>", "quantization tags, e.g. q8_0,q6_K,q4_K_M", listArg(parseQuantList))
+    .option("--tag-template <t>", "how a tag is built (default {family}-instruct-{quant})")
+    .option("--gguf-dir <dir>", "a folder with one .gguf file per quant, matched by name")
+    .option(
+      "--models <list>",
+      "explicit quant=ref pairs, e.g. q8_0=ollama/x:q8,q4=gguf/./a.gguf",
+      listArg(parseModelList),
+    );
+  addCommonFlags(quant).action(async (flags: QuantFlags) => {
+    const { runQuantSweep } = await import("../../lab/sweep.js");
+    await runAndPrint(flags, env, (common) =>
+      runQuantSweep({
+        ...common,
+        modelFamily: flags.modelFamily,
+        quants: flags.quants,
+        tagTemplate: flags.tagTemplate,
+        ggufDir: flags.ggufDir,
+        models: flags.models,
+      }),
+    );
+  });
+
+  const context = sweep
+    .command("context")
+    .description("sweep context sizes of one model and find the largest safe one")
+    .requiredOption("-m, --model <ref>", "provider/model (gguf/ or ollama/)")
+    .requiredOption(
+      "--contexts <list>",
+      "context sizes in tokens, e.g. 2048,4096,8192",
+      listArg(parseContextList),
+    )
+    .option(
+      "--adherence-floor <r>",
+      "lowest acceptable adherence (0: none)",
+      floatArg("--adherence-floor", 0, 1),
+      0,
+    )
+    .option(
+      "--first-token-ceiling <s>",
+      "highest acceptable median first-token latency, seconds",
+      floatArg("--first-token-ceiling", 0.001, 86_400),
+    )
+    .option(
+      "--decode-floor <tps>",
+      "lowest acceptable median decode speed, tokens per second",
+      floatArg("--decode-floor", 0, 1_000_000),
+    );
+  addCommonFlags(context).action(async (flags: ContextFlags) => {
+    const { runContextSweep } = await import("../../lab/sweep.js");
+    await runAndPrint(flags, env, (common) =>
+      runContextSweep({
+        ...common,
+        model: flags.model,
+        contexts: flags.contexts,
+        adherenceFloor: flags.adherenceFloor,
+        firstTokenCeiling: flags.firstTokenCeiling ?? null,
+        decodeFloor: flags.decodeFloor ?? null,
+      }),
+    );
+  });
+
+  sweep
+    .command("report")
+    .description("render a sweep summary as sweep_report.md and sweep_report.html")
+    .requiredOption("--summary <file>", "a sweep_summary.json")
+    .option("--out <dir>", "where the report files go (default: the summary's folder)")
+    .option("--include-invalid", "show invalid rows in the frontier and comparison views")
+    .action(async (flags: { summary: string; out?: string; includeInvalid?: boolean }) => {
+      const { readFile } = await import("node:fs/promises");
+      const { dirname, join } = await import("node:path");
+      const { SweepSummarySchema } = await import("../../spec/lab.js");
+      const { renderSweepReport } = await import("../../lab/sweep-report.js");
+      const { writeFileAtomic } = await import("../../store/atomic-file.js");
+      let value: unknown;
+      try {
+        value = JSON.parse(await readFile(flags.summary, "utf8"));
+      } catch (error) {
+        throw new CliUsageError(
+          `${flags.summary}: cannot read a JSON sweep summary (${(error as Error).message})`,
+        );
+      }
+      const parsed = SweepSummarySchema.safeParse(value);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new CliUsageError(
+          `${flags.summary}: not an Orket sweep summary: ${issue?.path.join(".") || "(root)"}: ${issue?.message}`,
+        );
+      }
+      const { markdown, html } = renderSweepReport(parsed.data, {
+        includeInvalid: flags.includeInvalid ?? parsed.data.settings.include_invalid,
+      });
+      const dir = flags.out ?? dirname(flags.summary);
+      const md = join(dir, "sweep_report.md");
+      const page = join(dir, "sweep_report.html");
+      await writeFileAtomic(md, markdown);
+      await writeFileAtomic(page, html);
+      process.stdout.write(`wrote ${md}\nwrote ${page}\n`);
+    });
+}
+
+type Common = Parameters<typeof import("../../lab/sweep.js").runQuantSweep>[0];
+type Result = Awaited<ReturnType<typeof import("../../lab/sweep.js").runQuantSweep>>;
+
+async function runAndPrint(
+  flags: CommonFlags,
+  env: CliEnvironment,
+  run: (common: Common) => Promise<Result>,
+): Promise<void> {
+  const { renderSweepText } = await import("../../lab/sweep-text.js");
+  const controller = new AbortController();
+  const onSigint = () => {
+    process.stderr.write("\norket: interrupted; finishing the current row and writing the summary\n");
+    controller.abort();
+  };
+  process.once("SIGINT", onSigint);
+  const say = (line: string) => process.stderr.write(`orket: ${line}\n`);
+  try {
+    const { summary, path, historyPath } = await run({
+      home: env.home,
+      out: flags.out,
+      bank: flags.bank,
+      tasks: flags.tasks,
+      runs: flags.runs,
+      seed: flags.seed,
+      temperature: flags.temperature,
+      maxOutputTokens: flags.maxTokens,
+      timeoutMs: flags.timeout,
+      lane: flags.lane,
+      vramProfile: flags.vramProfile,
+      adherenceThreshold: flags.adherenceThreshold,
+      latencyCeiling: flags.latencyCeiling ?? null,
+      includeInvalid: flags.includeInvalid === true,
+      skipCanary: flags.skipCanary === true,
+      canaryTasks: flags.canaryTasks,
+      canaryRuns: flags.canaryRuns,
+      warmup: flags.warmup,
+      providers: providerSettings(flags, env),
+      signal: controller.signal,
+      onNotice: say,
+      onRowStart: (label, index, count) =>
+        say(
+          label === "canary"
+            ? "canary: checking repeatability first"
+            : `row ${label} (${index + 1}/${count})`,
+        ),
+      onTestRun: (label, testRun, done, total) =>
+        process.stderr.write(`[${label} ${done}/${total}] ${testRun.test_id} ${testRun.outcome}\n`),
+    });
+    if (flags.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    else
+      process.stdout.write(
+        `${renderSweepText(summary)}\n\nsummary: ${path}${historyPath ? `\nhistory: ${historyPath}` : ""}\n`,
+      );
+    if (summary.interrupted === true) process.exitCode = EXIT_FAILED;
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
+}

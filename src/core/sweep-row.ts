@@ -1,0 +1,173 @@
+/**
+ * One row of a sweep (a quantization, or a context size) from its benchmark's test runs. Every aggregate
+ * is over the runs that COUNT: valid by themselves (the bench's rule, passed in so it lives in one place)
+ * and in a row that nothing polluted as a whole (a model spilled to the CPU, a failed VRAM guard). The
+ * other runs are counted in `test_runs` and their reasons listed, and nothing else: no override.
+ */
+import type { SweepRow } from "../spec/lab.js";
+import type { TestRun } from "../spec/report.js";
+import type { GuardDecision, SidecarSummary } from "../spec/sidecar.js";
+import { round3 } from "./rounding.js";
+
+/** Added to a row's reasons when a run ended in an error: excluded, though not polluted. */
+export const RUN_ERROR_REASON = "RUN_ERROR";
+
+export interface SweepRowInput {
+  quantTag: string;
+  modelRef: string;
+  /** Context sweeps: the size applied; absent for a quantization sweep. */
+  contextSize?: number | null;
+  modelSizeBytes: number | null;
+  runs: readonly TestRun[];
+  /** Whether a run counts by itself (`isValidRun` of the bench). */
+  isValid: (run: TestRun) => boolean;
+  /** Reasons that pollute every run of the row, sorted or not. */
+  rowPollution?: readonly string[];
+  reportPath: string | null;
+  sidecar: SidecarSummary | null;
+  guards: readonly GuardDecision[];
+  /** Reasons for nulls the caller knows (`model_size_bytes`, ...). */
+  nullReasons?: Readonly<Record<string, string>>;
+  /** Further loose fields for the row (what Ollama reported loaded, ...). */
+  extra?: Readonly<Record<string, unknown>>;
+}
+
+/** What the stability KPIs need to know of one run. */
+export interface SweepRunFacts {
+  row: string;
+  task_id: string;
+  /** Counted in the row's aggregates. */
+  counted: boolean;
+  /** POLLUTED by itself or by its row. */
+  polluted: boolean;
+  errored: boolean;
+  /** The run's pollution reasons plus its row's, sorted. */
+  reasons: string[];
+  output_hash: string;
+  /** Token counts/timings or the first-token latency missing. */
+  telemetry_missing: boolean;
+}
+
+/** The facts of each run of a row, in run order. */
+export function sweepRunFacts(input: SweepRowInput): SweepRunFacts[] {
+  const rowReasons = input.rowPollution ?? [];
+  return input.runs.map((run) => {
+    const reasons = [...new Set([...run.telemetry.run_quality_reasons, ...rowReasons])].sort();
+    return {
+      row: input.quantTag,
+      task_id: run.task_id,
+      counted: input.isValid(run) && rowReasons.length === 0,
+      polluted: run.telemetry.run_quality_status === "POLLUTED" || rowReasons.length > 0,
+      errored: run.outcome === "error",
+      reasons,
+      output_hash: run.output_hash,
+      telemetry_missing: run.telemetry.token_metrics.status !== "OK" || run.telemetry.init_latency === null,
+    };
+  });
+}
+
+/** Aggregates a row: means and medians over the runs that count, with a reason for every null. */
+export function aggregateSweepRow(input: SweepRowInput): SweepRow {
+  const facts = sweepRunFacts(input);
+  const counted = input.runs.filter((_, i) => facts[i]?.counted);
+  const all = input.runs;
+  const reasons = new Set<string>([...(input.rowPollution ?? [])]);
+  for (const run of all) for (const reason of run.telemetry.run_quality_reasons) reasons.add(reason);
+  if (all.some((run) => run.outcome === "error")) reasons.add(RUN_ERROR_REASON);
+  if (all.length === 0) reasons.add("NO_RUNS");
+
+  const t = (run: TestRun) => run.telemetry;
+  const adherence = mean(counted.map((r) => t(r).adherence_score));
+  const row: SweepRow = {
+    quant_tag: input.quantTag,
+    model_ref: input.modelRef,
+    ...(input.contextSize === undefined ? {} : { context_size: input.contextSize }),
+    model_size_bytes: input.modelSizeBytes,
+    adherence_score: adherence,
+    pass_rate: counted.length
+      ? round3(counted.filter((r) => r.outcome === "pass").length / counted.length)
+      : null,
+    total_latency: median(counted.map((r) => t(r).total_latency)),
+    init_latency: median(counted.map((r) => t(r).init_latency)),
+    peak_memory_rss: max(counted.map((r) => t(r).peak_memory_rss)),
+    generation_tokens_per_second: median(
+      counted.map((r) => t(r).token_metrics.throughput.generation_tokens_per_second),
+    ),
+    orchestration_overhead_ratio: median(counted.map((r) => t(r).orchestration_overhead_ratio)),
+    run_quality_status: counted.length === all.length && all.length > 0 ? "CLEAN" : "POLLUTED",
+    run_quality_reasons: [...reasons].sort(),
+    valid: counted.length > 0,
+    test_runs: all.length,
+    valid_runs: counted.length,
+    report_path: input.reportPath,
+    hardware_sidecar: input.sidecar,
+    guards: [...input.guards],
+    null_reasons: {},
+    all_runs: {
+      adherence_score: mean(all.map((r) => t(r).adherence_score)),
+      pass_rate: all.length ? round3(all.filter((r) => r.outcome === "pass").length / all.length) : null,
+      total_latency: median(all.map((r) => t(r).total_latency)),
+    },
+    ...input.extra,
+  };
+  row.null_reasons = nullReasons(row, counted, input.nullReasons ?? {});
+  return row;
+}
+
+function nullReasons(
+  row: SweepRow,
+  counted: readonly TestRun[],
+  given: Readonly<Record<string, string>>,
+): Record<string, string> {
+  const reasons: Record<string, string> = {};
+  if (row.model_size_bytes === null)
+    reasons.model_size_bytes = given.model_size_bytes ?? "the model's size is unknown";
+  const none =
+    row.test_runs === 0
+      ? "the row made no runs"
+      : `no valid run: ${row.test_runs} made, all excluded (${row.run_quality_reasons.join(", ") || "invalid"})`;
+  const fromRuns = (field: string, fallback: string): string => {
+    if (counted.length === 0) return none;
+    const stated = counted.map((r) => r.telemetry.null_reasons[field]).find((r) => r !== undefined);
+    return stated ?? fallback;
+  };
+  const measures: Array<[keyof SweepRow & string, string, string]> = [
+    ["adherence_score", "adherence_score", "no valid run produced code"],
+    ["pass_rate", "pass_rate", "no valid run"],
+    ["total_latency", "total_latency", "no valid run was timed"],
+    ["init_latency", "init_latency", "no valid run measured a first token"],
+    ["peak_memory_rss", "peak_memory_rss", "the inference process's memory was not measured"],
+    ["generation_tokens_per_second", "generation_tokens_per_second", "no valid run reported decode timings"],
+    ["orchestration_overhead_ratio", "orchestration_overhead_ratio", "no valid run had a total time"],
+  ];
+  for (const [field, runField, fallback] of measures) {
+    if (row[field] === null) reasons[field] = fromRuns(runField, fallback);
+  }
+  // A caller's reason for a field the row did fill would contradict the row.
+  const fields = row as Record<string, unknown>;
+  for (const [field, reason] of Object.entries(given)) {
+    if (!(field in fields) || fields[field] === null) reasons[field] ??= reason;
+  }
+  return reasons;
+}
+
+function known(values: ReadonlyArray<number | null>): number[] {
+  return values.filter((v): v is number => v !== null && Number.isFinite(v));
+}
+
+export function mean(values: ReadonlyArray<number | null>): number | null {
+  const k = known(values);
+  return k.length ? round3(k.reduce((a, b) => a + b, 0) / k.length) : null;
+}
+
+export function median(values: ReadonlyArray<number | null>): number | null {
+  const k = known(values).sort((a, b) => a - b);
+  if (k.length === 0) return null;
+  const mid = Math.floor(k.length / 2);
+  return round3(k.length % 2 ? (k[mid] ?? 0) : ((k[mid - 1] ?? 0) + (k[mid] ?? 0)) / 2);
+}
+
+function max(values: ReadonlyArray<number | null>): number | null {
+  const k = known(values);
+  return k.length ? round3(Math.max(...k)) : null;
+}

@@ -1,0 +1,360 @@
+/**
+ * `runQuantSweep` and `runContextSweep`: the same bank through several quantizations of one model (or
+ * one model at several context sizes), each row run for real with its own report, then the frontier, a
+ * recommendation in plain words and the stability KPIs, from valid runs only. The summary is validated
+ * against its schema and written atomically to `<out>/sweep_summary.json`, with a copy filed in the
+ * diagnostics history under the machine's fingerprint:
+ * `<home>/diagnostics/<fingerprint>/<lane>-<profile>/<timestamp>-<kind>-sweep.json`.
+ */
+import { join, resolve } from "node:path";
+import { loadBank, selectTasks } from "../bench/bank/bank-loader.js";
+import { CANARY_THRESHOLDS, type CanaryThresholds } from "../core/canary.js";
+import {
+  type ContextCeilingOptions,
+  DEFAULT_ADHERENCE_THRESHOLD,
+  efficiencyFrontier,
+  recommend,
+  recommendContext,
+  safeContextCeiling,
+  stabilityKpis,
+} from "../core/frontier.js";
+import { parseModelRef } from "../core/model-ref.js";
+import { round3 } from "../core/rounding.js";
+import type { QuantModel } from "../core/sweep-args.js";
+import type { SweepRunFacts } from "../core/sweep-row.js";
+import type { ProviderSettings } from "../providers/index.js";
+import type { ExecutionLane, VramProfile } from "../spec/common.js";
+import {
+  type CanaryResult,
+  SWEEP_SCHEMA_VERSION,
+  type SweepRow,
+  type SweepSummary,
+  SweepSummarySchema,
+} from "../spec/lab.js";
+import type { SystemLoad, TestRun } from "../spec/report.js";
+import { writeFileAtomic } from "../store/atomic-file.js";
+import { detectGpuBackend, type GpuBackend } from "../telemetry/sidecar.js";
+import { hardwareFingerprint, orketCommitSha } from "./hardware.js";
+import {
+  resolveModelTarget,
+  resolveQuantTargets,
+  SweepInputError,
+  type SweepTarget,
+  safeSegment,
+} from "./sweep-models.js";
+import { type RowContext, runCanary, runSweepRow } from "./sweep-row-runner.js";
+
+export { DEFAULT_TAG_TEMPLATE, SweepInputError, type SweepTarget } from "./sweep-models.js";
+
+/** The canary's repeats disagreed: the sweep stopped before its rows (exit 1). */
+export class CanaryFailedError extends Error {
+  readonly code = "CANARY_FAILED";
+}
+
+export interface SweepOptions {
+  home: string;
+  /** Default `orket-sweeps/<family>-<timestamp>`. */
+  out?: string | undefined;
+  bank?: string | undefined;
+  tasks?: string | undefined;
+  runs?: number | undefined;
+  seed?: number | undefined;
+  temperature?: number | undefined;
+  maxOutputTokens?: number | undefined;
+  timeoutMs?: number | undefined;
+  lane?: ExecutionLane | undefined;
+  vramProfile?: VramProfile | undefined;
+  /** Default 0.9. */
+  adherenceThreshold?: number | undefined;
+  /** Seconds of median total latency; default none. */
+  latencyCeiling?: number | null | undefined;
+  includeInvalid?: boolean | undefined;
+  skipCanary?: boolean | undefined;
+  /** `--tasks` syntax; default the first two tasks of the selection. */
+  canaryTasks?: string | undefined;
+  /** Repeats per canary task; default 2. */
+  canaryRuns?: number | undefined;
+  canaryThresholds?: Partial<CanaryThresholds> | undefined;
+  providers?: ProviderSettings | undefined;
+  signal?: AbortSignal | undefined;
+  loadSampler?: { sample(): SystemLoad } | undefined;
+  /** The sidecar backend (detected from PATH by default; a fake in tests). */
+  gpuBackend?: GpuBackend | undefined;
+  /** Default 100 ms. */
+  sidecarIntervalMs?: number | undefined;
+  /** Load each Ollama model with one tiny call before its row, so its first run is not cold (default true). */
+  warmup?: boolean | undefined;
+  onNotice?: ((message: string) => void) | undefined;
+  /** Before each row (the canary is row "canary"). */
+  onRowStart?: ((label: string, index: number, count: number) => void) | undefined;
+  onTestRun?: ((label: string, run: TestRun, done: number, total: number) => void) | undefined;
+  onRow?: ((row: SweepRow) => void) | undefined;
+}
+
+export interface QuantSweepOptions extends SweepOptions {
+  /** `qwen2.5-coder:7b`, or `openai/<name>` for a server that serves the tags; the summary's family. */
+  modelFamily?: string | undefined;
+  quants?: readonly string[] | undefined;
+  /** Default `{family}-instruct-{quant}`. */
+  tagTemplate?: string | undefined;
+  ggufDir?: string | undefined;
+  models?: readonly QuantModel[] | undefined;
+}
+
+export interface ContextSweepOptions extends SweepOptions, Partial<ContextCeilingOptions> {
+  model: string;
+  contexts: readonly number[];
+}
+
+export interface SweepResult {
+  summary: SweepSummary;
+  path: string;
+  /** The copy in the diagnostics history; null when the sweep stopped at the canary. */
+  historyPath: string | null;
+}
+
+/** Sweeps quantizations. Throws `SweepInputError` (nothing ran) or `CanaryFailedError` (summary written). */
+export async function runQuantSweep(options: QuantSweepOptions): Promise<SweepResult> {
+  const started = performance.now();
+  const targets = await resolveQuantTargets(options);
+  const family = options.modelFamily ?? familyOf(options, targets);
+  return runSweep({ kind: "quant", family, targets, options, started });
+}
+
+/** Sweeps context sizes of one model; refused where the backend cannot take a context per run. */
+export async function runContextSweep(options: ContextSweepOptions): Promise<SweepResult> {
+  const started = performance.now();
+  const ref = parseModelRef(options.model);
+  if (ref.provider === "openai" || ref.provider === "replay") {
+    throw new SweepInputError(
+      ref.provider === "openai"
+        ? `${options.model}: an OpenAI-compatible server fixes its context when it starts (llama-server -c); it cannot be set per request, so a context sweep cannot apply it. Sweep a gguf/ file or an ollama/ model, or restart the server per size`
+        : `${options.model}: a replayed cassette cannot apply a context size`,
+    );
+  }
+  if (options.contexts.length === 0) throw new SweepInputError("--contexts names no context size");
+  const model = await resolveModelTarget(options.model, options);
+  const targets: SweepTarget[] = options.contexts.map((size) => ({
+    ...model,
+    quant: String(size),
+    contextSize: size,
+  }));
+  const ceiling: ContextCeilingOptions = {
+    adherenceFloor: options.adherenceFloor ?? 0,
+    firstTokenCeiling: options.firstTokenCeiling ?? null,
+    decodeFloor: options.decodeFloor ?? null,
+  };
+  return runSweep({ kind: "context", family: options.model, targets, options, started, ceiling });
+}
+
+interface SweepPlan {
+  kind: "quant" | "context";
+  family: string;
+  targets: SweepTarget[];
+  options: SweepOptions;
+  started: number;
+  ceiling?: ContextCeilingOptions;
+}
+
+async function runSweep(plan: SweepPlan): Promise<SweepResult> {
+  const { options, targets } = plan;
+  const generatedAt = new Date();
+  const stamp = generatedAt.toISOString().replace(/[:.]/g, "-");
+  const out = resolve(options.out ?? join("orket-sweeps", `${safeSegment(plan.family)}-${stamp}`));
+  const lane = options.lane ?? "ci";
+  const vramProfile = options.vramProfile ?? "safe";
+  const bank = options.bank ?? "builtin";
+  const runs = options.runs ?? 1;
+  const adherenceThreshold = options.adherenceThreshold ?? DEFAULT_ADHERENCE_THRESHOLD;
+  const latencyCeiling = options.latencyCeiling ?? null;
+  const backend = options.gpuBackend ?? detectGpuBackend();
+  const hardware = hardwareFingerprint(
+    backend.backend,
+    backend.backend === "cpu" ? null : await backend.sampleOnce(),
+  );
+  const commit = orketCommitSha();
+
+  let benchmarkSeconds = 0;
+  let warmupSeconds = 0;
+  const ctx: RowContext = {
+    warmup: options.warmup !== false,
+    addWarmupSeconds: (s) => {
+      warmupSeconds += s;
+    },
+    out,
+    backend,
+    sidecarIntervalMs: options.sidecarIntervalMs ?? 100,
+    addBenchmarkSeconds: (s) => {
+      benchmarkSeconds += s;
+    },
+    bench: {
+      home: options.home,
+      bank,
+      runs,
+      tasks: options.tasks,
+      seed: options.seed ?? 42,
+      temperature: options.temperature ?? 0,
+      maxOutputTokens: options.maxOutputTokens,
+      timeoutMs: options.timeoutMs,
+      lane,
+      vramProfile,
+      providers: options.providers,
+      signal: options.signal,
+      loadSampler: options.loadSampler,
+      onNotice: options.onNotice,
+    },
+  };
+
+  const thresholds = { ...CANARY_THRESHOLDS, ...options.canaryThresholds };
+  let canary: CanaryResult;
+  let canarySeconds = 0;
+  const first = targets[0];
+  if (options.skipCanary || !first) {
+    canary = {
+      decision: "skip",
+      reason: options.skipCanary ? "skipped with --skip-canary" : "no row to run",
+      model_ref: first?.modelRef ?? null,
+      runs: 0,
+      adherence_spread: null,
+      model_time_cv: null,
+      thresholds: { ...thresholds },
+    };
+  } else {
+    const canaryTasks = options.canaryTasks ?? (await firstTwo(bank, options.tasks));
+    options.onRowStart?.("canary", 0, targets.length);
+    const before = benchmarkSeconds;
+    canary = await runCanary(first, withProgress(ctx, "canary", options), {
+      tasks: canaryTasks,
+      runs: options.canaryRuns ?? 2,
+      thresholds,
+    });
+    canarySeconds = benchmarkSeconds - before;
+  }
+
+  const rows: SweepRow[] = [];
+  const facts: SweepRunFacts[] = [];
+  let interrupted = false;
+  if (canary.decision !== "fail") {
+    for (const [index, target] of targets.entries()) {
+      if (options.signal?.aborted) {
+        interrupted = true;
+        break;
+      }
+      options.onRowStart?.(target.quant, index, targets.length);
+      const result = await runSweepRow(target, withProgress(ctx, target.quant, options));
+      rows.push(result.row);
+      facts.push(...result.facts);
+      options.onRow?.(result.row);
+    }
+    interrupted ||= Boolean(options.signal?.aborted);
+  }
+
+  const includeInvalid = options.includeInvalid === true;
+  const frontier = efficiencyFrontier(rows, { adherenceThreshold, latencyCeiling, includeInvalid });
+  const ceiling = plan.ceiling ? safeContextCeiling(rows, plan.ceiling) : null;
+  let recommendation =
+    ceiling === null
+      ? recommend(rows, frontier, facts, { noun: plan.kind === "quant" ? "quantization" : "context size" })
+      : recommendContext(rows, ceiling, facts);
+  if (canary.decision === "fail") recommendation = `No recommendation: the canary failed: ${canary.reason}.`;
+  else if (interrupted)
+    recommendation = `Interrupted after ${rows.length} of ${targets.length} rows. ${recommendation}`;
+
+  const { sha, reason: shaReason } = await commit;
+  const nullReasons: Record<string, string> = {};
+  if (sha === null && shaReason) nullReasons.commit_sha = shaReason;
+  const summary: SweepSummary = {
+    schema_version: SWEEP_SCHEMA_VERSION,
+    kind: plan.kind,
+    generated_at: generatedAt.toISOString(),
+    execution_lane: lane,
+    vram_profile: vramProfile,
+    model_family: plan.family,
+    settings: {
+      bank,
+      tasks: options.tasks ?? null,
+      runs_per_task: runs,
+      seed: ctx.bench.seed ?? 42,
+      temperature: ctx.bench.temperature ?? 0,
+      adherence_threshold: adherenceThreshold,
+      latency_ceiling: latencyCeiling,
+      include_invalid: includeInvalid,
+      max_output_tokens: options.maxOutputTokens ?? null,
+      targets: targets.map((t) => ({ label: t.quant, model_ref: t.modelRef })),
+    },
+    canary,
+    rows,
+    efficiency_frontier: frontier,
+    recommendation,
+    ...(ceiling ? { safe_context_ceiling: ceiling } : {}),
+    stability_kpis: stabilityKpis(rows, facts, adherenceThreshold),
+    hardware_fingerprint: hardware,
+    commit_sha: sha,
+    null_reasons: nullReasons,
+    timing: {
+      total_seconds: round3((performance.now() - plan.started) / 1000),
+      benchmark_seconds: round3(benchmarkSeconds),
+      canary_seconds: round3(canarySeconds),
+      warmup_seconds: round3(warmupSeconds),
+    },
+    interrupted,
+  };
+  const checked = SweepSummarySchema.safeParse(summary);
+  if (!checked.success) throw new Error(`the sweep summary fails its own schema: ${checked.error.message}`);
+
+  const text = `${JSON.stringify(summary, null, 2)}\n`;
+  const path = join(out, "sweep_summary.json");
+  await writeFileAtomic(path, text);
+  if (canary.decision === "fail") {
+    throw new CanaryFailedError(
+      `the canary on ${canary.model_ref} failed: ${canary.reason}; nothing else ran (summary: ${path}; --skip-canary runs anyway)`,
+    );
+  }
+  const historyPath = join(
+    options.home,
+    "diagnostics",
+    hardware.fingerprint,
+    `${lane}-${vramProfile}`,
+    `${stamp}-${plan.kind}-sweep.json`,
+  );
+  await writeFileAtomic(historyPath, text);
+  return { summary, path, historyPath };
+}
+
+/** The canary's default selection: the first two tasks of the sweep's selection, by bank position. */
+async function firstTwo(bankRef: string, tasks: string | undefined): Promise<string> {
+  const bank = await loadBank(bankRef);
+  const chosen = tasks ? selectTasks(bank, tasks) : bank.tasks;
+  return chosen
+    .slice(0, 2)
+    .map((task) => String(bank.tasks.indexOf(task) + 1))
+    .join(",");
+}
+
+function withProgress(ctx: RowContext, label: string, options: SweepOptions): RowContext {
+  const onTestRun = options.onTestRun;
+  if (!onTestRun) return ctx;
+  const bench: RowContext["bench"] = {
+    ...ctx.bench,
+    onTestRun: (run, done, total) => onTestRun(label, run, done, total),
+  };
+  return { ...ctx, bench };
+}
+
+/**
+ * The family when none was named: the GGUF folder's name, else what the targets' references share up to
+ * a separator (`ollama/qwen2.5-coder:7b-instruct` for its `-q8_0` and `-q4_K_M`).
+ */
+function familyOf(options: QuantSweepOptions, targets: readonly SweepTarget[]): string {
+  if (options.ggufDir) return resolve(options.ggufDir).split(/[\\/]/).pop() || "gguf";
+  const refs = targets.map((t) => t.modelRef);
+  let common = refs[0] ?? "";
+  for (const ref of refs) while (!ref.startsWith(common)) common = common.slice(0, -1);
+  // Cut back to a separator unless every reference already breaks there.
+  const breaks = refs.every(
+    (ref) => ref.length === common.length || /[-_:/.]/.test(ref.charAt(common.length)),
+  );
+  if (!breaks) common = common.replace(/[^-_:/.]*$/, "");
+  common = common.replace(/[-_:/.]+$/, "");
+  return common || "sweep";
+}
