@@ -5,14 +5,12 @@
  * expired. The memory is checked record by record: never half-applied, a pending commit applied exactly
  * once. The other process is `fixtures/commit-child.mjs`, run through tsx so it uses this very code.
  */
-import { type ChildProcessByStdio, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import type { Readable, Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ChildRun } from "../../test/support/child-run.js";
 import type { MemoryRecord, MemoryWrite } from "../spec/memory.js";
 import { type Database, openDatabase } from "../store/db.js";
 import { CommitBuffer, type RecoveryReport } from "./commit-buffer.js";
@@ -20,56 +18,8 @@ import { sha256Hex } from "./fingerprint.js";
 import { EMPTY_SNAPSHOT_ID, parseMemoryWrite, payloadFingerprint, recordIdFor } from "./memory-store.js";
 
 const CHILD = fileURLToPath(new URL("./fixtures/commit-child.mjs", import.meta.url));
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 /** The recoverer's clock: long after any lease a child took (60 s from its real now). */
 const LATER = new Date("2099-01-02T03:04:05.000Z");
-
-type Child = ChildProcessByStdio<Writable, Readable, Readable>;
-
-class ChildRun {
-  readonly process: Child;
-  readonly lines: string[] = [];
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  #stderr = "";
-  #waiters: { match: (line: string) => boolean; resolve: (line: string) => void }[] = [];
-
-  constructor(args: string[]) {
-    this.process = spawn(process.execPath, ["--import", "tsx", CHILD, ...args], {
-      cwd: ROOT,
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    this.process.stderr.on("data", (chunk: Buffer) => {
-      this.#stderr += chunk.toString();
-    });
-    createInterface({ input: this.process.stdout }).on("line", (line) => {
-      this.lines.push(line);
-      this.#waiters = this.#waiters.filter((waiter) => {
-        if (!waiter.match(line)) return true;
-        waiter.resolve(line);
-        return false;
-      });
-    });
-    this.exited = new Promise((resolve) => {
-      this.process.on("exit", (code, signal) => resolve({ code, signal }));
-    });
-  }
-
-  waitFor(match: (line: string) => boolean): Promise<string> {
-    const seen = this.lines.find(match);
-    if (seen !== undefined) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      this.#waiters.push({ match, resolve });
-      void this.exited.then(({ code, signal }) =>
-        reject(new Error(`child exited (${code ?? signal}) before the line; stderr:\n${this.#stderr}`)),
-      );
-    });
-  }
-
-  async kill(): Promise<void> {
-    this.process.kill("SIGKILL");
-    expect((await this.exited).signal).toBe("SIGKILL");
-  }
-}
 
 let dir: string;
 let dbPath: string;
@@ -77,7 +27,7 @@ const children: ChildRun[] = [];
 const handles: Database[] = [];
 
 function spawnChild(mode: string, ...args: (string | number)[]): ChildRun {
-  const child = new ChildRun([mode, dbPath, ...args.map(String)]);
+  const child = new ChildRun(CHILD, [mode, dbPath, ...args.map(String)]);
   children.push(child);
   return child;
 }

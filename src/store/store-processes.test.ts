@@ -3,70 +3,19 @@
  * processes racing on one database file. The other process is `fixtures/store-child.mjs`, run through
  * tsx so it uses this very store code.
  */
-import { type ChildProcessByStdio, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import type { Readable, Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ChildRun } from "../../test/support/child-run.js";
 import { EpicSchema } from "../spec/cards.js";
 import { CardStore } from "./card-store.js";
 import { type Database, openDatabase } from "./db.js";
 import { RunStore } from "./run-store.js";
 
 const CHILD = fileURLToPath(new URL("./fixtures/store-child.mjs", import.meta.url));
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const T0 = new Date("2025-01-02T03:04:05.000Z");
-
-type Child = ChildProcessByStdio<Writable, Readable, Readable>;
-
-class ChildRun {
-  readonly process: Child;
-  readonly lines: string[] = [];
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  #stderr = "";
-  #waiters: { match: (line: string) => boolean; resolve: (line: string) => void }[] = [];
-
-  constructor(args: string[]) {
-    this.process = spawn(process.execPath, ["--import", "tsx", CHILD, ...args], {
-      cwd: ROOT,
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    this.process.stderr.on("data", (chunk: Buffer) => {
-      this.#stderr += chunk.toString();
-    });
-    createInterface({ input: this.process.stdout }).on("line", (line) => {
-      this.lines.push(line);
-      this.#waiters = this.#waiters.filter((waiter) => {
-        if (!waiter.match(line)) return true;
-        waiter.resolve(line);
-        return false;
-      });
-    });
-    this.exited = new Promise((resolve) => {
-      this.process.on("exit", (code, signal) => resolve({ code, signal }));
-    });
-  }
-
-  /** Resolves with the first line (seen or to come) that matches; rejects if the child exits first. */
-  waitFor(match: (line: string) => boolean): Promise<string> {
-    const seen = this.lines.find(match);
-    if (seen !== undefined) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      this.#waiters.push({ match, resolve });
-      void this.exited.then(({ code, signal }) =>
-        reject(new Error(`child exited (${code ?? signal}) before the line; stderr:\n${this.#stderr}`)),
-      );
-    });
-  }
-
-  async kill(): Promise<void> {
-    this.process.kill("SIGKILL");
-    expect((await this.exited).signal).toBe("SIGKILL");
-  }
-}
 
 const epic = EpicSchema.parse({
   id: "calc",
@@ -79,7 +28,7 @@ let dbPath: string;
 const children: ChildRun[] = [];
 
 function spawnChild(...args: string[]): ChildRun {
-  const child = new ChildRun([args[0] ?? "", dbPath, ...args.slice(1)]);
+  const child = new ChildRun(CHILD, [args[0] ?? "", dbPath, ...args.slice(1)]);
   children.push(child);
   return child;
 }
