@@ -82,6 +82,8 @@ export interface BenchmarkOptions {
   sidecarIntervalMs?: number;
   /** The sidecar's backend (default: detected from PATH); tests give a fake nvidia-smi. */
   gpuBackend?: GpuBackend;
+  /** Load the model with one unmeasured call before the first test run (default true). */
+  warmup?: boolean;
   /** Lab lane: the thermal gate before each test run (default DEFAULT_THERMAL). */
   thermal?: Partial<ThermalSettings>;
 }
@@ -114,7 +116,10 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
     chosenBecause = chosen.because;
   }
   options.onNotice?.(`model: ${modelRef} (${chosenBecause})`);
-  const adapter = options.adapter ?? createModelAdapter(modelRef, options.providers);
+  // Every test run pays its own prompt processing: no KV-cache prefix carried over from the last one.
+  const adapter =
+    options.adapter ?? createModelAdapter(modelRef, { promptCache: false, ...options.providers });
+  const warmup = await warmUp(adapter, options);
   const validator = await createConstraintValidator();
   const lab: LabSettings = {
     lane,
@@ -185,6 +190,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
       temperature,
       max_output_tokens: options.maxOutputTokens ?? null,
       experimental_controls: { seed_fixed: true, temperature_fixed: true },
+      warmup,
       orket_version: ORKET_VERSION,
       host: {
         platform: platform(),
@@ -327,6 +333,42 @@ async function runOne(ctx: RunContext): Promise<TestRun> {
       guards: hardware.guards,
     },
   };
+}
+
+/**
+ * Loads the model before the first test run (one 1-token call, not measured), so the first run does not
+ * pay the load and come out COLD_MODEL_LOAD. A replayed cassette has nothing to load. A failed warm-up
+ * is recorded, not fatal: the test runs will meet the same error and record it.
+ */
+async function warmUp(
+  adapter: ModelAdapter,
+  options: BenchmarkOptions,
+): Promise<{ seconds: number | null; reason: string }> {
+  if (adapter.provider === "replay" || options.warmup === false) {
+    return {
+      seconds: null,
+      reason: adapter.provider === "replay" ? "a replayed cassette has no model to load" : "--no-warmup",
+    };
+  }
+  const started = performance.now();
+  try {
+    await adapter.generate({
+      messages: [{ role: "user", content: "Reply with OK." }],
+      maxOutputTokens: 1,
+      temperature: 0,
+      ...(options.providers?.contextSize ? { contextSize: options.providers.contextSize } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    return {
+      seconds: round3((performance.now() - started) / 1000),
+      reason: "one 1-token call before the first run",
+    };
+  } catch (error) {
+    return {
+      seconds: null,
+      reason: `warm-up failed: ${error instanceof Error ? error.message : String(error)}`,
+    };
+  }
 }
 
 /**

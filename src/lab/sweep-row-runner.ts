@@ -167,6 +167,8 @@ async function bench(
       model: target.modelRef,
       out,
       mode: "direct",
+      // Ollama rows were warmed up above (with the load time kept); the benchmark warms up the rest.
+      ...(target.modelRef.startsWith("ollama/") && ctx.warmup ? { warmup: false } : {}),
       ...(adapter ? { adapter } : {}),
       ...(target.contextSize !== undefined && !adapter
         ? { providers: { ...ctx.bench.providers, contextSize: target.contextSize } }
@@ -182,9 +184,8 @@ async function bench(
 /**
  * Loads the row's model before its first run, so that run does not time the load (COLD_MODEL_LOAD): one
  * call for one token, with the row's context size, not recorded to a cassette. Ollama only: its server
- * keeps the model for the benchmark's own adapter. (On the embedded engine the model lives in the adapter,
- * and a warm-up there would leave its prompt in the KV cache: the first run would be a prompt-cache hit
- * instead.) Counted in the benchmark time; a failure is noted, and the benchmark then shows it for real.
+ * keeps the model for the benchmark's own adapter. (On the embedded engine the model lives in the
+ * benchmark's adapter, which warms itself up and clears its KV cache before every run.) Counted in the benchmark time; a failure is noted, and the benchmark then shows it for real.
  */
 async function warmUp(
   target: SweepTarget,

@@ -24,6 +24,8 @@ export interface ProviderSettings {
   /** Embedded engine: use a GPU when present (default: CPU only). */
   gpu?: "auto" | false | undefined;
   contextSize?: number | undefined;
+  /** Embedded engine: reuse the KV cache's common prompt prefix between calls (default true). */
+  promptCache?: boolean | undefined;
   threads?: number | undefined;
   replayPacing?: "recorded" | "instant" | undefined;
   /** Append every call to this cassette file. */
@@ -68,6 +70,7 @@ function makeAdapter(ref: string, settings: ProviderSettings): ModelAdapter {
         gpu: settings.gpu ?? false,
         contextSize: settings.contextSize,
         threads: settings.threads,
+        promptCache: settings.promptCache,
       });
     case "replay":
       return createReplayAdapter({ path: parsed.model, pacing: settings.replayPacing });

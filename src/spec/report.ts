@@ -111,6 +111,8 @@ export const ReportSchema = z.looseObject({
     temperature: z.number().nullable(),
     max_output_tokens: z.number().int().nullable(),
     experimental_controls: z.looseObject({ seed_fixed: z.boolean(), temperature_fixed: z.boolean() }),
+    /** The unmeasured call that loaded the model before the first test run; seconds null when none. */
+    warmup: z.looseObject({ seconds: Seconds, reason: z.string() }).optional(),
     orket_version: z.string(),
     host: z.looseObject({
       platform: z.string(),

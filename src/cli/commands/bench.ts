@@ -20,6 +20,7 @@ interface BenchFlags extends ProviderFlags {
   json?: boolean;
   memoryTrace: boolean;
   sidecar: boolean;
+  warmup: boolean;
   ctxSize?: number;
   cooldownTarget: number;
   cooldownTimeout: number;
@@ -62,6 +63,7 @@ export function registerBench(program: Command, env: CliEnvironment): void {
       "context size in tokens, applied to the backend (Ollama num_ctx, embedded engine context)",
       intArg("--ctx-size", 16),
     )
+    .option("--no-warmup", "do not load the model with an unmeasured call before the first test run")
     .option("--no-sidecar", "do not sample the hardware (nvidia-smi, rocm-smi, CPU) during test runs")
     .option(
       "--cooldown-target <celsius>",
@@ -102,6 +104,7 @@ export function registerBench(program: Command, env: CliEnvironment): void {
         out: flags.out,
         memoryTrace: flags.memoryTrace,
         sidecar: flags.sidecar,
+        warmup: flags.warmup,
         thermal: {
           targetC: flags.cooldownTarget,
           timeoutMs: flags.cooldownTimeout * 1000,

@@ -47,6 +47,11 @@ export interface GgufSettings {
    * a 2-core machine made decoding 20 times slower (108 tok/s with 2 threads, 2466 with 1, tiny model).
    */
   threads?: number;
+  /**
+   * Reuse the longest common prompt prefix from the previous call's KV cache (default true: a turn's
+   * next step resends its history). The benchmark turns it off so every test run pays its own prefill.
+   */
+  promptCache?: boolean;
   /** Default `performance`. */
   clock?: Clock;
   /** Where llama.cpp's warnings and errors go. Default: one line each on stderr. */
@@ -238,7 +243,8 @@ class GgufAdapter implements ModelAdapter {
     const evalStart = this.clock.now();
     // Keep the longest common prefix of the cached tokens, but always evaluate at least the last prompt
     // token: its logits are what the first sampled token is drawn from.
-    await sequence.adaptStateToTokens(prompt.slice(0, -1), false);
+    if (this.settings.promptCache === false) await sequence.clearHistory();
+    else await sequence.adaptStateToTokens(prompt.slice(0, -1), false);
     const cachedPromptTokens = sequence.nextTokenIndex;
     const evaluation = sequence.evaluate(
       prompt.slice(cachedPromptTokens),
