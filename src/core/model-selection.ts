@@ -53,7 +53,16 @@ export function chooseForRole(
       c.valid && c.adherence_score !== null && c.total_latency !== null,
   );
   if (measured.length === 0) {
-    return { role, policy, chosen: null, reason: "no valid measured model to choose from" };
+    const valid = candidates.filter((c) => c.valid).length;
+    return {
+      role,
+      policy,
+      chosen: null,
+      reason:
+        valid === 0
+          ? "no valid row to choose from (every row was polluted or errored)"
+          : `none of the ${valid} valid row(s) has both adherence and latency measured (no code was produced?)`,
+    };
   }
   const passing = measured.filter(
     (c) =>
