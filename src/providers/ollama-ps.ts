@@ -4,10 +4,7 @@
  * makes its timings those of a different machine; the lab reads this after a run to say so.
  */
 import { z } from "zod";
-import { MalformedStreamError } from "../spec/errors.js";
-import { joinUrl, sendRequest, toModelError } from "./http.js";
-import type { OllamaSettings } from "./ollama.js";
-import { describeIssues } from "./ollama-wire.js";
+import { getOllamaJson, type OllamaSettings } from "./ollama.js";
 
 const PS_PATH = "/api/ps";
 
@@ -47,38 +44,8 @@ export async function listOllamaRunning(
   settings: OllamaSettings,
   signal?: AbortSignal,
 ): Promise<OllamaRunningModel[]> {
-  const url = joinUrl(settings.host, PS_PATH);
-  const response = await sendRequest(
-    { baseURL: settings.host, fetch: settings.fetch, headers: settings.headers },
-    PS_PATH,
-    { method: "GET", signal },
-  );
-  let text: string;
-  try {
-    text = await response.text();
-  } catch (error) {
-    throw toModelError(error, url, signal);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new MalformedStreamError(`${PS_PATH} did not answer JSON: ${text.slice(0, 120)}`, {
-      url,
-      responseBody: text,
-    });
-  }
-  const parsed = psResponseSchema.safeParse(value);
-  if (!parsed.success) {
-    throw new MalformedStreamError(
-      `${PS_PATH} answered an unexpected shape (${describeIssues(parsed.error)})`,
-      {
-        url,
-        responseBody: text,
-      },
-    );
-  }
-  return parsed.data.models.map((entry) => ({
+  const parsed = await getOllamaJson(settings, PS_PATH, psResponseSchema, signal);
+  return parsed.models.map((entry) => ({
     name: entry.name,
     model: entry.model ?? entry.name,
     size: entry.size,

@@ -3,6 +3,7 @@
  * the engine's own load, prefill and decode durations on its last object. Retries belong to the layer
  * above; this module makes one request per call and says, through `isRetryable`, whether another may help.
  */
+import type { z } from "zod";
 import {
   AbortedError,
   HttpStatusError,
@@ -153,34 +154,8 @@ export async function listOllamaModels(
   settings: OllamaSettings,
   signal?: AbortSignal,
 ): Promise<OllamaModelInfo[]> {
-  const url = joinUrl(settings.host, TAGS_PATH);
-  const response = await sendRequest(httpSettings(settings), TAGS_PATH, { method: "GET", signal });
-  let text: string;
-  try {
-    text = await response.text();
-  } catch (error) {
-    throw toModelError(error, url, signal);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new MalformedStreamError(`${TAGS_PATH} did not answer JSON: ${excerpt(text)}`, {
-      url,
-      responseBody: text,
-    });
-  }
-  const parsed = tagsResponseSchema.safeParse(value);
-  if (!parsed.success) {
-    throw new MalformedStreamError(
-      `${TAGS_PATH} answered an unexpected shape (${describeIssues(parsed.error)})`,
-      {
-        url,
-        responseBody: text,
-      },
-    );
-  }
-  return parsed.data.models.map((entry) => ({
+  const parsed = await getOllamaJson(settings, TAGS_PATH, tagsResponseSchema, signal);
+  return parsed.models.map((entry) => ({
     name: entry.name,
     model: entry.model ?? entry.name,
     size: entry.size,
@@ -197,6 +172,43 @@ export async function listOllamaModels(
         }
       : {}),
   }));
+}
+
+/**
+ * `GET <path>` on the Ollama server, parsed as JSON and checked against `schema`. Throws `ModelCallError`:
+ * the HTTP errors of any call, or `MalformedStreamError` naming the offending field.
+ */
+export async function getOllamaJson<T>(
+  settings: OllamaSettings,
+  path: string,
+  schema: z.ZodType<T>,
+  signal?: AbortSignal,
+): Promise<T> {
+  const url = joinUrl(settings.host, path);
+  const response = await sendRequest(httpSettings(settings), path, { method: "GET", signal });
+  let text: string;
+  try {
+    text = await response.text();
+  } catch (error) {
+    throw toModelError(error, url, signal);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new MalformedStreamError(`${path} did not answer JSON: ${excerpt(text)}`, {
+      url,
+      responseBody: text,
+    });
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    throw new MalformedStreamError(`${path} answered an unexpected shape (${describeIssues(parsed.error)})`, {
+      url,
+      responseBody: text,
+    });
+  }
+  return parsed.data;
 }
 
 function httpSettings(settings: OllamaSettings): HttpSettings {

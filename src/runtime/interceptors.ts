@@ -6,18 +6,13 @@
  */
 import type { IssueCard } from "../spec/cards.js";
 import type { Role } from "../spec/config.js";
-import type { VisibilityMode } from "../spec/memory.js";
+import { LIFECYCLE_INTERCEPTORS, type VisibilityMode } from "../spec/memory.js";
 import type { ModelMessage } from "../spec/model.js";
 import type { CallTelemetry } from "../spec/telemetry.js";
 import type { ToolCall, ToolResult } from "../spec/tools.js";
 
-export const INTERCEPTOR_STAGES = [
-  "before_prompt",
-  "after_model",
-  "before_tool",
-  "after_tool",
-  "on_turn_failure",
-] as const;
+/** The lifecycle events, as the determinism trace names them. */
+export const INTERCEPTOR_STAGES = LIFECYCLE_INTERCEPTORS;
 export type InterceptorStage = (typeof INTERCEPTOR_STAGES)[number];
 
 export interface TurnContext {

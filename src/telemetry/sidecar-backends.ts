@@ -19,6 +19,7 @@ import {
   parseRocmSmiJson,
 } from "../core/sidecar-parse.js";
 import type { SidecarBackend, SidecarPoll } from "../spec/sidecar.js";
+import { readCpuTimes } from "./system-load.js";
 
 export interface ExecResult {
   stdout: string;
@@ -222,36 +223,8 @@ export function failedReading(error: string): SidecarReading {
   return { gpus: [], cpu: null, errors: [error] };
 }
 
-/**
- * All cores' busy and total time. On Linux one read of the first line of /proc/stat: `os.cpus()` also
- * reads every core's model and frequency, which costs ten times more and grows with the core count.
- */
-function readSystemCpu(): { busy: number; total: number } {
-  if (process.platform === "linux") {
-    try {
-      const line = readFileSync("/proc/stat", "utf8").slice(0, 256).split("\n", 1)[0] ?? "";
-      // cpu user nice system idle iowait irq softirq [steal: not ours; guest: already in user/nice]
-      const ticks = line.trim().split(/\s+/).slice(1, 8).map(Number);
-      if (ticks.length >= 4 && ticks.every(Number.isFinite)) {
-        const total = ticks.reduce((a, b) => a + b, 0);
-        return { busy: total - (ticks[3] ?? 0) - (ticks[4] ?? 0), total };
-      }
-    } catch {
-      // Fall through to os.cpus().
-    }
-  }
-  let busy = 0;
-  let total = 0;
-  for (const { times } of cpus()) {
-    const all = times.user + times.nice + times.sys + times.idle + times.irq;
-    busy += all - times.idle;
-    total += all;
-  }
-  return { busy, total };
-}
-
 function cpuBackend(): GpuBackend {
-  let lastSystem = readSystemCpu();
+  let lastSystem = readCpuTimes();
   let lastUsage = process.cpuUsage();
   let lastAt = performance.now();
   return {
@@ -268,7 +241,7 @@ function cpuBackend(): GpuBackend {
       lastAt = at;
       // Under a millisecond (the window's first poll) the share is noise, not a measurement.
       const processPercent = wallUs >= 1000 ? round3((100 * busyUs) / wallUs) : null;
-      const system = readSystemCpu();
+      const system = readCpuTimes();
       const ticks = system.total - lastSystem.total;
       const systemPercent =
         ticks > 0
