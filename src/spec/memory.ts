@@ -6,31 +6,27 @@
  */
 import { z } from "zod";
 import { ExecutionLaneSchema, VramProfileSchema } from "./common.js";
+import {
+  LIFECYCLE_INTERCEPTORS,
+  TRUST_LEVELS,
+  type Trust,
+  VISIBILITY_MODES,
+  type VisibilityMode,
+} from "./memory-modes.js";
 
 export const DETERMINISM_TRACE_VERSION = "memory.determinism_trace.v1";
 export const RETRIEVAL_TRACE_VERSION = "memory.retrieval_trace.v1";
 /** Default cap on one trace file: a trace over it is cut at an event boundary with a marker. */
 export const DEFAULT_MAX_TRACE_BYTES = 10 * 1024 * 1024;
 
-export const VISIBILITY_MODES = ["off", "read_only", "buffered_write", "live_read_write"] as const;
+export { LIFECYCLE_INTERCEPTORS, TRUST_LEVELS, type Trust, VISIBILITY_MODES, type VisibilityMode };
 export const VisibilityModeSchema = z.enum(VISIBILITY_MODES);
-export type VisibilityMode = z.infer<typeof VisibilityModeSchema>;
 
-export const LIFECYCLE_INTERCEPTORS = [
-  "before_prompt",
-  "after_model",
-  "before_tool",
-  "after_tool",
-  "on_turn_failure",
-] as const;
 export const LifecycleInterceptorSchema = z.enum(LIFECYCLE_INTERCEPTORS);
 
 // --- Memory records ----------------------------------------------------------------------------
 
-/** How far a record is trusted: `high` was written by a person, `medium` by a checked seat, `low` unchecked. */
-export const TRUST_LEVELS = ["low", "medium", "high"] as const;
 export const TrustSchema = z.enum(TRUST_LEVELS);
-export type Trust = z.infer<typeof TrustSchema>;
 
 export const RecordTypeSchema = z
   .string()

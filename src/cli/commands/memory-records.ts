@@ -4,7 +4,7 @@
  * as a seat's `memory_search` does (same normalization, filters and ranking).
  */
 import type { Command } from "commander";
-import { TRUST_LEVELS, type Trust } from "../../spec/memory.js";
+import { TRUST_LEVELS, type Trust } from "../../spec/memory-modes.js";
 import type { CliEnvironment } from "../environment.js";
 import { choiceArg, intArg } from "../options.js";
 

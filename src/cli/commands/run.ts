@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { VISIBILITY_MODES, type VisibilityMode } from "../../spec/memory.js";
+import { VISIBILITY_MODES, type VisibilityMode } from "../../spec/memory-modes.js";
 import type { CliEnvironment } from "../environment.js";
 import { EXIT_FAILED } from "../errors.js";
 import { choiceArg, intArg } from "../options.js";
