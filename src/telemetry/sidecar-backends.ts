@@ -6,8 +6,7 @@
  * the legacy name once and keeps it.
  */
 import { execFile } from "node:child_process";
-import { accessSync, constants, readFileSync, statSync } from "node:fs";
-import { cpus } from "node:os";
+import { accessSync, constants, statSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { round3 } from "../core/rounding.js";
 import {
