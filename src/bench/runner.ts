@@ -5,19 +5,13 @@
  * report is written atomically at the end, and also when the run is interrupted.
  */
 import { createHash } from "node:crypto";
-import { cp, mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { arch, cpus, platform, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { round3 } from "../core/rounding.js";
 import { judgeRunQuality } from "../core/run-quality.js";
 import { normalizeOutput } from "../core/scoring.js";
-import {
-  createModelAdapter,
-  DEFAULT_OLLAMA_HOST,
-  normalizeOllamaHost,
-  type ProviderSettings,
-} from "../providers/index.js";
-import { findRunning, listOllamaRunning } from "../providers/ollama-ps.js";
+import { createModelAdapter, type ProviderSettings } from "../providers/index.js";
 import { resolveDefaultModel } from "../runtime/generate.js";
 import { runEpic } from "../runtime/orchestrator.js";
 import type { Task } from "../spec/bank.js";
@@ -42,6 +36,7 @@ import {
   openLabWindow,
   type ThermalSettings,
 } from "./lab-window.js";
+import { keepTraces, largestCall, safeName, spilledToCpu, warmUp } from "./run-extras.js";
 import { summarizeRuns } from "./summarize.js";
 
 export const ORKET_VERSION = "0.1.0";
@@ -246,7 +241,7 @@ async function runOne(ctx: RunContext): Promise<TestRun> {
   } catch (thrown) {
     error = { code: "INTERNAL", message: thrown instanceof Error ? thrown.message : String(thrown) };
   }
-  const spilled = await spilledToCpu(ctx);
+  const spilled = await spilledToCpu(ctx.adapter, ctx.options);
   const firstCall = calls[0]?.token_metrics;
   const hardware = await window.close({
     ttft_ms: calls[0]?.init_latency == null ? null : round3(calls[0].init_latency * 1000),
@@ -333,68 +328,6 @@ async function runOne(ctx: RunContext): Promise<TestRun> {
       guards: hardware.guards,
     },
   };
-}
-
-/**
- * Loads the model before the first test run (one 1-token call, not measured), so the first run does not
- * pay the load and come out COLD_MODEL_LOAD. A replayed cassette has nothing to load. A failed warm-up
- * is recorded, not fatal: the test runs will meet the same error and record it.
- */
-async function warmUp(
-  adapter: ModelAdapter,
-  options: BenchmarkOptions,
-): Promise<{ seconds: number | null; reason: string }> {
-  if (adapter.provider === "replay" || options.warmup === false) {
-    return {
-      seconds: null,
-      reason: adapter.provider === "replay" ? "a replayed cassette has no model to load" : "--no-warmup",
-    };
-  }
-  const started = performance.now();
-  try {
-    await adapter.generate({
-      messages: [{ role: "user", content: "Reply with OK." }],
-      maxOutputTokens: 1,
-      temperature: 0,
-      ...(options.providers?.contextSize ? { contextSize: options.providers.contextSize } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
-    return {
-      seconds: round3((performance.now() - started) / 1000),
-      reason: "one 1-token call before the first run",
-    };
-  } catch (error) {
-    return {
-      seconds: null,
-      reason: `warm-up failed: ${error instanceof Error ? error.message : String(error)}`,
-    };
-  }
-}
-
-/**
- * Ollama only: whether `/api/ps` shows the model partly outside VRAM (`size_vram < size`) right after the
- * run. Unknown (the server did not say, or could not be asked) is not a spill.
- */
-async function spilledToCpu(ctx: RunContext): Promise<boolean> {
-  if (ctx.adapter.provider !== "ollama") return false;
-  try {
-    const running = await listOllamaRunning({
-      host: normalizeOllamaHost(ctx.options.providers?.ollamaHost ?? DEFAULT_OLLAMA_HOST),
-    });
-    const entry = findRunning(running, ctx.adapter.ref.replace(/^ollama\//, ""));
-    return entry?.size_vram != null && entry.size_vram < entry.size;
-  } catch {
-    return false;
-  }
-}
-
-/** The most tokens one call of the run held in its context (prompt + output); null when none counted. */
-function largestCall(calls: readonly CallTelemetry[]): number | null {
-  const sizes = calls.flatMap((c) => {
-    const { prompt_tokens, output_tokens } = c.token_metrics.counts;
-    return prompt_tokens === null ? [] : [prompt_tokens + (output_tokens ?? 0)];
-  });
-  return sizes.length ? Math.max(...sizes) : null;
 }
 
 interface Produced {
@@ -516,18 +449,4 @@ async function agent(ctx: RunContext): Promise<Produced> {
   } finally {
     await rm(workspace, { recursive: true, force: true });
   }
-}
-
-/** A task id as one path segment. */
-function safeName(id: string): string {
-  return id.replace(/[^A-Za-z0-9._-]/g, "_");
-}
-
-/** Copies the memory traces of a run's turns (only the trace files) to where the report keeps them. */
-async function keepTraces(from: string, to: string): Promise<void> {
-  await rm(to, { recursive: true, force: true });
-  await cp(from, to, {
-    recursive: true,
-    filter: (source) => !/\.(txt|json)$/.test(source) || /memory(_retrieval)?_trace\.json$/.test(source),
-  });
 }
