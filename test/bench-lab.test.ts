@@ -70,7 +70,7 @@ describe("orket bench in the lab lane", () => {
     // A polluted run never counts.
     expect(report.summary).toMatchObject({ valid_runs: 0, invalid_runs: 1, pass_rate: null });
     const artifact = JSON.parse(readFileSync(join(out, "lab_guards.json"), "utf8")) as CheckArtifact;
-    expect(artifact.ok).toBe(false);
+    expect(artifact).toMatchObject({ ok: false, execution_lane: "lab", vram_profile: "safe" });
     expect(artifact.rules.find((r) => r.rule === "thermal.cooldown")).toMatchObject({ passed: false });
     expect(artifact.guards.length).toBe(run?.telemetry.guards?.length);
   }, 30_000);

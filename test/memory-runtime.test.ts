@@ -220,7 +220,16 @@ describe("project memory in the loop", () => {
   it("read_only: past decisions are injected and the retrieval is linked to before_prompt", async () => {
     const p = project([coderDone, reviewerPass, guardDone]);
     seed(p.home, ["greet takes the name as a str and returns a greeting", "unrelated: logging uses json"]);
-    const summary = await run(p, { memory: "read_only" });
+    const retrievals: unknown[] = [];
+    const summary = await run(p, {
+      memory: "read_only",
+      onEvent: (e) => {
+        if (e.type === "memory_retrieval") retrievals.push(e);
+      },
+    });
+    // Every retrieval is also a run event, traced or not.
+    expect(retrievals).toHaveLength(3);
+    expect(retrievals[0]).toMatchObject({ issue_id: "greet", turn: 1, candidate_count: 1 });
     const [coderDir] = turnDirs(summary.run_dir);
     const messages = JSON.parse(readFileSync(join(coderDir as string, "messages.json"), "utf8"));
     expect(messages[1].content).toContain("Past decisions from project memory:");

@@ -109,7 +109,13 @@ export async function expectedModelMb(adapter: ModelAdapter): Promise<number | n
  * The lab guards' check artifact for a benchmark: one rule per guard check (passed when no test run's
  * decision failed), and every decision with the test run it belongs to.
  */
-export function labGuardsArtifact(testRuns: readonly TestRun[], source: string, now: Date): CheckArtifact {
+export function labGuardsArtifact(
+  testRuns: readonly TestRun[],
+  source: string,
+  now: Date,
+  lane: ExecutionLane,
+  profile: VramProfile,
+): CheckArtifact {
   const guards = testRuns.flatMap((run) =>
     ((run.telemetry.guards ?? []) as GuardDecision[]).map((g) => ({ ...g, test_id: run.test_id })),
   );
@@ -134,5 +140,7 @@ export function labGuardsArtifact(testRuns: readonly TestRun[], source: string, 
     ok: rules.every((r) => r.passed),
     rules,
     guards,
+    execution_lane: lane,
+    vram_profile: profile,
   };
 }

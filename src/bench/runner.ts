@@ -200,7 +200,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
   };
   await writeFileAtomic(path, `${JSON.stringify(report, null, 2)}\n`);
   if (lane === "lab") {
-    const guards = labGuardsArtifact(testRuns, path, new Date());
+    const guards = labGuardsArtifact(testRuns, path, new Date(), lane, vramProfile);
     await writeFileAtomic(join(outDir, "lab_guards.json"), `${JSON.stringify(guards, null, 2)}\n`);
   }
   return { report, path };

@@ -85,7 +85,13 @@ export async function analyze(options: { path: string; home: string; now?: Date 
   await mkdir(folder, { recursive: true });
   for (const analysis of analyses) {
     const path = join(folder, `${stamp}-${analysis.analyzer}.json`);
-    const artifact = { ...analysis, source: resolve(options.path), hardware_fingerprint: fingerprint };
+    const artifact = {
+      ...analysis,
+      source: resolve(options.path),
+      hardware_fingerprint: fingerprint,
+      execution_lane: lane,
+      vram_profile: profile,
+    };
     await writeFileAtomic(path, `${JSON.stringify(artifact, null, 2)}\n`);
     await appendFile(
       join(folder, "index.jsonl"),

@@ -207,7 +207,17 @@ export async function runEpic(options: RunEpicOptions): Promise<RunSummary> {
       runId,
       epicId: epic.id,
       now,
-      onRetrieval: (ctx, result) => recorder?.noteRetrieval(ctx, result),
+      onRetrieval: (ctx, result) => {
+        recorder?.noteRetrieval(ctx, result);
+        emit("memory_retrieval", {
+          issue_id: ctx.issue.id,
+          turn: ctx.turn,
+          snapshot_id: result.snapshot.snapshot_id,
+          query_fingerprint: result.query_fingerprint,
+          candidate_count: result.candidate_count,
+          record_ids: result.hits.map((hit) => hit.record.record_id),
+        });
+      },
     });
     const recovered = memory.recover();
     if (recovered.discarded.length + recovered.applied.length + recovered.aborted.length > 0)

@@ -161,6 +161,9 @@ export const CheckArtifactSchema = z.looseObject({
   ok: z.boolean(),
   rules: z.array(z.looseObject({ rule: z.string(), passed: z.boolean(), detail: z.string() })),
   guards: z.array(GuardDecisionSchema),
+  /** The checked artifact's lane and profile (absent when it had none readable). */
+  execution_lane: ExecutionLaneSchema.optional(),
+  vram_profile: VramProfileSchema.optional(),
 });
 export type CheckArtifact = z.infer<typeof CheckArtifactSchema>;
 
