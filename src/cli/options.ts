@@ -1,5 +1,5 @@
 /** Flag value parsers: each rejects a bad value with a message that names the flag. */
-import { InvalidArgumentError } from "commander";
+import { type Command, InvalidArgumentError } from "commander";
 
 export function intArg(flag: string, min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
@@ -34,4 +34,21 @@ export function choiceArg<T extends string>(flag: string, choices: readonly T[])
 
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+/** `--lane` and `--vram-profile`, the same on every command that measures. */
+export function addLaneFlags(command: Command): Command {
+  return command
+    .option(
+      "--lane <lane>",
+      "execution lane: ci, or lab (the lab's thermal and VRAM guards decide)",
+      choiceArg("--lane", ["ci", "lab"] as const),
+      "ci",
+    )
+    .option(
+      "--vram-profile <profile>",
+      "VRAM profile: the share of VRAM a run may use (safe 0.50, balanced 0.80, stress 0.95)",
+      choiceArg("--vram-profile", ["safe", "balanced", "stress"] as const),
+      "safe",
+    );
 }

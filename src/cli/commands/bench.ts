@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import type { CliEnvironment } from "../environment.js";
 import { EXIT_FAILED } from "../errors.js";
-import { choiceArg, floatArg, intArg } from "../options.js";
+import { addLaneFlags, choiceArg, floatArg, intArg } from "../options.js";
 import { addProviderFlags, type ProviderFlags, providerSettings } from "../provider-flags.js";
 
 interface BenchFlags extends ProviderFlags {
@@ -44,13 +44,7 @@ export function registerBench(program: Command, env: CliEnvironment): void {
       choiceArg("--mode", ["direct", "agent"] as const),
       "direct",
     )
-    .option("--lane <lane>", "execution lane", choiceArg("--lane", ["ci", "lab"] as const), "ci")
-    .option(
-      "--vram-profile <p>",
-      "VRAM profile",
-      choiceArg("--vram-profile", ["safe", "balanced", "stress"] as const),
-      "safe",
-    )
+
     .option("--seed <n>", "sampling seed", intArg("--seed", 0, 2 ** 31 - 1), 42)
     .option("--temperature <t>", "sampling temperature", floatArg("--temperature", 0, 5), 0)
     .option("--max-tokens <n>", "most tokens per answer", intArg("--max-tokens", 1))
@@ -78,7 +72,7 @@ export function registerBench(program: Command, env: CliEnvironment): void {
       120,
     )
     .option("--no-cooldown-wait", "lab lane: do not wait; a start above the target is HOT_START");
-  addProviderFlags(command).action(async (flags: BenchFlags) => {
+  addProviderFlags(addLaneFlags(command)).action(async (flags: BenchFlags) => {
     const { runBenchmark } = await import("../../bench/runner.js");
     const { renderText } = await import("../../bench/report-render.js");
     const controller = new AbortController();

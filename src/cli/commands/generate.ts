@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import type { CliEnvironment } from "../environment.js";
 import { CliUsageError, exitCodeFor } from "../errors.js";
-import { choiceArg, collect, floatArg, intArg } from "../options.js";
+import { addLaneFlags, collect, floatArg, intArg } from "../options.js";
 import { addProviderFlags, type ProviderFlags, providerSettings } from "../provider-flags.js";
 
 interface GenerateFlags extends ProviderFlags {
@@ -54,20 +54,8 @@ export function registerGenerate(program: Command, env: CliEnvironment): void {
       "retries for retryable errors (connection refused, 429, 5xx)",
       intArg("--retries", 0, 10),
       2,
-    )
-    .option(
-      "--lane <lane>",
-      "execution lane recorded in the record",
-      choiceArg("--lane", ["ci", "lab"] as const),
-      "ci",
-    )
-    .option(
-      "--vram-profile <profile>",
-      "VRAM profile recorded in the record",
-      choiceArg("--vram-profile", ["safe", "balanced", "stress"] as const),
-      "safe",
     );
-  addProviderFlags(command).action(async (words: string[], flags: GenerateFlags) => {
+  addProviderFlags(addLaneFlags(command)).action(async (words: string[], flags: GenerateFlags) => {
     await runGenerate(words, flags, env);
   });
 }

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { VISIBILITY_MODES, type VisibilityMode } from "../../spec/memory-modes.js";
 import type { CliEnvironment } from "../environment.js";
 import { EXIT_FAILED } from "../errors.js";
-import { choiceArg, intArg } from "../options.js";
+import { addLaneFlags, choiceArg, intArg } from "../options.js";
 import { addProviderFlags, type ProviderFlags, providerSettings } from "../provider-flags.js";
 
 interface RunFlags extends ProviderFlags {
@@ -39,13 +39,7 @@ export function registerRun(program: Command, env: CliEnvironment): void {
     .option("--max-turns <n>", "most turns in this run", intArg("--max-turns", 1), 200)
     .option("--json", "print the run summary as JSON")
     .option("--deny-writes", "refuse destructive tools (write_file): a refusal blocks the card")
-    .option("--lane <lane>", "execution lane", choiceArg("--lane", ["ci", "lab"] as const), "ci")
-    .option(
-      "--vram-profile <p>",
-      "VRAM profile",
-      choiceArg("--vram-profile", ["safe", "balanced", "stress"] as const),
-      "safe",
-    )
+
     .option(
       "--memory <mode>",
       `project memory for the seats: ${VISIBILITY_MODES.join(", ")}`,
@@ -59,7 +53,7 @@ export function registerRun(program: Command, env: CliEnvironment): void {
       "cap on one trace file; a longer trace is cut at an event boundary (default 10 MiB)",
       intArg("--max-trace-bytes", 1024),
     );
-  addProviderFlags(command).action(async (flags: RunFlags) => {
+  addProviderFlags(addLaneFlags(command)).action(async (flags: RunFlags) => {
     const { runEpic } = await import("../../runtime/orchestrator.js");
     const { createLiveView } = await import("../live-view.js");
     const view = await createLiveView(env.isTTY && !flags.json, (line) => process.stderr.write(`${line}\n`));

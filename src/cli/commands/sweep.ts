@@ -7,7 +7,7 @@ import { type Command, InvalidArgumentError } from "commander";
 import { parseContextList, parseModelList, parseQuantList, type QuantModel } from "../../core/sweep-args.js";
 import type { CliEnvironment } from "../environment.js";
 import { CliUsageError, EXIT_FAILED } from "../errors.js";
-import { choiceArg, floatArg, intArg } from "../options.js";
+import { addLaneFlags, floatArg, intArg } from "../options.js";
 import { addProviderFlags, type ProviderFlags, providerSettings } from "../provider-flags.js";
 
 interface CommonFlags extends ProviderFlags {
@@ -83,19 +83,13 @@ function addCommonFlags(command: Command): Command {
     .option("--canary-runs <n>", "repeats per canary task", intArg("--canary-runs", 2, 100), 2)
     .option("--include-invalid", "show invalid rows in the Pareto view (never in KPIs or recommendations)")
     .option("--no-warmup", "do not load each Ollama model with one tiny call before its row")
-    .option("--lane <lane>", "execution lane", choiceArg("--lane", ["ci", "lab"] as const), "ci")
-    .option(
-      "--vram-profile <p>",
-      "VRAM profile",
-      choiceArg("--vram-profile", ["safe", "balanced", "stress"] as const),
-      "safe",
-    )
+
     .option(
       "--out <dir>",
       "where the summary and each row's report go (default orket-sweeps/<family>-<time>)",
     )
     .option("--json", "print the summary as JSON");
-  return addProviderFlags(command);
+  return addProviderFlags(addLaneFlags(command));
 }
 
 export function registerSweep(program: Command, env: CliEnvironment): void {
