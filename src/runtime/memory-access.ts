@@ -59,6 +59,14 @@ export class MemoryAccessError extends Error {
   }
 }
 
+/** The refusal of a memory tool in a run whose memory is off. */
+export function memoryOffError(): MemoryAccessError {
+  return new MemoryAccessError(
+    "MEMORY_OFF",
+    "project memory is off for this run (orket run --memory read_only|buffered_write|live_read_write)",
+  );
+}
+
 export class RunMemory {
   private readonly store: MemoryStore;
   private readonly buffer: CommitBuffer;
@@ -209,11 +217,7 @@ export class TurnMemory {
   }
 
   private require(what: "search" | "write"): void {
-    if (this.options.mode === "off")
-      throw new MemoryAccessError(
-        "MEMORY_OFF",
-        "project memory is off for this run (orket run --memory read_only|buffered_write|live_read_write)",
-      );
+    if (this.options.mode === "off") throw memoryOffError();
     if (what === "write" && this.options.mode === "read_only")
       throw new MemoryAccessError("MEMORY_READ_ONLY", "project memory is read-only for this run");
   }

@@ -11,7 +11,7 @@ import { type Role, TOOL_NAMES, type ToolName } from "../../spec/config.js";
 import type { ToolCall, ToolResult } from "../../spec/tools.js";
 import type { CardStore } from "../../store/card-store.js";
 import { TransitionRefusedError } from "../../store/store-errors.js";
-import { MemoryAccessError, type TurnMemory } from "../memory-access.js";
+import { MemoryAccessError, memoryOffError, type TurnMemory } from "../memory-access.js";
 import { DESTRUCTIVE_TOOLS, TOOL_ARGS, type ToolArgs } from "./definitions.js";
 import { SandboxError, type Workspace } from "./workspace.js";
 
@@ -188,7 +188,7 @@ async function execute(name: ToolName, a: unknown, env: ToolEnvironment): Promis
       };
     }
     case "memory_search": {
-      if (!env.memory) throw offError();
+      if (!env.memory) throw memoryOffError();
       const result = env.memory.search(a as ToolArgs["memory_search"]);
       return {
         snapshot_id: result.snapshot.snapshot_id,
@@ -206,17 +206,10 @@ async function execute(name: ToolName, a: unknown, env: ToolEnvironment): Promis
       };
     }
     case "memory_write":
-      if (!env.memory) throw offError();
+      if (!env.memory) throw memoryOffError();
       return env.memory.write(a as ToolArgs["memory_write"]);
   }
   throw new ToolInputError("UNKNOWN_TOOL", `no tool ${name}`);
-}
-
-function offError(): MemoryAccessError {
-  return new MemoryAccessError(
-    "MEMORY_OFF",
-    "project memory is off for this run (orket run --memory read_only|buffered_write|live_read_write)",
-  );
 }
 
 function isToolName(name: string): name is ToolName {
