@@ -110,9 +110,9 @@ describe("replay adapter", () => {
     const last = offsets.at(-1) ?? 0;
     expect(first).toBeGreaterThanOrEqual(30);
     expect((result.telemetry.init_latency ?? 0) * 1000).toBeGreaterThanOrEqual(first - 1);
-    expect((result.telemetry.client_timings.stream_seconds ?? 0) * 1000).toBeGreaterThanOrEqual(
-      last - first - 2,
-    );
+    // Parts are scheduled at their recorded offsets from the start, so the last token comes no earlier
+    // than recorded; the gap before it can shrink when a loaded machine delivers the first one late.
+    expect((result.telemetry.client_timings.last_token_seconds ?? 0) * 1000).toBeGreaterThanOrEqual(last - 1);
   });
 
   it("matches by request, whatever the order, and serves a stream from a whole-answer recording", async () => {
