@@ -22,7 +22,7 @@ import type { CallTelemetry } from "../spec/telemetry.js";
 import { writeFileAtomic } from "../store/atomic-file.js";
 import { callModel } from "../telemetry/model-call.js";
 import { detectGpuBackend, type GpuBackend } from "../telemetry/sidecar.js";
-import { createLoadSampler } from "../telemetry/system-load.js";
+import { createLoadSampler, openForeignCpuWindow } from "../telemetry/system-load.js";
 import { createConstraintValidator } from "../validation/constraint-validator.js";
 import { aggregateCalls } from "./aggregate-telemetry.js";
 import { loadBank, selectTasks } from "./bank/bank-loader.js";
@@ -227,20 +227,27 @@ async function runOne(ctx: RunContext): Promise<TestRun> {
   const { task } = ctx;
   const window = await openLabWindow(ctx.lab);
   const loadStart = ctx.sampler.sample();
-  const started = performance.now();
+  const cpu = openForeignCpuWindow(ctx.adapter.capabilities.inferenceProcess);
   let calls: CallTelemetry[] = [];
   let extraction: ExtractedCode = { code: null, source: "none", reason: "no answer" };
   let error: { code: string; message: string } | null = null;
   let answer = "";
+  let generationSeconds: number | null = null;
+  const started = performance.now();
   try {
     const produced = ctx.mode === "direct" ? await direct(ctx) : await agent(ctx);
     calls = produced.calls;
     extraction = produced.extraction;
     answer = produced.answer;
     error = produced.error;
+    generationSeconds = produced.generationSeconds;
   } catch (thrown) {
     error = { code: "INTERNAL", message: thrown instanceof Error ? thrown.message : String(thrown) };
   }
+  // The generation window (seed 004, Phase 2): dispatch of the first request to completion or failure.
+  // Without a model call (a throw before one) it is the time the attempt took.
+  const totalSeconds = generationSeconds ?? (performance.now() - started) / 1000;
+  const foreignCpu = cpu.stop();
   const spilled = await spilledToCpu(ctx.adapter, ctx.options);
   const firstCall = calls[0]?.token_metrics;
   const hardware = await window.close({
@@ -250,11 +257,13 @@ async function runOne(ctx: RunContext): Promise<TestRun> {
     model_load_ms:
       firstCall?.latencies.load_seconds == null ? null : round3(firstCall.latencies.load_seconds * 1000),
   });
+  // Scoring is the benchmark's own work, timed on its own and kept out of the generation window.
+  const scoringStarted = performance.now();
   const validation = ctx.validator.validate(extraction.code, task.language, task.constraints);
   let evaluation: Awaited<ReturnType<typeof evaluate>> | null = null;
   if (extraction.code !== null && error === null)
     evaluation = await evaluate(extraction.code, task.language, task.evaluation);
-  const totalSeconds = (performance.now() - started) / 1000;
+  const evaluationSeconds = extraction.code === null ? null : round3((performance.now() - scoringStarted) / 1000);
   const loadEnd = ctx.sampler.sample();
 
   const aggregate = aggregateCalls(calls);
@@ -266,7 +275,7 @@ async function runOne(ctx: RunContext): Promise<TestRun> {
     tokenMetrics: aggregate.tokenMetrics,
     seedFixed: true,
     temperatureFixed: true,
-    cpuPercentStart: loadStart.cpu_percent,
+    foreignCpuPercent: foreignCpu.foreign_cpu_percent,
     load1mStart: loadStart.load_1m,
     coreCount: loadStart.core_count,
     overheadRatio: overhead,
@@ -285,6 +294,8 @@ async function runOne(ctx: RunContext): Promise<TestRun> {
   const nullReasons = { ...aggregate.nullReasons };
   if (validation.adherence_score === null)
     nullReasons.adherence_score = `no code was produced: ${extraction.reason ?? "unknown"}`;
+  if (evaluationSeconds === null) nullReasons.evaluation_seconds = "no code was produced, so nothing was scored";
+  if (foreignCpu.reason !== null) nullReasons.foreign_cpu_percent = foreignCpu.reason;
 
   return {
     test_id: `${task.id}#${ctx.runIndex}`,
@@ -297,6 +308,7 @@ async function runOne(ctx: RunContext): Promise<TestRun> {
     telemetry: {
       init_latency: aggregate.initLatency,
       total_latency: round3(totalSeconds),
+      evaluation_seconds: evaluationSeconds,
       peak_memory_rss: aggregate.peakMemoryRss,
       adherence_score: validation.adherence_score,
       token_metrics: aggregate.tokenMetrics,
@@ -304,8 +316,10 @@ async function runOne(ctx: RunContext): Promise<TestRun> {
       orchestration_overhead_ratio: overhead,
       run_quality_status: quality.status,
       run_quality_reasons: quality.reasons,
+      prefill_quality: quality.prefill,
       system_load_start: loadStart,
       system_load_end: loadEnd,
+      generation_cpu: { ...foreignCpu },
       constraint_validation: {
         passed_checks: validation.passed_checks,
         total_checks: validation.total_checks,
@@ -332,6 +346,8 @@ async function runOne(ctx: RunContext): Promise<TestRun> {
 
 interface Produced {
   calls: CallTelemetry[];
+  /** Seconds from the first request's dispatch to the last one's completion or failure; null: no call. */
+  generationSeconds: number | null;
   extraction: ExtractedCode;
   answer: string;
   error: { code: string; message: string } | null;
@@ -355,6 +371,7 @@ export function directPrompt(task: Task): ModelMessage[] {
 }
 
 async function direct(ctx: RunContext): Promise<Produced> {
+  const started = performance.now();
   const result = await callModel(
     ctx.adapter,
     {
@@ -371,8 +388,10 @@ async function direct(ctx: RunContext): Promise<Produced> {
       signal: ctx.options.signal,
     },
   );
+  const generationSeconds = (performance.now() - started) / 1000;
   return {
     calls: [result.telemetry],
+    generationSeconds,
     extraction: result.ok
       ? extractCode(result.text, ctx.task.language)
       : { code: null, source: "none", reason: `the model call failed: ${result.error.code}` },
@@ -389,6 +408,9 @@ async function agent(ctx: RunContext): Promise<Produced> {
   const file = task.solution_file ?? DEFAULT_FILE[task.language];
   const workspace = await mkdtemp(join(tmpdir(), "orket-bench-agent-"));
   const calls: CallTelemetry[] = [];
+  // Each call's window on this clock: it ends when its event arrives, and began total_latency before.
+  let firstDispatch: number | null = null;
+  let lastCompletion: number | null = null;
   try {
     const summary = await runEpic({
       projectDir: workspace,
@@ -428,7 +450,12 @@ async function agent(ctx: RunContext): Promise<Produced> {
       vramProfile: ctx.vramProfile,
       signal: ctx.options.signal,
       onEvent: (event) => {
-        if (event.type === "model_call") calls.push(event.telemetry as CallTelemetry);
+        if (event.type !== "model_call") return;
+        const telemetry = event.telemetry as CallTelemetry;
+        const now = performance.now();
+        firstDispatch ??= now - telemetry.total_latency * 1000;
+        lastCompletion = now;
+        calls.push(telemetry);
       },
     });
     const code = await readFile(join(summary.workspace, "output", file), "utf8").catch(() => null);
@@ -436,6 +463,8 @@ async function agent(ctx: RunContext): Promise<Produced> {
     const failed = calls.find((c) => c.outcome === "error");
     return {
       calls,
+      generationSeconds:
+        firstDispatch === null || lastCompletion === null ? null : (lastCompletion - firstDispatch) / 1000,
       extraction:
         code === null
           ? { code: null, source: "none", reason: `the coder did not write ${file}` }

@@ -11,6 +11,14 @@ export function isValidRun(run: TestRun): boolean {
   return run.telemetry.run_quality_status === "CLEAN" && run.outcome !== "error";
 }
 
+/**
+ * Whether a valid run's prefill figures (init_latency, prefill time, prompt tokens per second) count: not
+ * when part of its prompt came from the engine's cache (PROMPT_CACHE_HIT), which shortens exactly those.
+ */
+export function prefillCounts(run: TestRun): boolean {
+  return run.telemetry.prefill_quality?.status !== "POLLUTED";
+}
+
 export function summarizeRuns(runs: readonly TestRun[], tasks: readonly Task[]): Report["summary"] {
   const valid = runs.filter(isValidRun);
   const outcomes = { pass: 0, fail: 0, error: 0 };
@@ -22,7 +30,8 @@ export function summarizeRuns(runs: readonly TestRun[], tasks: readonly Task[]):
     outcomes,
     pass_rate: valid.length ? round3(valid.filter((r) => r.outcome === "pass").length / valid.length) : null,
     mean_adherence: mean(valid.map((r) => r.telemetry.adherence_score)),
-    median_init_latency: median(valid.map((r) => r.telemetry.init_latency)),
+    median_init_latency: median(valid.filter(prefillCounts).map((r) => r.telemetry.init_latency)),
+    prefill_valid_runs: valid.filter(prefillCounts).length,
     median_total_latency: median(valid.map((r) => r.telemetry.total_latency)),
     median_generation_tokens_per_second: median(
       valid.map((r) => r.telemetry.token_metrics.throughput.generation_tokens_per_second),

@@ -4,10 +4,10 @@
  * something. Pure: the caller runs the repeats and passes what they measured.
  *
  * Repeats are compared when they are comparable, which is not the same as valid: a canary's first call
- * loads the model (COLD_MODEL_LOAD) and its repeats meet their own prompt in the engine's cache
- * (PROMPT_CACHE_HIT), by construction. Those two are tolerated here, and model time is the engine's
- * decode time, which neither changes. Any other pollution (a loaded machine, throttling) or an error
- * leaves the run out, as it would leave out a sweep run.
+ * may load the model (COLD_MODEL_LOAD) when no warm-up ran. That is tolerated here, and model time is
+ * the engine's decode time, which a load does not change. (A prompt prefix served from the cache spoils
+ * only prefill figures and never makes a run invalid, so it needs no tolerance.) Any other pollution (a
+ * loaded machine, throttling) or an error leaves the run out, as it would leave out a sweep run.
  */
 import { ratio } from "./frontier.js";
 import { round3 } from "./rounding.js";
@@ -28,7 +28,7 @@ export const CANARY_THRESHOLDS = {
 export type CanaryThresholds = { [K in keyof typeof CANARY_THRESHOLDS]: number };
 
 /** Pollution reasons a canary repeat has by construction, which do not stop it being compared. */
-export const CANARY_TOLERATED_REASONS: readonly string[] = ["COLD_MODEL_LOAD", "PROMPT_CACHE_HIT"];
+export const CANARY_TOLERATED_REASONS: readonly string[] = ["COLD_MODEL_LOAD"];
 
 export interface CanaryRun {
   task_id: string;

@@ -16,7 +16,7 @@ const clean: QualityInput = {
   tokenMetrics: metrics(),
   seedFixed: true,
   temperatureFixed: true,
-  cpuPercentStart: 10,
+  foreignCpuPercent: 10,
   load1mStart: 0.5,
   coreCount: 2,
   overheadRatio: 0.1,
@@ -28,13 +28,17 @@ const reasons = (over: Partial<QualityInput>) => judgeRunQuality({ ...clean, ...
 
 describe("judgeRunQuality: one rule per pollution reason", () => {
   it("a clean run is CLEAN with no reasons", () => {
-    expect(judgeRunQuality(clean)).toEqual({ status: "CLEAN", reasons: [] });
+    expect(judgeRunQuality(clean)).toEqual({
+      status: "CLEAN",
+      reasons: [],
+      prefill: { status: "CLEAN", reasons: [] },
+    });
   });
 
   it.each([
     [{ tokenMetrics: metrics({ status: "TIMING_UNAVAILABLE" }) }, "MISSING_TOKEN_TIMINGS"],
     [{ seedFixed: false }, "MISSING_EXPERIMENTAL_CONTROLS"],
-    [{ cpuPercentStart: 91 }, "HIGH_CPU_SATURATION"],
+    [{ foreignCpuPercent: 51 }, "HIGH_CPU_SATURATION"],
     [{ load1mStart: 3.1 }, "HIGH_SYSTEM_LOAD"],
     [{ overheadRatio: 0.51 }, "HIGH_ORCHESTRATION_OVERHEAD"],
     [
@@ -43,7 +47,6 @@ describe("judgeRunQuality: one rule per pollution reason", () => {
       },
       "COLD_MODEL_LOAD",
     ],
-    [{ tokenMetrics: metrics({ cached_prompt_tokens: 12 }) }, "PROMPT_CACHE_HIT"],
     [{ guardReasons: ["HOT_START"] }, "HOT_START"],
     [{ guardReasons: ["COOLDOWN_TIMEOUT"] }, "COOLDOWN_TIMEOUT"],
     [{ guardReasons: ["VRAM_RATIO_EXCEEDED"] }, "VRAM_RATIO_EXCEEDED"],
@@ -59,7 +62,7 @@ describe("judgeRunQuality: one rule per pollution reason", () => {
   it("stays clean just inside every threshold", () => {
     expect(
       reasons({
-        cpuPercentStart: 90,
+        foreignCpuPercent: 50,
         load1mStart: 3,
         overheadRatio: 0.5,
         contextSize: 151,
@@ -76,6 +79,17 @@ describe("judgeRunQuality: one rule per pollution reason", () => {
     ).toEqual([]);
     expect(reasons({ wallTimingMeaningful: false, overheadRatio: 0.9 })).toEqual([]);
     expect(reasons({ contextSize: null, largestCallTokens: 10_000 })).toEqual([]);
+  });
+
+  it("a cached prompt prefix spoils the prefill figures only, not the run", () => {
+    const judged = judgeRunQuality({ ...clean, tokenMetrics: metrics({ cached_prompt_tokens: 12 }) });
+    expect(judged.status).toBe("CLEAN");
+    expect(judged.prefill).toEqual({ status: "POLLUTED", reasons: ["PROMPT_CACHE_HIT"] });
+  });
+
+  it("CPU inference at 100 % is not saturation: only foreign load counts, and unknown is not judged", () => {
+    expect(reasons({ foreignCpuPercent: null })).toEqual([]);
+    expect(reasons({ foreignCpuPercent: 0 })).toEqual([]);
   });
 
   it("sorts and de-duplicates the reasons", () => {

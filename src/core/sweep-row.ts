@@ -30,6 +30,11 @@ export interface SweepRowInput {
   nullReasons?: Readonly<Record<string, string>>;
   /** Further loose fields for the row (what Ollama reported loaded, ...). */
   extra?: Readonly<Record<string, unknown>>;
+  /**
+   * The tasks every compared row has a valid run of (`pairedTasks`): a row's figures are over these
+   * only, so rows are compared on the same tasks. Absent: the row on its own (all its valid runs).
+   */
+  pairedTasks?: ReadonlySet<string> | undefined;
 }
 
 /** What the stability KPIs need to know of one run. */
@@ -48,15 +53,31 @@ export interface SweepRunFacts {
   telemetry_missing: boolean;
 }
 
+/**
+ * The tasks to compare rows on: those with at least one valid run in every row that has any valid run
+ * (a row invalid as a whole, say spilled to the CPU, is not compared at all and does not shrink the set).
+ * Sorted, so the set is the same whatever order the rows ran in.
+ */
+export function pairedTasks(inputs: readonly SweepRowInput[]): Set<string> {
+  const validTasks = inputs
+    .filter((input) => (input.rowPollution ?? []).length === 0)
+    .map((input) => new Set(input.runs.filter(input.isValid).map((run) => run.task_id)))
+    .filter((tasks) => tasks.size > 0);
+  const [first, ...rest] = validTasks;
+  if (!first) return new Set();
+  return new Set([...first].filter((task) => rest.every((tasks) => tasks.has(task))).sort());
+}
+
 /** The facts of each run of a row, in run order. */
 export function sweepRunFacts(input: SweepRowInput): SweepRunFacts[] {
   const rowReasons = input.rowPollution ?? [];
   return input.runs.map((run) => {
     const reasons = [...new Set([...run.telemetry.run_quality_reasons, ...rowReasons])].sort();
+    const paired = input.pairedTasks === undefined || input.pairedTasks.has(run.task_id);
     return {
       row: input.quantTag,
       task_id: run.task_id,
-      counted: input.isValid(run) && rowReasons.length === 0,
+      counted: input.isValid(run) && rowReasons.length === 0 && paired,
       polluted: run.telemetry.run_quality_status === "POLLUTED" || rowReasons.length > 0,
       errored: run.outcome === "error",
       reasons,
@@ -88,17 +109,25 @@ export function aggregateSweepRow(input: SweepRowInput): SweepRow {
       ? round3(counted.filter((r) => r.outcome === "pass").length / counted.length)
       : null,
     total_latency: median(counted.map((r) => t(r).total_latency)),
-    init_latency: median(counted.map((r) => t(r).init_latency)),
+    // A prompt prefix served from the cache shortens the first token: only cold prefills count here.
+    init_latency: median(
+      counted.filter((r) => t(r).prefill_quality?.status !== "POLLUTED").map((r) => t(r).init_latency),
+    ),
     peak_memory_rss: max(counted.map((r) => t(r).peak_memory_rss)),
     generation_tokens_per_second: median(
       counted.map((r) => t(r).token_metrics.throughput.generation_tokens_per_second),
     ),
     orchestration_overhead_ratio: median(counted.map((r) => t(r).orchestration_overhead_ratio)),
-    run_quality_status: counted.length === all.length && all.length > 0 ? "CLEAN" : "POLLUTED",
+    // Whether every run counted by itself; leaving out unpaired tasks does not make a row polluted.
+    run_quality_status:
+      all.length > 0 && (input.rowPollution ?? []).length === 0 && all.every(input.isValid)
+        ? "CLEAN"
+        : "POLLUTED",
     run_quality_reasons: [...reasons].sort(),
     valid: counted.length > 0,
     test_runs: all.length,
     valid_runs: counted.length,
+    ...(input.pairedTasks === undefined ? {} : { paired_tasks: input.pairedTasks.size }),
     report_path: input.reportPath,
     hardware_sidecar: input.sidecar,
     guards: [...input.guards],

@@ -165,6 +165,7 @@ export function nullsHaveReasons(report: Report): RuleResult {
 export function recomputeReportSummary(report: Report, isValid: IsValidRun): Report["summary"] {
   const runs = report.test_runs;
   const valid = runs.filter(isValid);
+  const coldPrefill = valid.filter((r) => r.telemetry.prefill_quality?.status !== "POLLUTED");
   const outcomes = { pass: 0, fail: 0, error: 0 };
   for (const r of runs) outcomes[r.outcome]++;
   const taskIds = [...report.settings.task_ids, ...runs.map((r) => r.task_id)].filter(
@@ -177,7 +178,9 @@ export function recomputeReportSummary(report: Report, isValid: IsValidRun): Rep
     outcomes,
     pass_rate: share(valid.filter((r) => r.outcome === "pass").length, valid.length),
     mean_adherence: mean(valid.map((r) => r.telemetry.adherence_score)),
-    median_init_latency: median(valid.map((r) => r.telemetry.init_latency)),
+    // A prompt prefix served from the cache spoils the first-token figure, and only that (PROMPT_CACHE_HIT).
+    median_init_latency: median(coldPrefill.map((r) => r.telemetry.init_latency)),
+    prefill_valid_runs: coldPrefill.length,
     median_total_latency: median(valid.map((r) => r.telemetry.total_latency)),
     median_generation_tokens_per_second: median(
       valid.map((r) => r.telemetry.token_metrics.throughput.generation_tokens_per_second),

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -38,6 +38,22 @@ describe("quant targets", () => {
     );
     const replay = await resolveQuantTargets({ models: [{ quant: "a", ref: "replay/x.jsonl" }] });
     expect(replay[0]).toMatchObject({ sizeBytes: null, sizeReason: "a replayed cassette has no model file" });
+  });
+
+  it("follow symbolic links to model files (the Hugging Face cache keeps models as links)", async () => {
+    const blobs = mkdtempSync(join(tmpdir(), "orket-sweep-blobs-"));
+    const dir = mkdtempSync(join(tmpdir(), "orket-sweep-links-"));
+    writeFileSync(join(blobs, "sha256-aaaa"), Buffer.alloc(200));
+    symlinkSync(join(blobs, "sha256-aaaa"), join(dir, "x-q4_0.gguf"));
+    symlinkSync(join(blobs, "missing"), join(dir, "x-q8_0.gguf"));
+    mkdirSync(join(blobs, "folder.gguf"));
+    symlinkSync(join(blobs, "folder.gguf"), join(dir, "y-q8_0.gguf"));
+    const targets = await resolveQuantTargets({ ggufDir: dir, quants: ["q4_0"] });
+    expect(targets).toEqual([{ quant: "q4_0", modelRef: `gguf/${join(dir, "x-q4_0.gguf")}`, sizeBytes: 200 }]);
+    // A dangling link, or one to a folder, is not a model file.
+    await expect(resolveQuantTargets({ ggufDir: dir, quants: ["q8_0"] })).rejects.toThrow(
+      /has no \.gguf file whose name contains "q8_0" \(its \.gguf files: x-q4_0\.gguf\)/,
+    );
   });
 
   it("make labels safe as one path segment", () => {

@@ -99,13 +99,28 @@ async function fromModelList(models: readonly QuantModel[], source: TargetSource
   return withSizes(models, source, "--models");
 }
 
+/** A link to a file (followed to the end); a dangling link or one to a folder is not a model. */
+async function isFileBehindLink(path: string): Promise<boolean> {
+  return stat(path).then(
+    (info) => info.isFile(),
+    () => false,
+  );
+}
+
 async function fromGgufDir(dir: string, quants: readonly string[]): Promise<SweepTarget[]> {
   let files: string[];
   try {
-    files = (await readdir(dir, { withFileTypes: true }))
-      .filter((e) => e.isFile() && e.name.toLowerCase().endsWith(".gguf"))
-      .map((e) => e.name)
-      .sort();
+    const entries = (await readdir(dir, { withFileTypes: true })).filter((e) =>
+      e.name.toLowerCase().endsWith(".gguf"),
+    );
+    files = [];
+    // A symbolic link counts when it leads to a file: the Hugging Face cache keeps every model as one.
+    for (const entry of entries) {
+      if (entry.isFile()) files.push(entry.name);
+      else if (entry.isSymbolicLink() && (await isFileBehindLink(resolve(dir, entry.name))))
+        files.push(entry.name);
+    }
+    files.sort();
   } catch (error) {
     throw new SweepInputError(`--gguf-dir ${dir}: cannot read (${(error as NodeJS.ErrnoException).code})`);
   }

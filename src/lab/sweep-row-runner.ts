@@ -41,8 +41,11 @@ export interface RowContext {
 }
 
 export interface RowResult {
+  /** The row on its own, before pairing with the other rows. */
   row: SweepRow;
   facts: SweepRunFacts[];
+  /** What the row was aggregated from, to aggregate again once the sweep knows its paired tasks. */
+  input: SweepRowInput;
 }
 
 const MIB = 2 ** 20;
@@ -149,7 +152,7 @@ export async function runSweepRow(target: SweepTarget, ctx: RowContext): Promise
     nullReasons,
     extra,
   };
-  return { row: aggregateSweepRow(input), facts: sweepRunFacts(input) };
+  return { row: aggregateSweepRow(input), facts: sweepRunFacts(input), input };
 }
 
 async function bench(

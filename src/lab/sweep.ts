@@ -21,7 +21,13 @@ import {
 import { parseModelRef } from "../core/model-ref.js";
 import { round3 } from "../core/rounding.js";
 import type { QuantModel } from "../core/sweep-args.js";
-import type { SweepRunFacts } from "../core/sweep-row.js";
+import {
+  aggregateSweepRow,
+  pairedTasks,
+  type SweepRowInput,
+  type SweepRunFacts,
+  sweepRunFacts,
+} from "../core/sweep-row.js";
 import type { ProviderSettings } from "../providers/index.js";
 import type { ExecutionLane, VramProfile } from "../spec/common.js";
 import {
@@ -231,8 +237,7 @@ async function runSweep(plan: SweepPlan): Promise<SweepResult> {
     canarySeconds = benchmarkSeconds - before;
   }
 
-  const rows: SweepRow[] = [];
-  const facts: SweepRunFacts[] = [];
+  const inputs: SweepRowInput[] = [];
   let interrupted = false;
   if (canary.decision !== "fail") {
     for (const [index, target] of targets.entries()) {
@@ -242,12 +247,16 @@ async function runSweep(plan: SweepPlan): Promise<SweepResult> {
       }
       options.onRowStart?.(target.quant, index, targets.length);
       const result = await runSweepRow(target, withProgress(ctx, target.quant, options));
-      rows.push(result.row);
-      facts.push(...result.facts);
+      inputs.push(result.input);
       options.onRow?.(result.row);
     }
     interrupted ||= Boolean(options.signal?.aborted);
   }
+  // Rows are compared like with like: every row's figures over the same tasks, those valid in all rows.
+  const paired = pairedTasks(inputs);
+  const rows: SweepRow[] = inputs.map((input) => aggregateSweepRow({ ...input, pairedTasks: paired }));
+  const facts: SweepRunFacts[] = inputs.flatMap((input) => sweepRunFacts({ ...input, pairedTasks: paired }));
+  const pairing = pairingSummary(inputs, paired);
 
   const includeInvalid = options.includeInvalid === true;
   const frontier = efficiencyFrontier(rows, { adherenceThreshold, latencyCeiling, includeInvalid });
@@ -284,6 +293,7 @@ async function runSweep(plan: SweepPlan): Promise<SweepResult> {
     },
     canary,
     rows,
+    pairing,
     efficiency_frontier: frontier,
     recommendation,
     ...(ceiling ? { safe_context_ceiling: ceiling } : {}),
@@ -319,6 +329,29 @@ async function runSweep(plan: SweepPlan): Promise<SweepResult> {
   );
   await writeFileAtomic(historyPath, text);
   return { summary, path, historyPath };
+}
+
+/**
+ * How many tasks the rows were compared on, and for each task left out, the rows that had no valid run
+ * of it and why (their runs' reasons).
+ */
+function pairingSummary(inputs: readonly SweepRowInput[], paired: ReadonlySet<string>): SweepSummary["pairing"] {
+  const tasks = [...new Set(inputs.flatMap((input) => input.runs.map((run) => run.task_id)))];
+  const excluded = tasks
+    .filter((task) => !paired.has(task))
+    .map((task) => ({
+      task_id: task,
+      rows: inputs
+        .filter((input) => !input.runs.some((run) => run.task_id === task && input.isValid(run)))
+        .map((input) => {
+          const runs = input.runs.filter((run) => run.task_id === task);
+          const reasons = new Set(runs.flatMap((run) => run.telemetry.run_quality_reasons));
+          if (runs.some((run) => run.outcome === "error")) reasons.add("RUN_ERROR");
+          if (runs.length === 0) reasons.add("NOT_RUN");
+          return { row: input.quantTag, reasons: [...reasons].sort() };
+        }),
+    }));
+  return { tasks: tasks.length, paired_tasks: paired.size, excluded };
 }
 
 /** The canary's default selection: the first two tasks of the sweep's selection, by bank position. */

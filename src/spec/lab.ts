@@ -56,6 +56,8 @@ export const SweepRowSchema = z.looseObject({
   /** Runs made / runs that counted. */
   test_runs: z.number().int().nonnegative(),
   valid_runs: z.number().int().nonnegative(),
+  /** How many tasks the row's figures are over: those valid in every compared row of the sweep. */
+  paired_tasks: z.number().int().nonnegative().optional(),
   /** The benchmark report the row was computed from. */
   report_path: z.string().nullable(),
   hardware_sidecar: SidecarSummarySchema.nullable(),
@@ -128,6 +130,22 @@ export const SweepSummarySchema = z.looseObject({
   }),
   canary: CanaryResultSchema,
   rows: z.array(SweepRowSchema),
+  /**
+   * Rows are compared over the same tasks: those with a valid run in every row (that has any). Each
+   * left-out task names the rows that had no valid run of it, with their reasons.
+   */
+  pairing: z
+    .looseObject({
+      tasks: z.number().int().nonnegative(),
+      paired_tasks: z.number().int().nonnegative(),
+      excluded: z.array(
+        z.looseObject({
+          task_id: z.string(),
+          rows: z.array(z.looseObject({ row: z.string(), reasons: z.array(z.string()) })),
+        }),
+      ),
+    })
+    .optional(),
   efficiency_frontier: EfficiencyFrontierSchema,
   /** Plain words: what to use and why, from valid rows only. */
   recommendation: z.string(),

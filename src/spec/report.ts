@@ -24,6 +24,8 @@ export const RunQualityStatusSchema = z.enum(["CLEAN", "POLLUTED"]);
 export const TestRunTelemetrySchema = z.looseObject({
   init_latency: Seconds,
   total_latency: MeasureSchema,
+  /** Seconds the validator and the evaluator took to score the answer; null when nothing was scored. */
+  evaluation_seconds: Seconds.optional(),
   peak_memory_rss: Seconds,
   adherence_score: z.number().min(0).max(1).nullable(),
   token_metrics: TokenMetricsSchema,
@@ -31,6 +33,17 @@ export const TestRunTelemetrySchema = z.looseObject({
   orchestration_overhead_ratio: z.number().min(0).max(1).nullable(),
   run_quality_status: RunQualityStatusSchema,
   run_quality_reasons: z.array(z.string()),
+  /** The prefill figures judged on their own (a cached prompt prefix spoils them and nothing else). */
+  prefill_quality: z.looseObject({ status: RunQualityStatusSchema, reasons: z.array(z.string()) }).optional(),
+  /** CPU during the generation window, with the inference process's own time taken out. */
+  generation_cpu: z
+    .looseObject({
+      foreign_cpu_percent: z.number().min(0).max(100).nullable(),
+      total_cpu_percent: z.number().min(0).max(100).nullable(),
+      excluded: z.string().nullable(),
+      reason: z.string().nullable(),
+    })
+    .optional(),
   system_load_start: SystemLoadSchema,
   system_load_end: SystemLoadSchema,
   constraint_validation: z.looseObject({
@@ -130,7 +143,9 @@ export const ReportSchema = z.looseObject({
     /** Over valid runs only; null when there are none. */
     pass_rate: z.number().min(0).max(1).nullable(),
     mean_adherence: z.number().min(0).max(1).nullable(),
+    /** Over valid runs whose prefill figures count (no cached prompt prefix). */
     median_init_latency: Seconds,
+    prefill_valid_runs: z.number().int().nonnegative().optional(),
     median_total_latency: Seconds,
     median_generation_tokens_per_second: Seconds,
     tasks: z.array(TaskSummarySchema),

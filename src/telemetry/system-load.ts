@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { roundDecimal } from "../core/rounding.js";
+import type { InferenceProcess } from "../spec/model.js";
 import type { SystemLoad } from "../spec/report.js";
 
 interface CpuTimes {
@@ -57,4 +58,95 @@ export function createLoadSampler(): { sample(): SystemLoad } {
       };
     },
   };
+}
+
+/** CPU ticks of one process (user + system, its own threads; children not included). */
+function readProcessTicks(pid: number | "self"): number | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name (field 2) may hold spaces and parentheses: count fields after its last ")".
+    const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+    const utime = Number(fields[11]);
+    const stime = Number(fields[12]);
+    return Number.isFinite(utime) && Number.isFinite(stime) ? utime + stime : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Linux /proc/stat counts in clock ticks (USER_HZ, 100 a second on every mainstream kernel). */
+function readStatTicks(): CpuTimes | null {
+  try {
+    const line = readFileSync("/proc/stat", "utf8").slice(0, 256).split("\n", 1)[0] ?? "";
+    const ticks = line.trim().split(/\s+/).slice(1, 8).map(Number);
+    if (ticks.length < 4 || !ticks.every(Number.isFinite)) return null;
+    const total = ticks.reduce((a, b) => a + b, 0);
+    return { busy: total - (ticks[3] ?? 0) - (ticks[4] ?? 0), total };
+  } catch {
+    return null;
+  }
+}
+
+/** The least core-ticks a window must span before its foreign share is judged (10 ms ticks). */
+export const MIN_FOREIGN_WINDOW_TICKS = 20;
+
+export interface ForeignCpu {
+  /** Busy share of all cores during the window, 0–100, not counting the inference process; null: unknown. */
+  foreign_cpu_percent: number | null;
+  /** Busy share of all cores during the window, everything included. */
+  total_cpu_percent: number | null;
+  /** Whose CPU time was left out: `pid:123`, `self`; null when the inference process is unknown. */
+  excluded: string | null;
+  reason: string | null;
+}
+
+/**
+ * CPU load during a window that is not the inference process itself. CPU inference keeps its cores busy
+ * by design; what spoils a measurement is load from anything else (another job, a compile), so the
+ * inference process's own ticks are taken out of the machine's busy ticks. Linux only (procfs).
+ */
+export function openForeignCpuWindow(inference: InferenceProcess): { stop(): ForeignCpu } {
+  const pid = inference.kind === "self" ? ("self" as const) : inference.kind === "pid" ? inference.pid : null;
+  const excluded = inference.kind === "self" ? "self" : inference.kind === "pid" ? `pid:${inference.pid}` : null;
+  const startAll = process.platform === "linux" ? readStatTicks() : null;
+  const startOwn = pid === null ? null : readProcessTicks(pid);
+  return {
+    stop() {
+      const unknown = (reason: string): ForeignCpu => ({
+        foreign_cpu_percent: null,
+        total_cpu_percent: null,
+        excluded,
+        reason,
+      });
+      if (startAll === null) return unknown("per-process CPU time is read from /proc (Linux only)");
+      const endAll = readStatTicks();
+      if (endAll === null) return unknown("/proc/stat could not be read");
+      const total = endAll.total - startAll.total;
+      const busy = endAll.busy - startAll.busy;
+      if (total < MIN_FOREIGN_WINDOW_TICKS)
+        return unknown(`the window spanned ${total} core-ticks, under ${MIN_FOREIGN_WINDOW_TICKS}: too short to judge`);
+      const totalPercent = clampPercent((100 * busy) / total);
+      if (pid === null) {
+        return {
+          foreign_cpu_percent: null,
+          total_cpu_percent: totalPercent,
+          excluded,
+          reason: inference.kind === "unknown" ? `the inference process is unknown: ${inference.reason}` : "unknown",
+        };
+      }
+      const endOwn = readProcessTicks(pid);
+      if (startOwn === null || endOwn === null)
+        return { ...unknown(`/proc/${pid}/stat could not be read`), total_cpu_percent: totalPercent };
+      return {
+        foreign_cpu_percent: clampPercent((100 * (busy - (endOwn - startOwn))) / total),
+        total_cpu_percent: totalPercent,
+        excluded,
+        reason: null,
+      };
+    },
+  };
+}
+
+function clampPercent(value: number): number {
+  return Math.min(100, Math.max(0, roundDecimal(value, 1)));
 }
