@@ -41,8 +41,10 @@ export function aggregateCalls(calls: readonly CallTelemetry[]): CallAggregate {
     calls.find((c) => c.token_metrics.timing_source !== null)?.token_metrics.timing_source ?? null;
   const prefill = sum((m) => m.latencies.prefill_seconds);
   const decode = sum((m) => m.latencies.decode_seconds);
-  // The run's calls, summed into one usage and one engine report, through the same rules as a single call.
-  const tokenMetrics = computeTokenMetrics(
+  // One call: its own metrics, computed from unrounded engine figures. Several: their sums, through the
+  // same rules as a single call.
+  const only = calls.length === 1 ? calls[0] : undefined;
+  const tokenMetrics = only ? only.token_metrics : computeTokenMetrics(
     {
       promptTokens: sum((m) => m.counts.prompt_tokens) ?? undefined,
       outputTokens: sum((m) => m.counts.output_tokens) ?? undefined,
@@ -55,6 +57,7 @@ export function aggregateCalls(calls: readonly CallTelemetry[]): CallAggregate {
           loadSeconds: sum((m) => m.latencies.load_seconds) ?? undefined,
           prefillSeconds: prefill ?? undefined,
           decodeSeconds: decode ?? undefined,
+          decodeTokens: sum((m) => m.counts.decode_tokens ?? m.counts.output_tokens) ?? undefined,
         },
   );
   if (tokenMetrics.status !== "OK") {

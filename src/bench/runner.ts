@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { arch, cpus, platform, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
+import { parseModelRef } from "../core/model-ref.js";
 import { round3 } from "../core/rounding.js";
 import { judgeRunQuality } from "../core/run-quality.js";
 import { normalizeOutput } from "../core/scoring.js";
@@ -22,6 +23,7 @@ import type { CallTelemetry } from "../spec/telemetry.js";
 import { writeFileAtomic } from "../store/atomic-file.js";
 import { callModel } from "../telemetry/model-call.js";
 import { detectGpuBackend, type GpuBackend } from "../telemetry/sidecar.js";
+import { findListeningPid, loopbackPort } from "../telemetry/listening-process.js";
 import { createLoadSampler, openForeignCpuWindow } from "../telemetry/system-load.js";
 import { createConstraintValidator } from "../validation/constraint-validator.js";
 import { aggregateCalls } from "./aggregate-telemetry.js";
@@ -36,6 +38,7 @@ import {
   openLabWindow,
   type ThermalSettings,
 } from "./lab-window.js";
+import { describeBackend, reproducibilityRecord, runSettingsNotApplied } from "./reproducibility.js";
 import { keepTraces, largestCall, safeName, spilledToCpu, warmUp } from "./run-extras.js";
 import { summarizeRuns } from "./summarize.js";
 
@@ -81,6 +84,12 @@ export interface BenchmarkOptions {
   warmup?: boolean;
   /** Lab lane: the thermal gate before each test run (default DEFAULT_THERMAL). */
   thermal?: Partial<ThermalSettings>;
+  /**
+   * Experimental control: `false` makes every run pay its own prefill on a server too (llama.cpp's
+   * `cache_prompt: false`), for cold prefill figures. Default: the embedded engine clears its cache
+   * before each run (its method); a server reuses a cached prompt prefix as it normally does.
+   */
+  promptCache?: boolean | undefined;
 }
 
 export interface BenchmarkResult {
@@ -111,10 +120,16 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
     chosenBecause = chosen.because;
   }
   options.onNotice?.(`model: ${modelRef} (${chosenBecause})`);
-  // Every test run pays its own prompt processing: no KV-cache prefix carried over from the last one.
+  // The embedded engine's method: every test run pays its own prompt processing, no KV-cache prefix
+  // carried over from the last one. A server keeps its own default unless the control turns it off.
+  const embedded = parseModelRef(modelRef).provider === "gguf";
+  const promptCache = options.promptCache === false || embedded ? false : undefined;
+  const server = serverProcess(modelRef, options.providers);
   const adapter =
-    options.adapter ?? createModelAdapter(modelRef, { promptCache: false, ...options.providers });
+    options.adapter ??
+    createModelAdapter(modelRef, { ...options.providers, promptCache, serverPid: server.pid ?? undefined });
   const warmup = await warmUp(adapter, options);
+  const engine = await describeBackend(adapter, options.signal);
   const validator = await createConstraintValidator();
   const lab: LabSettings = {
     lane,
@@ -184,8 +199,13 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
       seed,
       temperature,
       max_output_tokens: options.maxOutputTokens ?? null,
-      experimental_controls: { seed_fixed: true, temperature_fixed: true },
+      experimental_controls: {
+        seed_fixed: true,
+        temperature_fixed: true,
+        prompt_cache: promptCache === false ? "off" : "engine-default",
+      },
       warmup,
+      server_process: server,
       orket_version: ORKET_VERSION,
       host: {
         platform: platform(),
@@ -197,6 +217,13 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
     },
     summary: summarizeRuns(testRuns, tasks),
     test_runs: testRuns,
+    reproducibility: reproducibilityRecord(
+      adapter,
+      engine,
+      { seed, temperature, maxOutputTokens: options.maxOutputTokens ?? null },
+      options.providers?.contextSize ?? null,
+      testRuns,
+    ),
   };
   await writeFileAtomic(path, `${JSON.stringify(report, null, 2)}\n`);
   if (lane === "lab") {
@@ -204,6 +231,27 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
     await writeFileAtomic(join(outDir, "lab_guards.json"), `${JSON.stringify(guards, null, 2)}\n`);
   }
   return { report, path };
+}
+
+/**
+ * The process that does the inference of an OpenAI-compatible server, so that its memory is measured and
+ * its CPU time is not counted as foreign load: `--server-pid`, else the process listening on the base
+ * URL's port when that is on this machine. (Ollama infers in a runner process of its own, not in the
+ * process that listens, so it is not looked up.)
+ */
+function serverProcess(
+  modelRef: string,
+  providers: ProviderSettings | undefined,
+): { pid: number | null; source: string } {
+  if (providers?.serverPid !== undefined) return { pid: providers.serverPid, source: "--server-pid" };
+  const provider = parseModelRef(modelRef).provider;
+  if (provider !== "openai") return { pid: null, source: `not looked up for ${provider}/ models` };
+  const port = providers?.openaiBaseURL ? loopbackPort(providers.openaiBaseURL) : null;
+  if (port === null) return { pid: null, source: "the server is not on this machine's loopback address" };
+  const pid = findListeningPid(port);
+  return pid === null
+    ? { pid: null, source: `no process this user may inspect listens on port ${port}` }
+    : { pid, source: `the process listening on port ${port}` };
 }
 
 interface RunContext {
@@ -312,6 +360,8 @@ async function runOne(ctx: RunContext): Promise<TestRun> {
       peak_memory_rss: aggregate.peakMemoryRss,
       adherence_score: validation.adherence_score,
       token_metrics: aggregate.tokenMetrics,
+      // The client's view of the stream beside the engine's figures (direct mode: its one call).
+      client_timings: calls.length === 1 && calls[0] ? { ...calls[0].client_timings } : null,
       internal_model_seconds: aggregate.internalModelSeconds,
       orchestration_overhead_ratio: overhead,
       run_quality_status: quality.status,
@@ -319,6 +369,7 @@ async function runOne(ctx: RunContext): Promise<TestRun> {
       prefill_quality: quality.prefill,
       system_load_start: loadStart,
       system_load_end: loadEnd,
+      settings_not_applied: runSettingsNotApplied(calls),
       generation_cpu: { ...foreignCpu },
       constraint_validation: {
         passed_checks: validation.passed_checks,

@@ -16,6 +16,7 @@ export function computeTokenMetrics(
   const load = knownSeconds(timings?.loadSeconds);
   const prefill = knownSeconds(timings?.prefillSeconds);
   const decode = knownSeconds(timings?.decodeSeconds);
+  const decodeTokens = knownCount(timings?.decodeTokens) ?? output;
 
   return {
     status: tokenStatus(prompt !== null && output !== null, prefill !== null && decode !== null),
@@ -23,6 +24,7 @@ export function computeTokenMetrics(
       prompt_tokens: prompt,
       output_tokens: output,
       total_tokens: prompt !== null && output !== null ? prompt + output : null,
+      decode_tokens: decodeTokens,
     },
     latencies: {
       load_seconds: round3(load),
@@ -35,10 +37,29 @@ export function computeTokenMetrics(
         prompt === null ? null : prompt - (knownCount(usage?.cachedPromptTokens) ?? 0),
         prefill,
       ),
-      generation_tokens_per_second: rate(output, decode),
+      // Over the tokens the decode window holds (llama.cpp: all but the first), as the engine counts them.
+      generation_tokens_per_second: rate(decodeTokens, decode),
     },
     timing_source: timings?.source ?? null,
     cached_prompt_tokens: knownCount(usage?.cachedPromptTokens),
+    engine_reported: engineReported(timings),
+  };
+}
+
+/**
+ * The rates the engine printed itself (llama.cpp's `predicted_per_second` and `prompt_per_second`), kept
+ * beside Orket's own so that anyone can see the two agree; null for engines that print none.
+ */
+function engineReported(timings: ServerTimings | undefined): TokenMetrics["engine_reported"] {
+  const raw = timings?.raw;
+  if (timings?.source !== "llama.cpp" || !raw) return null;
+  const pick = (key: string): number | null => {
+    const value = raw[key];
+    return typeof value === "number" && Number.isFinite(value) && value > 0 ? round3(value) : null;
+  };
+  return {
+    generation_tokens_per_second: pick("predicted_per_second"),
+    prompt_tokens_per_second: pick("prompt_per_second"),
   };
 }
 

@@ -24,7 +24,10 @@ export interface ProviderSettings {
   /** Embedded engine: use a GPU when present (default: CPU only). */
   gpu?: "auto" | false | undefined;
   contextSize?: number | undefined;
-  /** Embedded engine: reuse the KV cache's common prompt prefix between calls (default true). */
+  /**
+   * Reuse a cached common prompt prefix between calls. Embedded engine: default true. llama.cpp's server:
+   * `false` sends `cache_prompt: false`; undefined keeps the server's default.
+   */
   promptCache?: boolean | undefined;
   threads?: number | undefined;
   replayPacing?: "recorded" | "instant" | undefined;
@@ -62,6 +65,7 @@ function makeAdapter(ref: string, settings: ProviderSettings): ModelAdapter {
         apiKey: settings.openaiApiKey,
         fetch: settings.fetch,
         serverPid: settings.serverPid,
+        promptCache: settings.promptCache,
       });
     }
     case "gguf":

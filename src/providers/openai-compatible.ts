@@ -5,8 +5,9 @@
  * contract, and never retries: retries belong to the layer above, which sees `isRetryable`.
  */
 import { createParser, ParseError } from "eventsource-parser";
-import type { z } from "zod";
+import { z } from "zod";
 import {
+  ContextExceededError,
   HttpStatusError,
   MalformedStreamError,
   type ModelCallError,
@@ -15,6 +16,7 @@ import {
 } from "../spec/errors.js";
 import type {
   AdapterCapabilities,
+  CallWarning,
   FinishPart,
   GenerateResult,
   ModelAdapter,
@@ -38,6 +40,15 @@ import {
   type WireToolCallDelta,
   type WireUsage,
 } from "./openai-wire.js";
+import { describeOpenAIServer } from "./openai-describe.js";
+
+const ContextErrorSchema = z.looseObject({
+  error: z.looseObject({
+    type: z.string().optional(),
+    n_prompt_tokens: z.number().int().nullish(),
+    n_ctx: z.number().int().nullish(),
+  }),
+});
 
 export interface OpenAICompatibleSettings {
   /** The server's API root, `/v1` included: `http://127.0.0.1:8080/v1` (llama.cpp), `:1234/v1` (LM Studio). */
@@ -48,10 +59,15 @@ export interface OpenAICompatibleSettings {
   headers?: Record<string, string>;
   /** PID of the server process, so that memory is measured where inference runs. */
   serverPid?: number;
+  /**
+   * Experimental control: `false` asks the server not to reuse a cached prompt prefix (llama.cpp's
+   * `cache_prompt: false`), for cold prefill figures. Undefined: the server's default (llama.cpp caches).
+   */
+  promptCache?: boolean;
 }
 
 /** What it takes to reach a server, without the facts about its process. */
-export type OpenAIConnection = Omit<OpenAICompatibleSettings, "serverPid">;
+export type OpenAIConnection = Omit<OpenAICompatibleSettings, "serverPid" | "promptCache">;
 
 export interface OpenAIModelInfo {
   id: string;
@@ -86,8 +102,9 @@ export function createOpenAICompatibleAdapter(
     modelId,
     capabilities,
     prepare: warmUpOnce(http, MODELS_PATH),
-    generate: (request) => generate(http, modelId, request),
-    stream: (request) => streamChat(http, modelId, request),
+    generate: (request) => generate(http, modelId, request, settings.promptCache),
+    stream: (request) => streamChat(http, modelId, request, settings.promptCache),
+    describe: (signal) => describeOpenAIServer(http, modelId, signal),
   };
 }
 
@@ -124,13 +141,20 @@ interface ChatRequestBody {
   top_p?: number;
   seed?: number;
   stop?: string[];
+  /** llama.cpp only: reuse the KV cache's common prompt prefix (its default: true). */
+  cache_prompt?: boolean;
   tools?: Array<{
     type: "function";
     function: { name: string; description: string; parameters: Record<string, unknown> };
   }>;
 }
 
-function chatBody(modelId: string, request: ModelRequest, stream: boolean): ChatRequestBody {
+function chatBody(
+  modelId: string,
+  request: ModelRequest,
+  stream: boolean,
+  promptCache: boolean | undefined,
+): ChatRequestBody {
   const body: ChatRequestBody = {
     model: modelId,
     messages: request.messages.map(({ role, content }) => ({ role, content })),
@@ -141,6 +165,7 @@ function chatBody(modelId: string, request: ModelRequest, stream: boolean): Chat
   if (request.topP !== undefined) body.top_p = request.topP;
   if (request.seed !== undefined) body.seed = request.seed;
   if (request.stop !== undefined) body.stop = request.stop;
+  if (promptCache === false) body.cache_prompt = false;
   if (request.tools && request.tools.length > 0) {
     body.tools = request.tools.map(({ name, description, parameters }) => ({
       type: "function",
@@ -151,20 +176,77 @@ function chatBody(modelId: string, request: ModelRequest, stream: boolean): Chat
   if (stream) body.stream_options = { include_usage: true };
   // `contextSize` is not sent: these servers fix the context window when they load the model (llama.cpp
   // `-c`, vLLM `--max-model-len`, LM Studio's load settings) and have no per-request field for it, so any
-  // field we sent would be ignored or rejected, never applied.
+  // field we sent would be ignored or rejected, never applied. The call says so (`callWarnings`).
   return body;
 }
 
-async function postChat(http: HttpSettings, modelId: string, request: ModelRequest, stream: boolean) {
+/**
+ * What the request asked for that this adapter could not apply. `timings` is what the server reported:
+ * only llama.cpp reports them, and only llama.cpp knows `cache_prompt`.
+ */
+function callWarnings(
+  request: ModelRequest,
+  promptCache: boolean | undefined,
+  timings: WireTimings | undefined,
+): CallWarning[] {
+  const warnings: CallWarning[] = [];
+  if (request.contextSize !== undefined) {
+    warnings.push({
+      type: "unsupported-setting",
+      setting: "contextSize",
+      details: `an OpenAI-compatible server fixes its context window when it loads the model (llama-server -c, vLLM --max-model-len); ${request.contextSize} was not sent`,
+    });
+  }
+  if (promptCache === false && !timings) {
+    warnings.push({
+      type: "unsupported-setting",
+      setting: "promptCache",
+      details: "cache_prompt: false was sent, but the server reported no llama.cpp timings: it may not be llama.cpp, and may have ignored it",
+    });
+  } else if (promptCache === false && (timings?.cache_n ?? 0) > 0) {
+    warnings.push({
+      type: "unsupported-setting",
+      setting: "promptCache",
+      details: `cache_prompt: false was sent, but the server reused ${timings?.cache_n} cached prompt tokens`,
+    });
+  }
+  return warnings;
+}
+
+async function postChat(
+  http: HttpSettings,
+  modelId: string,
+  request: ModelRequest,
+  stream: boolean,
+  promptCache: boolean | undefined,
+) {
   try {
     return await sendRequest(http, CHAT_PATH, {
       method: "POST",
-      body: chatBody(modelId, request, stream),
+      body: chatBody(modelId, request, stream, promptCache),
       signal: request.signal,
     });
   } catch (error) {
-    throw asModelNotFound(error, modelId, http.baseURL);
+    throw asContextExceeded(asModelNotFound(error, modelId, http.baseURL));
   }
+}
+
+/**
+ * llama.cpp answers a request that does not fit its context with HTTP 400 and
+ * `{"error": {"type": "exceed_context_size_error", "n_prompt_tokens", "n_ctx"}}` instead of cutting it.
+ */
+function asContextExceeded(error: unknown): unknown {
+  if (!(error instanceof HttpStatusError) || error.statusCode !== 400) return error;
+  const json = parseJson(error.responseBody ?? "");
+  const parsed = ContextErrorSchema.safeParse(json?.value);
+  if (!parsed.success || parsed.data.error.type !== "exceed_context_size_error") return error;
+  const { n_prompt_tokens, n_ctx } = parsed.data.error;
+  return new ContextExceededError(n_prompt_tokens ?? undefined, n_ctx ?? undefined, {
+    url: error.url,
+    statusCode: 400,
+    responseBody: error.responseBody,
+    cause: error,
+  });
 }
 
 /**
@@ -190,9 +272,14 @@ function asModelNotFound(error: unknown, modelId: string, baseURL: string): unkn
   });
 }
 
-async function generate(http: HttpSettings, modelId: string, request: ModelRequest): Promise<GenerateResult> {
+async function generate(
+  http: HttpSettings,
+  modelId: string,
+  request: ModelRequest,
+  promptCache: boolean | undefined,
+): Promise<GenerateResult> {
   const url = joinUrl(http.baseURL, CHAT_PATH);
-  const response = await postChat(http, modelId, request, false);
+  const response = await postChat(http, modelId, request, false, promptCache);
   const { data: completion, text } = await readJsonBody(
     response,
     url,
@@ -228,6 +315,7 @@ async function generate(http: HttpSettings, modelId: string, request: ModelReque
     usage: toUsage(completion.usage, completion.timings),
     timings: toServerTimings(completion.timings),
     responseModel: completion.model || undefined,
+    warnings: callWarnings(request, promptCache, completion.timings ?? undefined),
   };
 }
 
@@ -266,9 +354,10 @@ async function* streamChat(
   http: HttpSettings,
   modelId: string,
   request: ModelRequest,
+  promptCache: boolean | undefined,
 ): AsyncGenerator<StreamPart, void, undefined> {
   const url = joinUrl(http.baseURL, CHAT_PATH);
-  const response = await postChat(http, modelId, request, true);
+  const response = await postChat(http, modelId, request, true, promptCache);
   if (!response.body) {
     yield { type: "error", error: new MalformedStreamError("the response has no body", { url }) };
     return;
@@ -283,7 +372,7 @@ async function* streamChat(
       }
     },
   });
-  const state = new ChatStreamState(url);
+  const state = new ChatStreamState(url, (timings) => callWarnings(request, promptCache, timings));
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
   try {
@@ -340,7 +429,10 @@ class ChatStreamState {
   private readonly toolCalls: ToolCallSlot[] = [];
   private readonly toolCallsByIndex = new Map<number, ToolCallSlot>();
 
-  constructor(private readonly url: string) {}
+  constructor(
+    private readonly url: string,
+    private readonly warningsFor: (timings: WireTimings | undefined) => CallWarning[],
+  ) {}
 
   /** `atEnd`: the event was left open when the body ended, so bad JSON in it means a cut-off stream. */
   accept(event: SseEvent, atEnd: boolean): Step {
@@ -430,6 +522,7 @@ class ChatStreamState {
         usage: toUsage(this.usage, this.timings),
         timings: toServerTimings(this.timings),
         responseModel: this.responseModel,
+        warnings: this.warningsFor(this.timings),
       },
     ];
   }

@@ -179,11 +179,15 @@ export function toUsage(usage: WireUsage | null | undefined, timings: WireTiming
 /** llama.cpp's `timings` as engine timings. It reports no load time: loading happens at server start. */
 export function toServerTimings(timings: WireTimings | null | undefined): ServerTimings | undefined {
   if (!timings) return undefined;
+  const predicted = count(timings.predicted_n);
   return {
     source: "llama.cpp",
     loadSeconds: undefined,
     prefillSeconds: seconds(timings.prompt_ms),
     decodeSeconds: seconds(timings.predicted_ms),
+    // llama.cpp's decode window runs from the first generated token to the last: the first token comes
+    // from the prefill's logits, so the window holds predicted_n - 1 decode steps (its predicted_per_second).
+    decodeTokens: predicted === undefined ? undefined : Math.max(0, predicted - 1),
     raw: { ...timings },
   };
 }

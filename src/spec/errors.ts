@@ -14,6 +14,7 @@ export type ModelErrorCode =
   | "MODEL_LOAD_FAILED"
   | "CASSETTE_MISS"
   | "BAD_REQUEST"
+  | "CONTEXT_EXCEEDED"
   | "INTERNAL";
 
 export const MODEL_ERROR_CODES: readonly ModelErrorCode[] = [
@@ -27,6 +28,7 @@ export const MODEL_ERROR_CODES: readonly ModelErrorCode[] = [
   "MODEL_LOAD_FAILED",
   "CASSETTE_MISS",
   "BAD_REQUEST",
+  "CONTEXT_EXCEEDED",
   "INTERNAL",
 ];
 
@@ -152,6 +154,28 @@ export class CassetteMissError extends ModelCallError {
 export class BadRequestError extends ModelCallError {
   constructor(detail: string) {
     super("BAD_REQUEST", detail);
+  }
+}
+
+/**
+ * The prompt and the asked output do not fit the backend's context window (llama.cpp's
+ * `exceed_context_size_error`): the server refused the request instead of truncating it.
+ */
+export class ContextExceededError extends ModelCallError {
+  constructor(
+    readonly promptTokens: number | undefined,
+    readonly contextSize: number | undefined,
+    options: ModelCallErrorOptions = {},
+  ) {
+    const sizes =
+      promptTokens !== undefined && contextSize !== undefined
+        ? ` (${promptTokens} tokens; the server's context holds ${contextSize})`
+        : "";
+    super(
+      "CONTEXT_EXCEEDED",
+      `the request does not fit the context window${sizes}: start the server with a larger context (llama-server -c)`,
+      { ...options, isRetryable: false },
+    );
   }
 }
 

@@ -53,6 +53,12 @@ export interface ServerTimings {
   loadSeconds: number | undefined;
   prefillSeconds: number | undefined;
   decodeSeconds: number | undefined;
+  /**
+   * Tokens the decode window produced, when it is not every output token: llama.cpp (server and
+   * embedded) times from the first sampled token to the last, so the first token, drawn from the
+   * prefill's logits, is outside it. Undefined: all output tokens (Ollama's eval_count / eval_duration).
+   */
+  decodeTokens?: number | undefined;
   /** The backend's own fields, unchanged (Ollama's ns durations, llama.cpp's `timings`). */
   raw?: Record<string, unknown>;
 }
@@ -77,6 +83,18 @@ export interface TextDeltaPart {
   text: string;
 }
 
+/**
+ * A request setting the backend did not apply, said by the adapter instead of silently dropped (the AI
+ * SDK's `unsupported-setting` warning). Reports then record `applied: false` with this reason in place of
+ * the asked value.
+ */
+export interface CallWarning {
+  type: "unsupported-setting";
+  /** The `CallSettings` field, or an experimental control such as `promptCache`. */
+  setting: string;
+  details: string;
+}
+
 export interface FinishPart {
   type: "finish";
   finishReason: FinishReason;
@@ -84,6 +102,8 @@ export interface FinishPart {
   timings: ServerTimings | undefined;
   /** The model name the backend answered with, when it said. */
   responseModel?: string | undefined;
+  /** Settings of the request that did not reach the backend. */
+  warnings?: CallWarning[] | undefined;
 }
 
 /** A native tool call from the backend. `arguments` is the JSON text as the backend sent it. */
@@ -110,6 +130,41 @@ export interface GenerateResult {
   usage: Usage;
   timings: ServerTimings | undefined;
   responseModel?: string | undefined;
+  warnings?: CallWarning[] | undefined;
+}
+
+/**
+ * What it takes to reproduce a run, as the backend reports it: the model's identity (file sha256 or the
+ * server's digest), its quantization as the engine names it, the engine build, and the settings in
+ * effect. Unknown is null, with a reason in `null_reasons`.
+ */
+export interface EngineRecord {
+  model: {
+    /** sha256 of the GGUF file, when Orket can read the file. */
+    file_sha256: string | null;
+    file_bytes: number | null;
+    /** The server's own identity for the model (Ollama's digest). */
+    digest: string | null;
+    /** As the engine names it (`Q4_K_M`, llama.cpp's `model_ftype`, Ollama's `quantization_level`). */
+    quantization: string | null;
+    path: string | null;
+  };
+  engine: {
+    name: string;
+    /** llama.cpp's `build_info` (`b1234-abcdef0`), node-llama-cpp's llama.cpp release, Ollama's version. */
+    build: string | null;
+    /** The engine's library version (node-llama-cpp), when it has one of its own. */
+    version: string | null;
+  };
+  /** The context window the engine runs with (tokens). */
+  context_size: number | null;
+  threads: number | null;
+  gpu_layers: number | null;
+  /** Sampler defaults the server applies to fields a request leaves unset. */
+  server_sampler_defaults: Record<string, unknown> | null;
+  /** The server's own flags and settings, where it reports them (`/props`, `/slots`). */
+  server_settings: Record<string, unknown> | null;
+  null_reasons: Record<string, string>;
 }
 
 /** Where inference runs, which decides whose memory `peak_memory_rss` measures. */
@@ -147,6 +202,11 @@ export interface ModelAdapter {
    * It must not load the model: model load is part of the call. Failures are ignored by the caller.
    */
   prepare?(): Promise<void>;
+  /**
+   * The reproducibility record of the model and engine behind this adapter (see `EngineRecord`). May ask
+   * the server; never loads a model that is not loaded. Failures become nulls with reasons, not throws.
+   */
+  describe?(signal?: AbortSignal): Promise<EngineRecord>;
   /** Releases engines, sockets or files the adapter holds. Safe to call twice. */
   close?(): Promise<void>;
 }

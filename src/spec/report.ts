@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { ExecutionLaneSchema, MeasureSchema, UtcTimestampSchema, VramProfileSchema } from "./common.js";
 import { GuardDecisionSchema, SidecarSummarySchema } from "./sidecar.js";
-import { TokenMetricsSchema } from "./telemetry.js";
+import { ClientTimingsSchema, TokenMetricsSchema } from "./telemetry.js";
 
 export const REPORT_SCHEMA_VERSION = "orket.report.v1";
 
@@ -29,12 +29,18 @@ export const TestRunTelemetrySchema = z.looseObject({
   peak_memory_rss: Seconds,
   adherence_score: z.number().min(0).max(1).nullable(),
   token_metrics: TokenMetricsSchema,
+  /** The client's stream timing of a run's single call (first to last text delta); null: several or none. */
+  client_timings: ClientTimingsSchema.nullable().optional(),
   internal_model_seconds: MeasureSchema,
   orchestration_overhead_ratio: z.number().min(0).max(1).nullable(),
   run_quality_status: RunQualityStatusSchema,
   run_quality_reasons: z.array(z.string()),
   /** The prefill figures judged on their own (a cached prompt prefix spoils them and nothing else). */
   prefill_quality: z.looseObject({ status: RunQualityStatusSchema, reasons: z.array(z.string()) }).optional(),
+  /** Settings of the run's calls that the backend did not apply (the adapter's warnings), de-duplicated. */
+  settings_not_applied: z
+    .array(z.looseObject({ setting: z.string(), details: z.string(), calls: z.number().int().positive() }))
+    .optional(),
   /** CPU during the generation window, with the inference process's own time taken out. */
   generation_cpu: z
     .looseObject({
@@ -106,6 +112,53 @@ export const TaskSummarySchema = z.looseObject({
   mean_adherence: z.number().min(0).max(1).nullable(),
 });
 
+const NullableString = z.string().nullable();
+const NullableInt = z.number().int().nullable();
+
+/** The settings a backend did not apply, as its adapter said, with how many calls said so. */
+export const NotAppliedSchema = z.looseObject({
+  type: z.literal("unsupported-setting"),
+  setting: z.string(),
+  details: z.string(),
+  calls: z.number().int().positive(),
+});
+
+/**
+ * What it takes to reproduce a benchmark's runs: the model's identity and quantization as the engine
+ * reports them, the engine build, the context (asked and applied), threads, GPU layers, the sampler
+ * settings sent and the server's defaults, and the server's own settings. Unknown is null with a reason.
+ */
+export const ReproducibilitySchema = z.looseObject({
+  model_ref: z.string(),
+  model: z.looseObject({
+    file_sha256: NullableString,
+    file_bytes: NullableInt,
+    digest: NullableString,
+    quantization: NullableString,
+    path: NullableString,
+  }),
+  engine: z.looseObject({ name: z.string(), build: NullableString, version: NullableString }),
+  context_size: z.looseObject({
+    requested: NullableInt,
+    /** null: nothing was asked; false: asked, not applied (see reason). */
+    applied: z.boolean().nullable(),
+    effective: NullableInt,
+    reason: NullableString,
+  }),
+  threads: NullableInt,
+  gpu_layers: NullableInt,
+  sampler: z.looseObject({
+    seed: z.number().int().nullable(),
+    temperature: z.number().nullable(),
+    max_output_tokens: NullableInt,
+    server_defaults: z.record(z.string(), z.unknown()).nullable(),
+  }),
+  server_settings: z.record(z.string(), z.unknown()).nullable(),
+  settings_not_applied: z.array(NotAppliedSchema),
+  null_reasons: z.record(z.string(), z.string()),
+});
+export type Reproducibility = z.infer<typeof ReproducibilitySchema>;
+
 export const ReportSchema = z.looseObject({
   schema_version: z.literal(REPORT_SCHEMA_VERSION),
   report_generated_at: UtcTimestampSchema,
@@ -123,9 +176,19 @@ export const ReportSchema = z.looseObject({
     seed: z.number().int().nullable(),
     temperature: z.number().nullable(),
     max_output_tokens: z.number().int().nullable(),
-    experimental_controls: z.looseObject({ seed_fixed: z.boolean(), temperature_fixed: z.boolean() }),
+    experimental_controls: z.looseObject({
+      seed_fixed: z.boolean(),
+      temperature_fixed: z.boolean(),
+      /**
+       * `off`: every run pays its own prefill (the embedded engine clears its cache; llama.cpp's server
+       * is sent `cache_prompt: false`); `engine-default`: the server reuses a cached prefix as it does.
+       */
+      prompt_cache: z.enum(["off", "engine-default"]).optional(),
+    }),
     /** The unmeasured call that loaded the model before the first test run; seconds null when none. */
     warmup: z.looseObject({ seconds: Seconds, reason: z.string() }).optional(),
+    /** The server process measured for memory and left out of the CPU load, and how it was found. */
+    server_process: z.looseObject({ pid: z.number().int().nullable(), source: z.string() }).optional(),
     orket_version: z.string(),
     host: z.looseObject({
       platform: z.string(),
@@ -151,5 +214,7 @@ export const ReportSchema = z.looseObject({
     tasks: z.array(TaskSummarySchema),
   }),
   test_runs: z.array(TestRunSchema),
+  /** Additive: reports before it lack the record. */
+  reproducibility: ReproducibilitySchema.optional(),
 });
 export type Report = z.infer<typeof ReportSchema>;

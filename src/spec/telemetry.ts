@@ -21,7 +21,13 @@ const Seconds = MeasureSchema.nullable();
 
 export const TokenMetricsSchema = z.looseObject({
   status: TokenStatusSchema,
-  counts: z.looseObject({ prompt_tokens: Count, output_tokens: Count, total_tokens: Count }),
+  counts: z.looseObject({
+    prompt_tokens: Count,
+    output_tokens: Count,
+    total_tokens: Count,
+    /** Tokens inside the decode window (llama.cpp: output tokens less the first); what the tok/s is over. */
+    decode_tokens: Count.optional(),
+  }),
   /** Engine-side durations (server report or embedded engine clock); null when the engine did not say. */
   latencies: z.looseObject({ load_seconds: Seconds, prefill_seconds: Seconds, decode_seconds: Seconds }),
   throughput: z.looseObject({
@@ -30,6 +36,11 @@ export const TokenMetricsSchema = z.looseObject({
   }),
   timing_source: z.enum(["ollama", "llama.cpp", "embedded", "replay"]).nullable(),
   cached_prompt_tokens: Count,
+  /** The engine's own printed rates (llama.cpp `predicted_per_second`, `prompt_per_second`); null: none. */
+  engine_reported: z
+    .looseObject({ generation_tokens_per_second: Seconds, prompt_tokens_per_second: Seconds })
+    .nullable()
+    .optional(),
 });
 export type TokenMetrics = z.infer<typeof TokenMetricsSchema>;
 
@@ -41,6 +52,8 @@ export const ClientTimingsSchema = z.looseObject({
   /** Seconds between the first and the last content token, as seen by the client. */
   stream_seconds: Seconds,
   text_deltas: z.number().int().nonnegative(),
+  /** Text deltas after the first, per second of `stream_seconds`: the client's view of decode speed. */
+  deltas_per_second: Seconds.optional(),
 });
 
 export const AttemptSchema = z.looseObject({
@@ -82,6 +95,8 @@ export const CallTelemetrySchema = z.looseObject({
   output_chars: z.number().int().nonnegative(),
   execution_lane: ExecutionLaneSchema,
   vram_profile: VramProfileSchema,
+  /** Request settings the backend did not apply, as the adapter said (its `unsupported-setting` warnings). */
+  settings_not_applied: z.array(z.looseObject({ setting: z.string(), details: z.string() })).optional(),
   /** For every null measure above: the field name and why it is unknown. */
   null_reasons: z.record(z.string(), z.string()),
 });

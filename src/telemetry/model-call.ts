@@ -15,6 +15,7 @@ import {
   ModelCallError,
 } from "../spec/errors.js";
 import type {
+  CallWarning,
   Clock,
   FinishReason,
   ModelAdapter,
@@ -64,6 +65,7 @@ interface CallAnswer {
   finishReason: FinishReason;
   usage: Usage;
   timings: ServerTimings | undefined;
+  warnings?: CallWarning[] | undefined;
 }
 
 export type CallResult =
@@ -209,6 +211,7 @@ async function runAttempt(
           finishReason: part.finishReason,
           usage: part.usage,
           timings: part.timings,
+          warnings: part.warnings,
         };
       } else if (part.type === "tool-call") {
         if (!finish) {
@@ -286,6 +289,7 @@ function buildTelemetry(input: TelemetryInput): CallTelemetry {
       last_token_seconds: streamed ? seconds((state.lastToken ?? 0) - state.start) : null,
       stream_seconds: streamed ? seconds((state.lastToken ?? 0) - (state.firstToken ?? 0)) : null,
       text_deltas: state.textDeltas,
+      deltas_per_second: streamed ? deltaRate(state) : null,
     },
     token_metrics: tokenMetrics,
     finish_reason: answer
@@ -307,8 +311,14 @@ function buildTelemetry(input: TelemetryInput): CallTelemetry {
     output_chars: state.text.length,
     execution_lane: options.lane ?? "ci",
     vram_profile: options.vramProfile ?? "safe",
+    settings_not_applied: (answer?.warnings ?? []).map(({ setting, details }) => ({ setting, details })),
     null_reasons: nullReasons,
   };
+}
+
+function deltaRate(state: CallState): number | null {
+  const window = (state.lastToken ?? 0) - (state.firstToken ?? 0);
+  return window > 0 && state.textDeltas > 1 ? round3(((state.textDeltas - 1) * 1000) / window) : null;
 }
 
 function describeMissing(status: string, adapter: ModelAdapter): string {

@@ -17,6 +17,7 @@ import type {
 import { AbortedError, BadRequestError, ModelCallError, ModelLoadError } from "../../spec/errors.js";
 import type {
   Clock,
+  EngineRecord,
   FinishPart,
   GenerateResult,
   ModelAdapter,
@@ -24,6 +25,7 @@ import type {
   ModelRequest,
   StreamPart,
 } from "../../spec/model.js";
+import { identifyModelFile, readGgufQuantization } from "../model-file.js";
 import { PartQueue } from "./part-queue.js";
 import {
   acquireLlama,
@@ -150,6 +152,63 @@ class GgufAdapter implements ModelAdapter {
       readerGone.abort();
       await done;
     }
+  }
+
+  /**
+   * The reproducibility record: the file's sha256 and the quantization its header names, the llama.cpp
+   * release node-llama-cpp runs (a prebuilt binary or one built on this machine), and the context,
+   * threads and GPU layers in effect (those of the loaded model; before the first call, what will apply).
+   */
+  async describe(): Promise<EngineRecord> {
+    const path = this.settings.path;
+    const nullReasons: Record<string, string> = {};
+    const [file, quantization] = await Promise.all([
+      identifyModelFile(path).catch((error: NodeJS.ErrnoException) => {
+        nullReasons.file_sha256 = `cannot read ${path} (${error.code ?? error.message})`;
+        nullReasons.file_bytes = nullReasons.file_sha256;
+        return null;
+      }),
+      readGgufQuantization(path).catch((error: Error) => {
+        nullReasons.quantization = `cannot read the GGUF header (${firstLine(error)})`;
+        return null;
+      }),
+    ]);
+    if (quantization === null) nullReasons.quantization ??= "the GGUF header has no general.file_type";
+    const engine = await this.engine?.catch(() => undefined);
+    const llama = engine?.lease.llama;
+    if (!engine) {
+      nullReasons.build = "the model is not loaded yet";
+      nullReasons.gpu_layers = nullReasons.build;
+    }
+    const contextSize = engine?.context?.context.contextSize ?? this.settings.contextSize ?? null;
+    if (contextSize === null) nullReasons.context_size = "no context was created yet";
+    nullReasons.digest = "a GGUF file has no digest of its own beyond its sha256";
+    nullReasons.server_sampler_defaults =
+      "the embedded engine has no sampler defaults of its own: it applies the request's fields (unset temperature: greedy)";
+    return {
+      model: {
+        file_sha256: file?.sha256 ?? null,
+        file_bytes: file?.bytes ?? null,
+        digest: null,
+        quantization,
+        path,
+      },
+      engine: {
+        name: "node-llama-cpp (embedded llama.cpp)",
+        build: llama ? `${llama.llamaCppRelease.repo}@${llama.llamaCppRelease.release} (${llama.buildType})` : null,
+        version: null,
+      },
+      context_size: contextSize,
+      threads: llama ? (this.settings.threads ?? Math.max(1, llama.cpuMathCores - 1)) : (this.settings.threads ?? null),
+      gpu_layers: engine ? engine.model.gpuLayers : null,
+      server_sampler_defaults: null,
+      server_settings: {
+        prompt_cache: this.settings.promptCache !== false,
+        gpu: this.settings.gpu ?? false,
+        ...(llama ? { gpu_backend: llama.gpu, system_info: llama.systemInfo } : {}),
+      },
+      null_reasons: nullReasons,
+    };
   }
 
   async close(): Promise<void> {
@@ -337,6 +396,9 @@ class GgufAdapter implements ModelAdapter {
           firstTokenAt === undefined || lastTokenAt === undefined
             ? undefined
             : (lastTokenAt - firstTokenAt) / 1000,
+        // The window opens at the first sampled token, so it holds the decode steps after it (as llama.cpp
+        // counts them in llama-server's and llama-bench's figures).
+        decodeTokens: Math.max(0, generated.length - 1),
       },
     });
   }
