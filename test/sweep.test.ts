@@ -201,6 +201,7 @@ describe("a sweep over scripted cassettes", () => {
       runs: 2,
       providers: { replayPacing: "instant" },
       loadSampler: steadyLoad,
+      rowIsolation: "in-process",
       gpuBackend: cpuOnly,
     });
     expect(existsSync(path)).toBe(true);

@@ -21,10 +21,11 @@ import { createModelAdapter, DEFAULT_OLLAMA_HOST, normalizeOllamaHost } from "..
 import { findRunning, listOllamaRunning } from "../providers/ollama-ps.js";
 import type { CanaryResult, SweepRow } from "../spec/lab.js";
 import type { ModelAdapter } from "../spec/model.js";
-import type { TestRun } from "../spec/report.js";
+import type { Report, TestRun } from "../spec/report.js";
 import type { GuardDecision, SidecarSummary } from "../spec/sidecar.js";
 import { guardPollutionReasons, sidecarWindowGuards, vramPreflight } from "../telemetry/gpu-guards.js";
 import { type GpuBackend, startSidecar } from "../telemetry/sidecar.js";
+import { type RowBenchOptions, runBenchmarkInChild } from "./row-process.js";
 import { type SweepTarget, safeSegment } from "./sweep-models.js";
 
 /** What every row's benchmark shares; `out` is the sweep's folder. */
@@ -37,6 +38,11 @@ export interface RowContext {
   addBenchmarkSeconds(seconds: number): void;
   /** Load each Ollama model with one tiny call before its row (default true). */
   warmup: boolean;
+  /**
+   * `process`: an embedded-engine row is benchmarked in a fresh process of its own (the clean state its
+   * peak memory needs); `in-process`: here, which lets tests inject a load sampler.
+   */
+  rowIsolation: "process" | "in-process";
   addWarmupSeconds(seconds: number): void;
 }
 
@@ -98,7 +104,9 @@ export async function runSweepRow(target: SweepTarget, ctx: RowContext): Promise
   let runs: TestRun[];
   let reportPath: string;
   try {
-    ({ runs, reportPath } = await bench(target, reportDir, ctx));
+    let reproducibility: Report["reproducibility"];
+    ({ runs, reportPath, reproducibility } = await bench(target, reportDir, ctx));
+    if (reproducibility) extra.reproducibility = reproducibility;
   } catch (error) {
     await sidecar.stop().catch(() => undefined);
     throw error;
@@ -160,11 +168,11 @@ async function bench(
   out: string,
   ctx: RowContext,
   overrides: Partial<BenchmarkOptions> = {},
-): Promise<{ runs: TestRun[]; reportPath: string }> {
+): Promise<{ runs: TestRun[]; reportPath: string; reproducibility: Report["reproducibility"] }> {
   const adapter = contextAdapter(target, ctx);
   const started = performance.now();
   try {
-    const { report, path } = await runBenchmark({
+    const options: BenchmarkOptions = {
       ...ctx.bench,
       ...overrides,
       model: target.modelRef,
@@ -176,12 +184,32 @@ async function bench(
       ...(target.contextSize !== undefined && !adapter
         ? { providers: { ...ctx.bench.providers, contextSize: target.contextSize } }
         : {}),
-    });
-    return { runs: report.test_runs, reportPath: path };
+    };
+    const { report, path } =
+      ctx.rowIsolation === "process" && parseModelRef(target.modelRef).provider === "gguf"
+        ? await runBenchmarkInChild(childOptions(options), {
+            signal: options.signal,
+            onNotice: options.onNotice,
+            onTestRun: options.onTestRun,
+          })
+        : await runBenchmark(options);
+    return { runs: report.test_runs, reportPath: path, reproducibility: report.reproducibility };
   } finally {
     ctx.addBenchmarkSeconds((performance.now() - started) / 1000);
     await adapter?.close?.();
   }
+}
+
+/** The benchmark's options as plain data for a row process; an injected part cannot cross. */
+function childOptions(options: BenchmarkOptions): RowBenchOptions {
+  const { adapter, signal, onNotice, onTestRun, onStart, loadSampler, gpuBackend, ...rest } = options;
+  if (loadSampler || gpuBackend || adapter) {
+    throw new Error(
+      "an injected loadSampler, gpuBackend or adapter cannot cross into a row process: use rowIsolation: \"in-process\"",
+    );
+  }
+  const { fetch, ...providers } = rest.providers ?? {};
+  return { ...rest, providers };
 }
 
 /**

@@ -90,6 +90,13 @@ export interface SweepOptions {
   sidecarIntervalMs?: number | undefined;
   /** Load each Ollama model with one tiny call before its row, so its first run is not cold (default true). */
   warmup?: boolean | undefined;
+  /**
+   * Where an embedded-engine row runs: `process` (default), a fresh process per row, so that its peak
+   * memory is the row's own; `in-process`, which an injected `loadSampler` needs (tests).
+   */
+  rowIsolation?: "process" | "in-process" | undefined;
+  /** The benchmark's experimental control: `false` turns a server's prompt cache off for measured runs. */
+  promptCache?: boolean | undefined;
   onNotice?: ((message: string) => void) | undefined;
   /** Before each row (the canary is row "canary"). */
   onRowStart?: ((label: string, index: number, count: number) => void) | undefined;
@@ -184,6 +191,7 @@ async function runSweep(plan: SweepPlan): Promise<SweepResult> {
   let warmupSeconds = 0;
   const ctx: RowContext = {
     warmup: options.warmup !== false,
+    rowIsolation: options.rowIsolation ?? "process",
     addWarmupSeconds: (s) => {
       warmupSeconds += s;
     },
@@ -205,6 +213,7 @@ async function runSweep(plan: SweepPlan): Promise<SweepResult> {
       lane,
       vramProfile,
       providers: options.providers,
+      promptCache: options.promptCache,
       signal: options.signal,
       loadSampler: options.loadSampler,
       onNotice: options.onNotice,

@@ -4,3 +4,4 @@ export { EVALUATOR_ERROR_CODES, EvaluatorError } from "./evaluation-result.js";
 export { createEvaluator, type Evaluator, type EvaluatorOptions, evaluate } from "./evaluator.js";
 export type { Isolation } from "./isolation.js";
 export { DEFAULT_LIMITS, type EvaluatorLimits } from "./limits.js";
+export { preloadTranspiler } from "./candidate-source.js";

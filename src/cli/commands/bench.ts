@@ -21,6 +21,7 @@ interface BenchFlags extends ProviderFlags {
   memoryTrace: boolean;
   sidecar: boolean;
   warmup: boolean;
+  coldPrefill?: boolean;
   ctxSize?: number;
   cooldownTarget: number;
   cooldownTimeout: number;
@@ -58,6 +59,10 @@ export function registerBench(program: Command, env: CliEnvironment): void {
       intArg("--ctx-size", 16),
     )
     .option("--no-warmup", "do not load the model with an unmeasured call before the first test run")
+    .option(
+      "--cold-prefill",
+      "experimental control: a server may not reuse a cached prompt prefix (llama.cpp cache_prompt: false), for cold prefill figures",
+    )
     .option("--no-sidecar", "do not sample the hardware (nvidia-smi, rocm-smi, CPU) during test runs")
     .option(
       "--cooldown-target <celsius>",
@@ -99,6 +104,7 @@ export function registerBench(program: Command, env: CliEnvironment): void {
         memoryTrace: flags.memoryTrace,
         sidecar: flags.sidecar,
         warmup: flags.warmup,
+        ...(flags.coldPrefill ? { promptCache: false } : {}),
         thermal: {
           targetC: flags.cooldownTarget,
           timeoutMs: flags.cooldownTimeout * 1000,

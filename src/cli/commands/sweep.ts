@@ -25,6 +25,7 @@ interface CommonFlags extends ProviderFlags {
   canaryRuns: number;
   includeInvalid?: boolean;
   warmup: boolean;
+  coldPrefill?: boolean;
   lane: "ci" | "lab";
   vramProfile: "safe" | "balanced" | "stress";
   out?: string;
@@ -83,6 +84,10 @@ function addCommonFlags(command: Command): Command {
     .option("--canary-runs <n>", "repeats per canary task", intArg("--canary-runs", 2, 100), 2)
     .option("--include-invalid", "show invalid rows in the Pareto view (never in KPIs or recommendations)")
     .option("--no-warmup", "do not load each Ollama model with one tiny call before its row")
+    .option(
+      "--cold-prefill",
+      "experimental control: a server may not reuse a cached prompt prefix (llama.cpp cache_prompt: false)",
+    )
 
     .option(
       "--out <dir>",
@@ -237,6 +242,7 @@ async function runAndPrint(
       canaryTasks: flags.canaryTasks,
       canaryRuns: flags.canaryRuns,
       warmup: flags.warmup,
+      ...(flags.coldPrefill ? { promptCache: false } : {}),
       providers: providerSettings(flags, env),
       signal: controller.signal,
       onNotice: say,
