@@ -106,7 +106,13 @@ function build(commit) {
       if (!existsSync(built)) fail(`the build did not produce ${built}`);
       execFileSync("cp", [built, join(staging, tool)]);
     }
-    const stamp = { commit, platform: process.platform, arch: process.arch, tools: TOOLS, built_at: new Date().toISOString() };
+    const stamp = {
+      commit,
+      platform: process.platform,
+      arch: process.arch,
+      tools: TOOLS,
+      built_at: new Date().toISOString(),
+    };
     writeFileSync(join(staging, "build.json"), `${JSON.stringify(stamp, null, 2)}\n`);
     rmSync(bin, { recursive: true, force: true });
     renameSync(staging, bin);

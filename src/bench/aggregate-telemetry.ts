@@ -44,22 +44,24 @@ export function aggregateCalls(calls: readonly CallTelemetry[]): CallAggregate {
   // One call: its own metrics, computed from unrounded engine figures. Several: their sums, through the
   // same rules as a single call.
   const only = calls.length === 1 ? calls[0] : undefined;
-  const tokenMetrics = only ? only.token_metrics : computeTokenMetrics(
-    {
-      promptTokens: sum((m) => m.counts.prompt_tokens) ?? undefined,
-      outputTokens: sum((m) => m.counts.output_tokens) ?? undefined,
-      cachedPromptTokens: sum((m) => m.cached_prompt_tokens) ?? undefined,
-    },
-    source === null && prefill === null && decode === null
-      ? undefined
-      : {
-          source: source ?? "replay",
-          loadSeconds: sum((m) => m.latencies.load_seconds) ?? undefined,
-          prefillSeconds: prefill ?? undefined,
-          decodeSeconds: decode ?? undefined,
-          decodeTokens: sum((m) => m.counts.decode_tokens ?? m.counts.output_tokens) ?? undefined,
+  const tokenMetrics = only
+    ? only.token_metrics
+    : computeTokenMetrics(
+        {
+          promptTokens: sum((m) => m.counts.prompt_tokens) ?? undefined,
+          outputTokens: sum((m) => m.counts.output_tokens) ?? undefined,
+          cachedPromptTokens: sum((m) => m.cached_prompt_tokens) ?? undefined,
         },
-  );
+        source === null && prefill === null && decode === null
+          ? undefined
+          : {
+              source: source ?? "replay",
+              loadSeconds: sum((m) => m.latencies.load_seconds) ?? undefined,
+              prefillSeconds: prefill ?? undefined,
+              decodeSeconds: decode ?? undefined,
+              decodeTokens: sum((m) => m.counts.decode_tokens ?? m.counts.output_tokens) ?? undefined,
+            },
+      );
   if (tokenMetrics.status !== "OK") {
     nullReasons.token_metrics =
       calls.find((c) => c.null_reasons.token_metrics)?.null_reasons.token_metrics ?? "no model call was made";

@@ -19,14 +19,26 @@ export async function describeBackend(adapter: ModelAdapter, signal?: AbortSigna
     try {
       return await adapter.describe(signal);
     } catch (error) {
-      return unknownEngine(adapter, `describing the backend failed: ${error instanceof Error ? error.message : String(error)}`);
+      return unknownEngine(
+        adapter,
+        `describing the backend failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   }
   return unknownEngine(adapter, `the ${adapter.provider} adapter cannot describe its engine`);
 }
 
 function unknownEngine(adapter: ModelAdapter, reason: string): EngineRecord {
-  const fields = ["file_sha256", "file_bytes", "digest", "quantization", "build", "context_size", "threads", "gpu_layers"];
+  const fields = [
+    "file_sha256",
+    "file_bytes",
+    "digest",
+    "quantization",
+    "build",
+    "context_size",
+    "threads",
+    "gpu_layers",
+  ];
   return {
     model: { file_sha256: null, file_bytes: null, digest: null, quantization: null, path: null },
     engine: { name: adapter.provider, build: null, version: null },
@@ -40,7 +52,9 @@ function unknownEngine(adapter: ModelAdapter, reason: string): EngineRecord {
 }
 
 /** The calls' warnings of one test run, de-duplicated, with how many calls gave each. */
-export function runSettingsNotApplied(calls: readonly CallTelemetry[]): Array<{ setting: string; details: string; calls: number }> {
+export function runSettingsNotApplied(
+  calls: readonly CallTelemetry[],
+): Array<{ setting: string; details: string; calls: number }> {
   const seen = new Map<string, { setting: string; details: string; calls: number }>();
   for (const call of calls) {
     for (const { setting, details } of call.settings_not_applied ?? []) {
@@ -63,7 +77,13 @@ export function settingsNotApplied(runs: readonly TestRun[]): NotApplied[] {
       const key = `${warning.setting}\0${warning.details}`;
       const entry = seen.get(key);
       if (entry) entry.calls += warning.calls;
-      else seen.set(key, { type: "unsupported-setting", setting: warning.setting, details: warning.details, calls: warning.calls });
+      else
+        seen.set(key, {
+          type: "unsupported-setting",
+          setting: warning.setting,
+          details: warning.details,
+          calls: warning.calls,
+        });
     }
   }
   return [...seen.values()].sort((a, b) => a.setting.localeCompare(b.setting));
@@ -80,14 +100,24 @@ export function contextSizeRecord(
 ): Reproducibility["context_size"] {
   const effective = engine.context_size;
   if (requested === null)
-    return { requested: null, applied: null, effective, reason: "no context size was asked for: the engine's own" };
+    return {
+      requested: null,
+      applied: null,
+      effective,
+      reason: "no context size was asked for: the engine's own",
+    };
   const refused = notApplied.find((w) => w.setting === "contextSize");
   if (refused) {
     const same = effective === requested ? ` (the server's own context is ${effective} anyway)` : "";
     return { requested, applied: false, effective, reason: `${refused.details}${same}` };
   }
   if (effective !== null && effective !== requested)
-    return { requested, applied: false, effective, reason: `the engine runs with ${effective} tokens, not ${requested}` };
+    return {
+      requested,
+      applied: false,
+      effective,
+      reason: `the engine runs with ${effective} tokens, not ${requested}`,
+    };
   return { requested, applied: true, effective, reason: null };
 }
 

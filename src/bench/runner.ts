@@ -23,9 +23,9 @@ import type { ModelAdapter, ModelMessage } from "../spec/model.js";
 import { REPORT_SCHEMA_VERSION, type Report, type SystemLoad, type TestRun } from "../spec/report.js";
 import type { CallTelemetry } from "../spec/telemetry.js";
 import { writeFileAtomic } from "../store/atomic-file.js";
+import { findListeningPid, loopbackPort } from "../telemetry/listening-process.js";
 import { callModel } from "../telemetry/model-call.js";
 import { detectGpuBackend, type GpuBackend } from "../telemetry/sidecar.js";
-import { findListeningPid, loopbackPort } from "../telemetry/listening-process.js";
 import { createLoadSampler, openForeignCpuWindow } from "../telemetry/system-load.js";
 import { createConstraintValidator } from "../validation/constraint-validator.js";
 import { aggregateCalls } from "./aggregate-telemetry.js";
@@ -334,7 +334,8 @@ async function runOne(ctx: RunContext): Promise<TestRun> {
   let evaluation: Awaited<ReturnType<typeof evaluate>> | null = null;
   if (extraction.code !== null && error === null)
     evaluation = await evaluate(extraction.code, task.language, task.evaluation);
-  const evaluationSeconds = extraction.code === null ? null : round3((performance.now() - scoringStarted) / 1000);
+  const evaluationSeconds =
+    extraction.code === null ? null : round3((performance.now() - scoringStarted) / 1000);
   const loadEnd = ctx.sampler.sample();
 
   const aggregate = aggregateCalls(calls);
@@ -365,7 +366,8 @@ async function runOne(ctx: RunContext): Promise<TestRun> {
   const nullReasons = { ...aggregate.nullReasons };
   if (validation.adherence_score === null)
     nullReasons.adherence_score = `no code was produced: ${extraction.reason ?? "unknown"}`;
-  if (evaluationSeconds === null) nullReasons.evaluation_seconds = "no code was produced, so nothing was scored";
+  if (evaluationSeconds === null)
+    nullReasons.evaluation_seconds = "no code was produced, so nothing was scored";
   if (foreignCpu.reason !== null) nullReasons.foreign_cpu_percent = foreignCpu.reason;
 
   return {

@@ -63,10 +63,7 @@ export function judgeRunQuality(input: QualityInput): RunQuality {
   const m = input.tokenMetrics;
   if (input.modelAnswered && m.status !== "OK") reasons.add("MISSING_TOKEN_TIMINGS");
   if (!input.seedFixed || !input.temperatureFixed) reasons.add("MISSING_EXPERIMENTAL_CONTROLS");
-  if (
-    input.foreignCpuPercent !== null &&
-    input.foreignCpuPercent > QUALITY_THRESHOLDS.highForeignCpuPercent
-  )
+  if (input.foreignCpuPercent !== null && input.foreignCpuPercent > QUALITY_THRESHOLDS.highForeignCpuPercent)
     reasons.add("HIGH_CPU_SATURATION");
   if (
     input.load1mStart !== null &&

@@ -10,11 +10,11 @@
  * with its partial report. A child that dies without a report is an error naming its exit.
  */
 import { type ChildProcess, fork } from "node:child_process";
+import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import type { BenchmarkOptions } from "../bench/runner.js";
 import { type Report, ReportSchema, type TestRun } from "../spec/report.js";
-import { readFile } from "node:fs/promises";
 
 /** What may cross into the child: the benchmark's options without callbacks, signals or injected parts. */
 export type RowBenchOptions = Omit<

@@ -49,7 +49,9 @@ describe("quant targets", () => {
     mkdirSync(join(blobs, "folder.gguf"));
     symlinkSync(join(blobs, "folder.gguf"), join(dir, "y-q8_0.gguf"));
     const targets = await resolveQuantTargets({ ggufDir: dir, quants: ["q4_0"] });
-    expect(targets).toEqual([{ quant: "q4_0", modelRef: `gguf/${join(dir, "x-q4_0.gguf")}`, sizeBytes: 200 }]);
+    expect(targets).toEqual([
+      { quant: "q4_0", modelRef: `gguf/${join(dir, "x-q4_0.gguf")}`, sizeBytes: 200 },
+    ]);
     // A dangling link, or one to a folder, is not a model file.
     await expect(resolveQuantTargets({ ggufDir: dir, quants: ["q8_0"] })).rejects.toThrow(
       /has no \.gguf file whose name contains "q8_0" \(its \.gguf files: x-q4_0\.gguf\)/,

@@ -205,7 +205,7 @@ function childOptions(options: BenchmarkOptions): RowBenchOptions {
   const { adapter, signal, onNotice, onTestRun, onStart, loadSampler, gpuBackend, ...rest } = options;
   if (loadSampler || gpuBackend || adapter) {
     throw new Error(
-      "an injected loadSampler, gpuBackend or adapter cannot cross into a row process: use rowIsolation: \"in-process\"",
+      'an injected loadSampler, gpuBackend or adapter cannot cross into a row process: use rowIsolation: "in-process"',
     );
   }
   const { fetch, ...providers } = rest.providers ?? {};

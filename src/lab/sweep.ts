@@ -344,7 +344,10 @@ async function runSweep(plan: SweepPlan): Promise<SweepResult> {
  * How many tasks the rows were compared on, and for each task left out, the rows that had no valid run
  * of it and why (their runs' reasons).
  */
-function pairingSummary(inputs: readonly SweepRowInput[], paired: ReadonlySet<string>): SweepSummary["pairing"] {
+function pairingSummary(
+  inputs: readonly SweepRowInput[],
+  paired: ReadonlySet<string>,
+): SweepSummary["pairing"] {
   const tasks = [...new Set(inputs.flatMap((input) => input.runs.map((run) => run.task_id)))];
   const excluded = tasks
     .filter((task) => !paired.has(task))

@@ -45,7 +45,12 @@ export async function readGgufQuantization(path: string): Promise<string | null>
     readTensorInfo: false,
     logWarnings: false,
     sourceType: "filesystem",
-    ignoreKeys: ["tokenizer.ggml.tokens", "tokenizer.ggml.merges", "tokenizer.ggml.token_type", "tokenizer.ggml.scores"],
+    ignoreKeys: [
+      "tokenizer.ggml.tokens",
+      "tokenizer.ggml.merges",
+      "tokenizer.ggml.token_type",
+      "tokenizer.ggml.scores",
+    ],
   });
   const value = info.metadata.general?.file_type;
   if (value === undefined) return null;

@@ -25,6 +25,7 @@ import type {
   ToolCallPart,
 } from "../spec/model.js";
 import { type FetchFn, type HttpSettings, joinUrl, sendRequest, toModelError, warmUpOnce } from "./http.js";
+import { describeOpenAIServer } from "./openai-describe.js";
 import {
   argumentsText,
   ChatChunkSchema,
@@ -40,7 +41,6 @@ import {
   type WireToolCallDelta,
   type WireUsage,
 } from "./openai-wire.js";
-import { describeOpenAIServer } from "./openai-describe.js";
 
 const ContextErrorSchema = z.looseObject({
   error: z.looseObject({
@@ -201,7 +201,8 @@ function callWarnings(
     warnings.push({
       type: "unsupported-setting",
       setting: "promptCache",
-      details: "cache_prompt: false was sent, but the server reported no llama.cpp timings: it may not be llama.cpp, and may have ignored it",
+      details:
+        "cache_prompt: false was sent, but the server reported no llama.cpp timings: it may not be llama.cpp, and may have ignored it",
     });
   } else if (promptCache === false && (timings?.cache_n ?? 0) > 0) {
     warnings.push({

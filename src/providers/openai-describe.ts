@@ -34,7 +34,9 @@ const ModelsSchema = z.looseObject({
     .nullish(),
 });
 
-const SlotsSchema = z.array(z.looseObject({ id: z.number().int().optional(), n_ctx: z.number().int().optional() }));
+const SlotsSchema = z.array(
+  z.looseObject({ id: z.number().int().optional(), n_ctx: z.number().int().optional() }),
+);
 
 /** The sampler fields worth recording: what decides the tokens, not display options. */
 const SAMPLER_FIELDS = [
@@ -67,8 +69,11 @@ export async function describeOpenAIServer(
     getJson(http, joinUrl(root, "slots"), SlotsSchema, signal),
   ]);
   const propsData = props.ok ? props.data : null;
-  if (!props.ok) nullReasons.props = `GET /props: ${props.reason} (llama.cpp's server answers it; other servers do not)`;
-  const entry = models.ok ? (models.data.data?.find((m) => m.id === modelId) ?? models.data.data?.[0]) : undefined;
+  if (!props.ok)
+    nullReasons.props = `GET /props: ${props.reason} (llama.cpp's server answers it; other servers do not)`;
+  const entry = models.ok
+    ? (models.data.data?.find((m) => m.id === modelId) ?? models.data.data?.[0])
+    : undefined;
   const meta = entry?.meta ?? null;
 
   const path = propsData?.model_path ?? null;
@@ -102,7 +107,8 @@ export async function describeOpenAIServer(
   const sampler = params
     ? Object.fromEntries(SAMPLER_FIELDS.filter((k) => k in params).map((k) => [k, params[k]]))
     : null;
-  if (sampler === null) nullReasons.server_sampler_defaults = "the server does not report its sampler defaults";
+  if (sampler === null)
+    nullReasons.server_sampler_defaults = "the server does not report its sampler defaults";
 
   const serverSettings: Record<string, unknown> = {};
   if (propsData) {

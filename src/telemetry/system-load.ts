@@ -107,7 +107,8 @@ export interface ForeignCpu {
  */
 export function openForeignCpuWindow(inference: InferenceProcess): { stop(): ForeignCpu } {
   const pid = inference.kind === "self" ? ("self" as const) : inference.kind === "pid" ? inference.pid : null;
-  const excluded = inference.kind === "self" ? "self" : inference.kind === "pid" ? `pid:${inference.pid}` : null;
+  const excluded =
+    inference.kind === "self" ? "self" : inference.kind === "pid" ? `pid:${inference.pid}` : null;
   const startAll = process.platform === "linux" ? readStatTicks() : null;
   const startOwn = pid === null ? null : readProcessTicks(pid);
   return {
@@ -124,14 +125,19 @@ export function openForeignCpuWindow(inference: InferenceProcess): { stop(): For
       const total = endAll.total - startAll.total;
       const busy = endAll.busy - startAll.busy;
       if (total < MIN_FOREIGN_WINDOW_TICKS)
-        return unknown(`the window spanned ${total} core-ticks, under ${MIN_FOREIGN_WINDOW_TICKS}: too short to judge`);
+        return unknown(
+          `the window spanned ${total} core-ticks, under ${MIN_FOREIGN_WINDOW_TICKS}: too short to judge`,
+        );
       const totalPercent = clampPercent((100 * busy) / total);
       if (pid === null) {
         return {
           foreign_cpu_percent: null,
           total_cpu_percent: totalPercent,
           excluded,
-          reason: inference.kind === "unknown" ? `the inference process is unknown: ${inference.reason}` : "unknown",
+          reason:
+            inference.kind === "unknown"
+              ? `the inference process is unknown: ${inference.reason}`
+              : "unknown",
         };
       }
       const endOwn = readProcessTicks(pid);

@@ -1,7 +1,8 @@
 /** The evaluator sandbox: runs candidate solutions against a task's evaluation in child processes. */
+
+export { preloadTranspiler } from "./candidate-source.js";
 export type { EvaluationResult, EvaluatorErrorCode, ExampleResult } from "./evaluation-result.js";
 export { EVALUATOR_ERROR_CODES, EvaluatorError } from "./evaluation-result.js";
 export { createEvaluator, type Evaluator, type EvaluatorOptions, evaluate } from "./evaluator.js";
 export type { Isolation } from "./isolation.js";
 export { DEFAULT_LIMITS, type EvaluatorLimits } from "./limits.js";
-export { preloadTranspiler } from "./candidate-source.js";

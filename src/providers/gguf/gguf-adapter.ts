@@ -195,11 +195,15 @@ class GgufAdapter implements ModelAdapter {
       },
       engine: {
         name: "node-llama-cpp (embedded llama.cpp)",
-        build: llama ? `${llama.llamaCppRelease.repo}@${llama.llamaCppRelease.release} (${llama.buildType})` : null,
+        build: llama
+          ? `${llama.llamaCppRelease.repo}@${llama.llamaCppRelease.release} (${llama.buildType})`
+          : null,
         version: null,
       },
       context_size: contextSize,
-      threads: llama ? (this.settings.threads ?? Math.max(1, llama.cpuMathCores - 1)) : (this.settings.threads ?? null),
+      threads: llama
+        ? (this.settings.threads ?? Math.max(1, llama.cpuMathCores - 1))
+        : (this.settings.threads ?? null),
       gpu_layers: engine ? engine.model.gpuLayers : null,
       server_sampler_defaults: null,
       server_settings: {
