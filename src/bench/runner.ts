@@ -171,6 +171,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
           vramProfile,
           mode,
           lab,
+          effectiveContext: engine.context_size ?? options.providers?.contextSize ?? null,
           traceDir:
             mode === "agent" && options.memoryTrace !== false
               ? join(outDir, "traces", safeName(task.id), String(runIndex))
@@ -286,6 +287,8 @@ interface RunContext {
   vramProfile: VramProfile;
   mode: "direct" | "agent";
   lab: LabSettings;
+  /** The context window the engine runs with (its own record), else the one asked for; null: unknown. */
+  effectiveContext: number | null;
   /** Where agent mode keeps this test run's memory traces; absent: not traced. */
   traceDir?: string | undefined;
 }
@@ -358,7 +361,8 @@ async function runOne(ctx: RunContext): Promise<TestRun> {
     guardReasons: hardware.guardReasons,
     modelSpilledToCpu: spilled,
     sidecarStatus: hardware.sidecarStatus,
-    contextSize: ctx.options.providers?.contextSize ?? null,
+    // Judged against the window the engine really has, which is not always the one asked for.
+    contextSize: ctx.effectiveContext,
     largestCallTokens: largestCall(calls),
   });
   const sandboxFailed = evaluation?.error && evaluation.error.code !== "COMPILE_FAILED";

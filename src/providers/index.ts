@@ -8,6 +8,7 @@ import { recordCassette } from "./cassette.js";
 import { createGgufAdapter } from "./gguf/gguf-adapter.js";
 import type { FetchFn } from "./http.js";
 import { createOllamaAdapter } from "./ollama.js";
+import { describeOllama } from "./ollama-describe.js";
 import { createOpenAICompatibleAdapter } from "./openai-compatible.js";
 import { createReplayAdapter } from "./replay.js";
 
@@ -48,12 +49,15 @@ export function createModelAdapter(ref: string, settings: ProviderSettings = {})
 function makeAdapter(ref: string, settings: ProviderSettings): ModelAdapter {
   const parsed = parseModelRef(ref);
   switch (parsed.provider) {
-    case "ollama":
-      return createOllamaAdapter(parsed.model, {
+    case "ollama": {
+      const ollama = {
         host: normalizeOllamaHost(settings.ollamaHost ?? DEFAULT_OLLAMA_HOST),
         fetch: settings.fetch,
         serverPid: settings.serverPid,
-      });
+      };
+      const adapter = createOllamaAdapter(parsed.model, ollama);
+      return { ...adapter, describe: (signal) => describeOllama(ollama, parsed.model, signal) };
+    }
     case "openai": {
       if (!settings.openaiBaseURL) {
         throw new ProviderSettingsError(
