@@ -9,7 +9,7 @@ import {
   startWireServer,
   type WireServer,
 } from "../../test/support/wire-server.js";
-import { ModelCallError } from "../spec/errors.js";
+import { ContextExceededError, ModelCallError } from "../spec/errors.js";
 import type { ModelRequest, StreamPart } from "../spec/model.js";
 import { createOpenAICompatibleAdapter, listOpenAIModels } from "./openai-compatible.js";
 import { toFinishReason } from "./openai-wire.js";
@@ -29,18 +29,43 @@ const request: ModelRequest = {
   ],
 };
 
-// --- llama.cpp server (b5966): role chunk with content null, usage chunk with `choices: []` and timings on it.
+// --- llama.cpp server (b1-de3ff81), checked against the real llama-server by
+// test/real-engine/llama-server-wire.test.ts: headers without cache-control; `model` is the server's own
+// alias (the `-m` path when there is no `--alias`), whatever the request named; the build as
+// `system_fingerprint`; a role chunk with `content: null`; a finish chunk with an empty delta; a usage
+// chunk with `choices: []`, `prompt_tokens_details.cached_tokens` (= `cache_n`) and the timings on it.
 const LLAMA_MODEL = "qwen2.5-coder-7b-instruct-q4_k_m.gguf";
+const LLAMA_ALIAS = "/models/qwen2.5-coder-7b-instruct-q4_k_m.gguf";
+const LLAMA_BUILD = "b1-de3ff81";
+const LLAMA_SSE_HEADERS = {
+  server: "llama.cpp",
+  "access-control-allow-origin": "",
+  "x-accel-buffering": "no",
+  "content-type": "text/event-stream",
+};
+const LLAMA_JSON_HEADERS = {
+  server: "llama.cpp",
+  "access-control-allow-origin": "",
+  "content-type": "application/json; charset=utf-8",
+};
+// `predicted_n` counts the end-of-generation token, which streams no text: one more than the deltas.
+// The decode figures leave out the first token (it comes from the prefill): per token = ms / (n - 1).
 const LLAMA_TIMINGS = {
   cache_n: 12,
   prompt_n: 19,
   prompt_ms: 48.213,
-  prompt_per_token_ms: 2.537526,
-  prompt_per_second: 394.08,
-  predicted_n: 9,
+  prompt_per_token_ms: 2.537526315789474,
+  prompt_per_second: 394.0845829962873,
+  predicted_n: 10,
   predicted_ms: 151.372,
-  predicted_per_token_ms: 16.819111,
-  predicted_per_second: 59.456,
+  predicted_per_token_ms: 16.819111111111113,
+  predicted_per_second: 59.4561741933779,
+};
+const LLAMA_USAGE = {
+  completion_tokens: 10,
+  prompt_tokens: 31,
+  total_tokens: 41,
+  prompt_tokens_details: { cached_tokens: 12 },
 };
 
 function llamaChunk(choices: unknown[], extra: Record<string, unknown> = {}) {
@@ -48,8 +73,8 @@ function llamaChunk(choices: unknown[], extra: Record<string, unknown> = {}) {
     choices,
     created: 1750271648,
     id: "chatcmpl-PZ5ZD8fqMnhPYSsPlrOieSvbLMKUCe69",
-    model: LLAMA_MODEL,
-    system_fingerprint: "b5966-9e9f5ab5",
+    model: LLAMA_ALIAS,
+    system_fingerprint: LLAMA_BUILD,
     object: "chat.completion.chunk",
     ...extra,
   };
@@ -63,16 +88,13 @@ const LLAMA_TEXT = ["def", " add", "(a", ", b", "):\n", "    return", " a", " +"
 
 function llamaStream(): ScriptedResponse {
   return {
-    headers: SSE_HEADERS,
+    headers: LLAMA_SSE_HEADERS,
     chunks: sse(
       [
         llamaDelta(null, "assistant"),
         ...LLAMA_TEXT.map((t) => llamaDelta(t)),
         llamaChunk([{ finish_reason: "stop", index: 0, delta: {} }]),
-        llamaChunk([], {
-          usage: { completion_tokens: 9, prompt_tokens: 31, total_tokens: 40 },
-          timings: LLAMA_TIMINGS,
-        }),
+        llamaChunk([], { usage: LLAMA_USAGE, timings: LLAMA_TIMINGS }),
         "[DONE]",
       ],
       3,
@@ -86,14 +108,30 @@ function llamaCompletion(): ScriptedResponse {
       { finish_reason: "stop", index: 0, message: { role: "assistant", content: LLAMA_TEXT.join("") } },
     ],
     created: 1750271648,
-    model: LLAMA_MODEL,
-    system_fingerprint: "b5966-9e9f5ab5",
+    model: LLAMA_ALIAS,
+    system_fingerprint: LLAMA_BUILD,
     object: "chat.completion",
-    usage: { completion_tokens: 9, prompt_tokens: 31, total_tokens: 40 },
+    usage: LLAMA_USAGE,
     id: "chatcmpl-Xq2u1M9bV7c8Jt0WkR4eYh6sLpN3aZ5d",
     timings: LLAMA_TIMINGS,
   };
-  return { headers: JSON_HEADERS, chunks: [{ delayMs: 20, data: JSON.stringify(body) }] };
+  return { headers: LLAMA_JSON_HEADERS, chunks: [{ delayMs: 20, data: JSON.stringify(body) }] };
+}
+
+/** llama-server's answer to a prompt that does not fit its `-c` context, streamed or not: HTTP 400. */
+function llamaContextExceeded(nPrompt: number, nCtx: number): ScriptedResponse {
+  const error = {
+    code: 400,
+    message: `request (${nPrompt} tokens) exceeds the available context size (${nCtx} tokens), try increasing it`,
+    type: "exceed_context_size_error",
+    n_prompt_tokens: nPrompt,
+    n_ctx: nCtx,
+  };
+  return {
+    status: 400,
+    headers: { ...LLAMA_JSON_HEADERS, connection: "close" },
+    chunks: [{ data: JSON.stringify({ error }) }],
+  };
 }
 
 function llamaServer(req: RecordedRequest): ScriptedResponse {
@@ -262,31 +300,126 @@ describe("openai-compatible adapter", () => {
     ).toEqual(LLAMA_TEXT);
     const finish = finishOf(parts);
     expect(finish.finishReason).toEqual({ unified: "stop", raw: "stop" });
-    expect(finish.usage).toEqual({ promptTokens: 31, outputTokens: 9, cachedPromptTokens: 12 });
+    expect(finish.usage).toEqual({ promptTokens: 31, outputTokens: 10, cachedPromptTokens: 12 });
     expect(finish.timings).toEqual({
       source: "llama.cpp",
       loadSeconds: undefined,
       prefillSeconds: 0.048213,
       decodeSeconds: 0.151372,
+      decodeTokens: 9,
       raw: LLAMA_TIMINGS,
     });
-    expect(finish.responseModel).toBe(LLAMA_MODEL);
+    // llama.cpp answers with its own alias for the model, not the name the request gave.
+    expect(finish.responseModel).toBe(LLAMA_ALIAS);
   });
 
   it("counts tokens from llama.cpp's timings when there is no usage (prompt_n + cache_n, predicted_n)", async () => {
+    // Without include_usage, llama-server sends no usage chunk and puts the timings on the finish chunk
+    // (recorded with max_tokens: 3 and cache_prompt: false).
+    const timings = {
+      cache_n: 0,
+      prompt_n: 134,
+      prompt_ms: 15.979,
+      prompt_per_token_ms: 0.1192462686567164,
+      prompt_per_second: 8386.00663370674,
+      predicted_n: 3,
+      predicted_ms: 1.033,
+      predicted_per_token_ms: 0.5165,
+      predicted_per_second: 1936.1084220716361,
+    };
     server.route(
       CHAT,
-      streamOf([
-        llamaDelta(null, "assistant"),
-        llamaDelta("pass"),
-        llamaChunk([{ finish_reason: "length", index: 0, delta: {} }], { timings: LLAMA_TIMINGS }),
-        "[DONE]",
-      ]),
+      streamOf(
+        [
+          llamaDelta(null, "assistant"),
+          llamaDelta("```"),
+          llamaDelta("python"),
+          llamaDelta("\n"),
+          llamaChunk([{ finish_reason: "length", index: 0, delta: {} }], { timings }),
+          "[DONE]",
+        ],
+        { headers: LLAMA_SSE_HEADERS },
+      ),
     );
     const finish = finishOf(await collect(adapter().stream(request)));
     expect(finish.finishReason).toEqual({ unified: "length", raw: "length" });
-    expect(finish.usage).toEqual({ promptTokens: 31, outputTokens: 9, cachedPromptTokens: 12 });
-    expect(finish.timings?.decodeSeconds).toBeCloseTo(0.151372, 9);
+    expect(finish.usage).toEqual({ promptTokens: 134, outputTokens: 3, cachedPromptTokens: 0 });
+    expect(finish.timings?.decodeSeconds).toBeCloseTo(0.001033, 9);
+    expect(finish.timings?.decodeTokens).toBe(2);
+  });
+
+  it("promptCache: false sends cache_prompt: false, and warns only when the server still reused a prefix", async () => {
+    const cold = createOpenAICompatibleAdapter(LLAMA_MODEL, { baseURL, promptCache: false });
+    // What llama-server reports when it honours cache_prompt: false: nothing cached, the whole prompt evaluated.
+    const coldTimings = { ...LLAMA_TIMINGS, cache_n: 0, prompt_n: 31 };
+    const coldUsage = { ...LLAMA_USAGE, prompt_tokens_details: { cached_tokens: 0 } };
+    server.route(
+      CHAT,
+      streamOf(
+        [
+          llamaDelta(null, "assistant"),
+          llamaDelta("pass"),
+          llamaChunk([{ finish_reason: "stop", index: 0, delta: {} }]),
+          llamaChunk([], { usage: coldUsage, timings: coldTimings }),
+          "[DONE]",
+        ],
+        { headers: LLAMA_SSE_HEADERS },
+      ),
+    );
+    const finish = finishOf(await collect(cold.stream(request)));
+    expect(lastRequestBody()).toMatchObject({ stream: true, cache_prompt: false });
+    expect(finish.usage).toEqual({ promptTokens: 31, outputTokens: 10, cachedPromptTokens: 0 });
+    expect(finish.warnings).toEqual([]);
+
+    server.route(CHAT, llamaServer);
+    const warm = await cold.generate(request);
+    expect(lastRequestBody()).toMatchObject({ stream: false, cache_prompt: false });
+    expect(warm.warnings).toEqual([
+      {
+        type: "unsupported-setting",
+        setting: "promptCache",
+        details: "cache_prompt: false was sent, but the server reused 12 cached prompt tokens",
+      },
+    ]);
+  });
+
+  it("maps llama.cpp's HTTP 400 exceed_context_size_error to CONTEXT_EXCEEDED with the token counts", async () => {
+    server.route(CHAT, llamaContextExceeded(1612, 512));
+    for (const call of [() => collect(adapter().stream(request)), () => adapter().generate(request)]) {
+      const error = await rejection(call());
+      expect(error).toBeInstanceOf(ContextExceededError);
+      expect(error).toMatchObject({
+        code: "CONTEXT_EXCEEDED",
+        statusCode: 400,
+        isRetryable: false,
+        promptTokens: 1612,
+        contextSize: 512,
+        url: `${baseURL}/chat/completions`,
+      });
+      expect(error.message).toContain("1612 tokens; the server's context holds 512");
+      expect(error.responseBody).toContain('"type":"exceed_context_size_error"');
+    }
+    // Any other 400 from llama-server stays an HTTP status error, not retried.
+    server.route(CHAT, {
+      status: 400,
+      headers: { ...LLAMA_JSON_HEADERS, connection: "close" },
+      chunks: [
+        {
+          data: JSON.stringify({
+            error: {
+              code: 400,
+              message: "Expected 'messages' to be an array",
+              type: "invalid_request_error",
+            },
+          }),
+        },
+      ],
+    });
+    expect(await rejection(adapter().generate(request))).toMatchObject({
+      code: "HTTP_STATUS",
+      statusCode: 400,
+      isRetryable: false,
+    });
   });
 
   it("reads vLLM's usage chunk with `choices: []` after the finish chunk", async () => {
@@ -474,6 +607,18 @@ describe("openai-compatible adapter", () => {
     const pathError = await rejection(wrongPath.generate(request));
     expect(pathError.code).toBe("HTTP_STATUS");
     expect(pathError.statusCode).toBe(404);
+
+    // llama-server serves the API with and without /v1; any other path is its `not_found_error`.
+    server.route("POST /v1/v1/chat/completions", {
+      status: 404,
+      headers: { ...LLAMA_JSON_HEADERS, connection: "close" },
+      chunks: [{ data: '{"error":{"message":"File Not Found","type":"not_found_error","code":404}}' }],
+    });
+    const doubled = createOpenAICompatibleAdapter(LLAMA_MODEL, { baseURL: `${baseURL}/v1` });
+    expect(await rejection(doubled.generate(request))).toMatchObject({
+      code: "HTTP_STATUS",
+      statusCode: 404,
+    });
   });
 
   it.each([429, 500])("maps HTTP %i to a retryable HTTP_STATUS and does not retry itself", async (status) => {
@@ -520,9 +665,10 @@ describe("openai-compatible adapter", () => {
     const result = await adapter().generate(request);
     expect(result.text).toBe(LLAMA_TEXT.join(""));
     expect(result.finishReason).toEqual({ unified: "stop", raw: "stop" });
-    expect(result.usage).toEqual({ promptTokens: 31, outputTokens: 9, cachedPromptTokens: 12 });
+    expect(result.usage).toEqual({ promptTokens: 31, outputTokens: 10, cachedPromptTokens: 12 });
     expect(result.timings?.prefillSeconds).toBeCloseTo(0.048213, 9);
-    expect(result.responseModel).toBe(LLAMA_MODEL);
+    expect(result.timings?.decodeTokens).toBe(9);
+    expect(result.responseModel).toBe(LLAMA_ALIAS);
   });
 
   it("generate rejects `choices: null`, a missing content and an error in a 200 body", async () => {
@@ -555,38 +701,69 @@ describe("openai-compatible adapter", () => {
   });
 
   it("lists the served models with GET /models", async () => {
+    // llama-server: an Ollama-style `models` list beside OpenAI's `data`, the alias as the id.
+    const ollamaStyle = {
+      name: LLAMA_ALIAS,
+      model: LLAMA_ALIAS,
+      modified_at: "",
+      size: "",
+      digest: "",
+      type: "model",
+      description: "",
+      tags: [""],
+      capabilities: ["completion"],
+      parameters: "",
+      details: {
+        parent_model: "",
+        format: "gguf",
+        family: "",
+        families: [""],
+        parameter_size: "",
+        quantization_level: "",
+      },
+    };
     server.route("GET /v1/models", {
-      headers: JSON_HEADERS,
+      headers: LLAMA_JSON_HEADERS,
       chunks: [
         {
           data: JSON.stringify({
+            models: [ollamaStyle],
             object: "list",
             data: [
               {
-                id: LLAMA_MODEL,
+                id: LLAMA_ALIAS,
+                aliases: [LLAMA_ALIAS],
+                tags: [],
                 object: "model",
                 created: 1750271600,
                 owned_by: "llamacpp",
                 meta: {
                   vocab_type: 2,
                   n_vocab: 152064,
+                  n_ctx: 8192,
                   n_ctx_train: 32768,
                   n_embd: 3584,
                   n_params: 7615616512,
+                  size: 4677120000,
+                  ftype: "Q4_K - Medium",
                 },
               },
-              { id: "text-embedding-nomic-embed-text-v1.5", object: "model" },
             ],
           }),
         },
       ],
     });
     const models = await listOpenAIModels({ baseURL, apiKey: "sk-local-123" });
-    expect(models).toEqual([
-      { id: LLAMA_MODEL, owned_by: "llamacpp" },
-      { id: "text-embedding-nomic-embed-text-v1.5" },
-    ]);
+    expect(models).toEqual([{ id: LLAMA_ALIAS, owned_by: "llamacpp" }]);
     expect(server.requests.at(-1)?.headers.authorization).toBe("Bearer sk-local-123");
+
+    server.route("GET /v1/models", {
+      headers: JSON_HEADERS,
+      chunks: [
+        { data: JSON.stringify({ object: "list", data: [{ id: "text-embedding-nomic-embed-text-v1.5" }] }) },
+      ],
+    });
+    expect(await listOpenAIModels({ baseURL })).toEqual([{ id: "text-embedding-nomic-embed-text-v1.5" }]);
 
     server.route("GET /v1/models", {
       headers: JSON_HEADERS,
