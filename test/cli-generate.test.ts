@@ -97,7 +97,12 @@ describe("orket generate", () => {
     expect(out.text).toBe("def f():");
     const t = CallTelemetrySchema.parse(out.telemetry);
     expect(t.init_latency).not.toBeNull();
-    expect(t.token_metrics.counts).toEqual({ prompt_tokens: 31, output_tokens: 3, total_tokens: 34 });
+    expect(t.token_metrics.counts).toEqual({
+      prompt_tokens: 31,
+      output_tokens: 3,
+      total_tokens: 34,
+      decode_tokens: 3,
+    });
     expect(t.peak_memory_rss).toBeNull();
     expect(t.null_reasons.peak_memory_rss).toMatch(/--server-pid/);
     const body = server.requests.at(-1)?.body as { options: Record<string, unknown>; messages: unknown[] };
@@ -157,9 +162,10 @@ describe("orket generate", () => {
     expect(run.code).toBe(0);
     const t = JSON.parse(run.stdout).telemetry;
     expect(t.token_metrics).toMatchObject({ status: "OK", timing_source: "llama.cpp" });
+    // predicted_n 2 in 40 ms: one decode step after the first token (llama.cpp's predicted_per_second).
     expect(t.token_metrics.throughput).toEqual({
       prompt_tokens_per_second: 500,
-      generation_tokens_per_second: 50,
+      generation_tokens_per_second: 25,
     });
     const body = server.requests.at(-1)?.body as Record<string, unknown>;
     expect(body.stream_options).toEqual({ include_usage: true });

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadBank } from "../src/bench/bank/bank-loader.js";
 import { runQuantSweep } from "../src/lab/sweep.js";
 import type { Task } from "../src/spec/bank.js";
-import { type SweepSummary, SweepSummarySchema } from "../src/spec/lab.js";
+import { type SweepRow, type SweepSummary, SweepSummarySchema } from "../src/spec/lab.js";
 import { ReportSchema } from "../src/spec/report.js";
 import { detectGpuBackend } from "../src/telemetry/sidecar.js";
 import { runCli } from "./support/run-cli.js";
@@ -146,11 +146,11 @@ describe("orket sweep context over the embedded engine", () => {
         "--model",
         `gguf/${model}`,
         "--contexts",
-        "64,512",
+        "64,256,512",
         "--tasks",
         "1",
         "--max-tokens",
-        "8",
+        "32",
       ].concat(["--skip-canary", "--out", join(dir, "out"), "--json"]),
       { env },
     );
@@ -159,11 +159,25 @@ describe("orket sweep context over the embedded engine", () => {
     expect(summary.kind).toBe("context");
     expect(summary.rows.map((r) => [r.quant_tag, r.context_size, r.model_ref, r.test_runs])).toEqual([
       ["64", 64, `gguf/${model}`, 1],
+      ["256", 256, `gguf/${model}`, 1],
       ["512", 512, `gguf/${model}`, 1],
     ]);
-    // The builtin task's prompt is over 64 tokens: only the 64-token context had to cut it.
-    expect(summary.rows[0]?.run_quality_reasons).toContain("PROMPT_TRUNCATED");
-    expect(summary.rows[1]?.run_quality_reasons).not.toContain("PROMPT_TRUNCATED");
+    // llama.cpp gives no context under 256 tokens: the 64-token row did not measure 64, and says so.
+    const [small, fits, roomy] = summary.rows as [SweepRow, SweepRow, SweepRow];
+    expect(small.run_quality_reasons).toContain("CONTEXT_NOT_APPLIED");
+    expect(small.valid).toBe(false);
+    expect((small as { reproducibility?: unknown }).reproducibility).toMatchObject({
+      context_size: {
+        requested: 64,
+        applied: false,
+        effective: 256,
+        reason: "the engine runs with 256 tokens, not 64",
+      },
+    });
+    // The builtin task's prompt (about 240 tokens) and 32 more do not fit 256: that window was full.
+    expect(fits.run_quality_reasons).toContain("PROMPT_TRUNCATED");
+    expect(roomy.run_quality_reasons).not.toContain("PROMPT_TRUNCATED");
+    expect(roomy.run_quality_reasons).not.toContain("CONTEXT_NOT_APPLIED");
     expect(summary.safe_context_ceiling).toMatchObject({ adherence_floor: 0, first_token_ceiling: null });
     const ceiling = summary.safe_context_ceiling?.context_size ?? null;
     expect(ceiling === null || ceiling === 512).toBe(true);

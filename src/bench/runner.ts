@@ -26,7 +26,7 @@ import { writeFileAtomic } from "../store/atomic-file.js";
 import { findListeningPid, loopbackPort } from "../telemetry/listening-process.js";
 import { callModel } from "../telemetry/model-call.js";
 import { detectGpuBackend, type GpuBackend } from "../telemetry/sidecar.js";
-import { createLoadSampler, openForeignCpuWindow } from "../telemetry/system-load.js";
+import { createLoadSampler, type LoadSampler, unmeasuredCpuWindow } from "../telemetry/system-load.js";
 import { createConstraintValidator } from "../validation/constraint-validator.js";
 import { aggregateCalls } from "./aggregate-telemetry.js";
 import { loadBank, selectTasks } from "./bank/bank-loader.js";
@@ -75,7 +75,7 @@ export interface BenchmarkOptions {
   onTestRun?: (run: TestRun, done: number, total: number) => void;
   onStart?: (total: number) => void;
   /** Samples system load around each test run (default: this machine's counters; injected by tests). */
-  loadSampler?: { sample(): SystemLoad };
+  loadSampler?: LoadSampler;
   /** Sample the hardware (nvidia-smi, rocm-smi or the CPU) during each test run (default true). */
   sidecar?: boolean;
   /** Milliseconds between sidecar polls (default 100: 10 Hz). */
@@ -279,7 +279,7 @@ interface RunContext {
   runIndex: number;
   adapter: ModelAdapter;
   validator: Awaited<ReturnType<typeof createConstraintValidator>>;
-  sampler: { sample(): SystemLoad };
+  sampler: LoadSampler;
   options: BenchmarkOptions;
   seed: number;
   temperature: number;
@@ -301,7 +301,9 @@ async function runOne(ctx: RunContext): Promise<TestRun> {
   if (ctx.adapter.capabilities.inferenceProcess.kind === "self") collectGarbage();
   const window = await openLabWindow(ctx.lab);
   const loadStart = ctx.sampler.sample();
-  const cpu = openForeignCpuWindow(ctx.adapter.capabilities.inferenceProcess);
+  const cpu = ctx.sampler.cpuWindow
+    ? ctx.sampler.cpuWindow(ctx.adapter.capabilities.inferenceProcess)
+    : unmeasuredCpuWindow("the injected load sampler measures no generation window");
   let calls: CallTelemetry[] = [];
   let extraction: ExtractedCode = { code: null, source: "none", reason: "no answer" };
   let error: { code: string; message: string } | null = null;
@@ -351,6 +353,7 @@ async function runOne(ctx: RunContext): Promise<TestRun> {
     seedFixed: true,
     temperatureFixed: true,
     foreignCpuPercent: foreignCpu.foreign_cpu_percent,
+    cpuPressurePercent: foreignCpu.cpu_pressure_percent,
     load1mStart: loadStart.load_1m,
     coreCount: loadStart.core_count,
     overheadRatio: overhead,

@@ -40,6 +40,7 @@ describe("judgeRunQuality: one rule per pollution reason", () => {
     [{ seedFixed: false }, "MISSING_EXPERIMENTAL_CONTROLS"],
     [{ foreignCpuPercent: 51 }, "HIGH_CPU_SATURATION"],
     [{ load1mStart: 3.1 }, "HIGH_SYSTEM_LOAD"],
+    [{ cpuPressurePercent: 26 }, "HIGH_SYSTEM_LOAD"],
     [{ overheadRatio: 0.51 }, "HIGH_ORCHESTRATION_OVERHEAD"],
     [
       {
@@ -85,6 +86,11 @@ describe("judgeRunQuality: one rule per pollution reason", () => {
     const judged = judgeRunQuality({ ...clean, tokenMetrics: metrics({ cached_prompt_tokens: 12 }) });
     expect(judged.status).toBe("CLEAN");
     expect(judged.prefill).toEqual({ status: "POLLUTED", reasons: ["PROMPT_CACHE_HIT"] });
+  });
+
+  it("judges contention during the window (PSI) when the kernel reports it, not the lagging load average", () => {
+    expect(reasons({ cpuPressurePercent: 25, load1mStart: 10 })).toEqual([]);
+    expect(reasons({ cpuPressurePercent: null, load1mStart: 10 })).toEqual(["HIGH_SYSTEM_LOAD"]);
   });
 
   it("CPU inference at 100 % is not saturation: only foreign load counts, and unknown is not judged", () => {

@@ -15,6 +15,11 @@ export interface QualityInput {
    */
   foreignCpuPercent: number | null;
   load1mStart: number | null;
+  /**
+   * Share of the generation window in which some task waited for a CPU (Linux PSI), percent; null where
+   * the kernel does not report it, and then the 1-minute load average at the start is judged instead.
+   */
+  cpuPressurePercent?: number | null | undefined;
   coreCount: number;
   overheadRatio: number | null;
   /** Whether the model calls ran at all (a provider error before any answer has no timings to judge). */
@@ -40,7 +45,9 @@ export interface QualityInput {
 export const QUALITY_THRESHOLDS = {
   /** Busy share of all cores during the generation window from anything but the inference process, percent. */
   highForeignCpuPercent: 50,
-  /** 1-minute load average per core at the start of the run. */
+  /** Share of the generation window in which some task waited for a CPU (PSI), percent. */
+  highCpuPressurePercent: 25,
+  /** Without PSI: 1-minute load average per core at the start of the run. */
   highLoadPerCore: 1.5,
   /** Share of the run's wall time spent outside model calls. */
   highOverheadRatio: 0.5,
@@ -65,7 +72,12 @@ export function judgeRunQuality(input: QualityInput): RunQuality {
   if (!input.seedFixed || !input.temperatureFixed) reasons.add("MISSING_EXPERIMENTAL_CONTROLS");
   if (input.foreignCpuPercent !== null && input.foreignCpuPercent > QUALITY_THRESHOLDS.highForeignCpuPercent)
     reasons.add("HIGH_CPU_SATURATION");
-  if (
+  // Contention during the window itself when the kernel measures it; the load average lags by minutes
+  // (a machine busy a minute ago is not busy now) and is the fallback only.
+  const pressure = input.cpuPressurePercent ?? null;
+  if (pressure !== null) {
+    if (pressure > QUALITY_THRESHOLDS.highCpuPressurePercent) reasons.add("HIGH_SYSTEM_LOAD");
+  } else if (
     input.load1mStart !== null &&
     input.load1mStart / input.coreCount > QUALITY_THRESHOLDS.highLoadPerCore
   ) {

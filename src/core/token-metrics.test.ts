@@ -8,10 +8,31 @@ describe("computeTokenMetrics", () => {
       { source: "ollama", loadSeconds: 0.005, prefillSeconds: 0.13, decodeSeconds: 4.0 },
     );
     expect(m.status).toBe("OK");
-    expect(m.counts).toEqual({ prompt_tokens: 26, output_tokens: 298, total_tokens: 324 });
+    // Ollama's eval_count / eval_duration: every output token is in the decode window.
+    expect(m.counts).toEqual({
+      prompt_tokens: 26,
+      output_tokens: 298,
+      total_tokens: 324,
+      decode_tokens: 298,
+    });
     expect(m.throughput).toEqual({ prompt_tokens_per_second: 200, generation_tokens_per_second: 74.5 });
     expect(m.latencies.load_seconds).toBe(0.005);
   });
+  it("counts llama.cpp's decode window as it does: the first token comes from the prefill", () => {
+    const m = computeTokenMetrics(
+      { promptTokens: 26, outputTokens: 11 },
+      {
+        source: "llama.cpp",
+        loadSeconds: undefined,
+        prefillSeconds: 0.1,
+        decodeSeconds: 0.5,
+        decodeTokens: 10,
+      },
+    );
+    expect(m.counts.decode_tokens).toBe(10);
+    expect(m.throughput.generation_tokens_per_second).toBe(20);
+  });
+
   it("names each missing half and never turns unknown into 0", () => {
     expect(computeTokenMetrics({ promptTokens: 3, outputTokens: 4 }, undefined).status).toBe(
       "TIMING_UNAVAILABLE",

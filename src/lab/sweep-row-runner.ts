@@ -103,8 +103,8 @@ export async function runSweepRow(target: SweepTarget, ctx: RowContext): Promise
   const sidecar = startSidecar({ backend: ctx.backend, intervalMs: ctx.sidecarIntervalMs });
   let runs: TestRun[];
   let reportPath: string;
+  let reproducibility: Report["reproducibility"];
   try {
-    let reproducibility: Report["reproducibility"];
     ({ runs, reportPath, reproducibility } = await bench(target, reportDir, ctx));
     if (reproducibility) extra.reproducibility = reproducibility;
   } catch (error) {
@@ -120,6 +120,10 @@ export async function runSweepRow(target: SweepTarget, ctx: RowContext): Promise
   if (gpu) guards.push(...sidecarWindowGuards(summary, profile));
 
   const pollution = new Set(guardPollutionReasons(guards));
+  // A context sweep's row measures its size only if the engine really ran with it (llama.cpp rounds a
+  // small context up: node-llama-cpp gives 256 tokens for 64).
+  if (target.contextSize !== undefined && reproducibility?.context_size.applied === false)
+    pollution.add("CONTEXT_NOT_APPLIED");
   if (ollama) {
     const loaded = await listOllamaRunning(ollama).then(
       (models) => findRunning(models, ref.model) ?? null,

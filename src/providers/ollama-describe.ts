@@ -37,9 +37,11 @@ export async function describeOllama(
   const digest = entry?.digest ?? null;
   const quantization = entry?.details?.quantization_level || null;
   if (digest === null) nullReasons.digest ??= nullReasons.tags ?? "no digest";
-  if (quantization === null) nullReasons.quantization = nullReasons.tags ?? "/api/tags gives no quantization level";
+  if (quantization === null)
+    nullReasons.quantization = nullReasons.tags ?? "/api/tags gives no quantization level";
   for (const field of ["file_sha256", "file_bytes"])
-    nullReasons[field] = "Ollama keeps its models as blobs it does not name over its API; the digest stands for the file";
+    nullReasons[field] =
+      "Ollama keeps its models as blobs it does not name over its API; the digest stands for the file";
   nullReasons.threads = "Ollama does not report its threads over its API";
   nullReasons.gpu_layers = "Ollama does not report its GPU layers over its API";
   nullReasons.server_sampler_defaults = "not read: Ollama's defaults come from each model's Modelfile";

@@ -48,6 +48,8 @@ export const TestRunTelemetrySchema = z.looseObject({
       total_cpu_percent: z.number().min(0).max(100).nullable(),
       excluded: z.string().nullable(),
       reason: z.string().nullable(),
+      /** Share of the window some task waited for a CPU (Linux PSI), 0–100; null without PSI. */
+      cpu_pressure_percent: z.number().min(0).max(100).nullable().optional(),
     })
     .optional(),
   system_load_start: SystemLoadSchema,

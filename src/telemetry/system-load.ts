@@ -41,10 +41,33 @@ export function readCpuTimes(): CpuTimes {
   return { busy, total };
 }
 
+/**
+ * What a benchmark reads of the machine's load: a sample around each run, and the CPU during each
+ * generation window. A sampler without `cpuWindow` (an injected one in a test) measures no window: the
+ * window's figures are then null, with that reason, and not judged.
+ */
+export interface LoadSampler {
+  sample(): SystemLoad;
+  cpuWindow?(inference: InferenceProcess): { stop(): ForeignCpu };
+}
+
+/** The window of a sampler that measures none. */
+export function unmeasuredCpuWindow(reason: string): { stop(): ForeignCpu } {
+  const figures: ForeignCpu = {
+    foreign_cpu_percent: null,
+    total_cpu_percent: null,
+    excluded: null,
+    reason,
+    cpu_pressure_percent: null,
+  };
+  return { stop: () => ({ ...figures }) };
+}
+
 /** A sampler remembers its last reading, so each sample covers the time since the one before. */
-export function createLoadSampler(): { sample(): SystemLoad } {
+export function createLoadSampler(): LoadSampler {
   let last = readCpuTimes();
   return {
+    cpuWindow: (inference) => openForeignCpuWindow(inference),
     sample() {
       const now = readCpuTimes();
       const total = now.total - last.total;
@@ -90,6 +113,17 @@ function readStatTicks(): CpuTimes | null {
 /** The least core-ticks a window must span before its foreign share is judged (10 ms ticks). */
 export const MIN_FOREIGN_WINDOW_TICKS = 20;
 
+/** Microseconds some task spent waiting for a CPU since boot (Linux PSI); null where PSI is off. */
+function readCpuPressureMicros(): number | null {
+  try {
+    const line = readFileSync("/proc/pressure/cpu", "utf8").split("\n", 1)[0] ?? "";
+    const total = /total=(\d+)/.exec(line)?.[1];
+    return total === undefined ? null : Number(total);
+  } catch {
+    return null;
+  }
+}
+
 export interface ForeignCpu {
   /** Busy share of all cores during the window, 0–100, not counting the inference process; null: unknown. */
   foreign_cpu_percent: number | null;
@@ -98,6 +132,11 @@ export interface ForeignCpu {
   /** Whose CPU time was left out: `pid:123`, `self`; null when the inference process is unknown. */
   excluded: string | null;
   reason: string | null;
+  /**
+   * Share of the window, 0–100, in which some runnable task waited for a CPU (Linux pressure stall
+   * information, `/proc/pressure/cpu` "some"): contention, whoever caused it. Null where PSI is off.
+   */
+  cpu_pressure_percent: number | null;
 }
 
 /**
@@ -111,13 +150,22 @@ export function openForeignCpuWindow(inference: InferenceProcess): { stop(): For
     inference.kind === "self" ? "self" : inference.kind === "pid" ? `pid:${inference.pid}` : null;
   const startAll = process.platform === "linux" ? readStatTicks() : null;
   const startOwn = pid === null ? null : readProcessTicks(pid);
+  const startPressure = process.platform === "linux" ? readCpuPressureMicros() : null;
+  const startWall = performance.now();
   return {
     stop() {
+      const endPressure = startPressure === null ? null : readCpuPressureMicros();
+      const wallMicros = (performance.now() - startWall) * 1000;
+      const pressure =
+        startPressure === null || endPressure === null || wallMicros <= 0
+          ? null
+          : clampPercent((100 * (endPressure - startPressure)) / wallMicros);
       const unknown = (reason: string): ForeignCpu => ({
         foreign_cpu_percent: null,
         total_cpu_percent: null,
         excluded,
         reason,
+        cpu_pressure_percent: pressure,
       });
       if (startAll === null) return unknown("per-process CPU time is read from /proc (Linux only)");
       const endAll = readStatTicks();
@@ -130,15 +178,9 @@ export function openForeignCpuWindow(inference: InferenceProcess): { stop(): For
         );
       const totalPercent = clampPercent((100 * busy) / total);
       if (pid === null) {
-        return {
-          foreign_cpu_percent: null,
-          total_cpu_percent: totalPercent,
-          excluded,
-          reason:
-            inference.kind === "unknown"
-              ? `the inference process is unknown: ${inference.reason}`
-              : "unknown",
-        };
+        const reason =
+          inference.kind === "unknown" ? `the inference process is unknown: ${inference.reason}` : "unknown";
+        return { ...unknown(reason), total_cpu_percent: totalPercent };
       }
       const endOwn = readProcessTicks(pid);
       if (startOwn === null || endOwn === null)
@@ -148,6 +190,7 @@ export function openForeignCpuWindow(inference: InferenceProcess): { stop(): For
         total_cpu_percent: totalPercent,
         excluded,
         reason: null,
+        cpu_pressure_percent: pressure,
       };
     },
   };

@@ -178,6 +178,8 @@ describe("gguf adapter timings (noise from random weights, measured with an inje
         loadSeconds: 0.01,
         prefillSeconds: 0.01,
         decodeSeconds: 0.05,
+        // Six tokens: the first opens the decode window, five decode steps fill it.
+        decodeTokens: 5,
       });
       const second = await adapter.generate(ask("Time me again.", { maxOutputTokens: 6 }));
       expect(second.timings?.loadSeconds).toBe(0);
