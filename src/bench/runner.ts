@@ -20,7 +20,7 @@ import { runEpic } from "../runtime/orchestrator.js";
 import type { Task } from "../spec/bank.js";
 import type { ExecutionLane, VramProfile } from "../spec/common.js";
 import type { ModelAdapter, ModelMessage } from "../spec/model.js";
-import { REPORT_SCHEMA_VERSION, type Report, type SystemLoad, type TestRun } from "../spec/report.js";
+import { REPORT_SCHEMA_VERSION, type Report, type TestRun } from "../spec/report.js";
 import type { CallTelemetry } from "../spec/telemetry.js";
 import { writeFileAtomic } from "../store/atomic-file.js";
 import { findListeningPid, loopbackPort } from "../telemetry/listening-process.js";
@@ -353,7 +353,8 @@ async function runOne(ctx: RunContext): Promise<TestRun> {
     seedFixed: true,
     temperatureFixed: true,
     foreignCpuPercent: foreignCpu.foreign_cpu_percent,
-    cpuPressurePercent: foreignCpu.cpu_pressure_percent,
+    totalCpuPercent: foreignCpu.total_cpu_percent,
+    windowCpuMeasurable: process.platform === "linux" && ctx.sampler.cpuWindow !== undefined,
     load1mStart: loadStart.load_1m,
     coreCount: loadStart.core_count,
     overheadRatio: overhead,
@@ -376,6 +377,7 @@ async function runOne(ctx: RunContext): Promise<TestRun> {
   if (evaluationSeconds === null)
     nullReasons.evaluation_seconds = "no code was produced, so nothing was scored";
   if (foreignCpu.reason !== null) nullReasons.foreign_cpu_percent = foreignCpu.reason;
+  if (foreignCpu.wait_reason !== null) nullReasons.inference_wait_percent = foreignCpu.wait_reason;
 
   return {
     test_id: `${task.id}#${ctx.runIndex}`,

@@ -38,9 +38,9 @@ describe("judgeRunQuality: one rule per pollution reason", () => {
   it.each([
     [{ tokenMetrics: metrics({ status: "TIMING_UNAVAILABLE" }) }, "MISSING_TOKEN_TIMINGS"],
     [{ seedFixed: false }, "MISSING_EXPERIMENTAL_CONTROLS"],
-    [{ foreignCpuPercent: 51 }, "HIGH_CPU_SATURATION"],
+    [{ foreignCpuPercent: 10, totalCpuPercent: 90 }, "HIGH_CPU_SATURATION"],
     [{ load1mStart: 3.1 }, "HIGH_SYSTEM_LOAD"],
-    [{ cpuPressurePercent: 26 }, "HIGH_SYSTEM_LOAD"],
+    [{ windowCpuMeasurable: true, foreignCpuPercent: 25.1 }, "HIGH_SYSTEM_LOAD"],
     [{ overheadRatio: 0.51 }, "HIGH_ORCHESTRATION_OVERHEAD"],
     [
       {
@@ -63,7 +63,8 @@ describe("judgeRunQuality: one rule per pollution reason", () => {
   it("stays clean just inside every threshold", () => {
     expect(
       reasons({
-        foreignCpuPercent: 50,
+        foreignCpuPercent: 9,
+        totalCpuPercent: 100,
         load1mStart: 3,
         overheadRatio: 0.5,
         contextSize: 151,
@@ -88,14 +89,18 @@ describe("judgeRunQuality: one rule per pollution reason", () => {
     expect(judged.prefill).toEqual({ status: "POLLUTED", reasons: ["PROMPT_CACHE_HIT"] });
   });
 
-  it("judges contention during the window (PSI) when the kernel reports it, not the lagging load average", () => {
-    expect(reasons({ cpuPressurePercent: 25, load1mStart: 10 })).toEqual([]);
-    expect(reasons({ cpuPressurePercent: null, load1mStart: 10 })).toEqual(["HIGH_SYSTEM_LOAD"]);
+  it("judges foreign load during the window where it is measured, not the lagging load average", () => {
+    const measured = { windowCpuMeasurable: true, load1mStart: 10 };
+    expect(reasons({ ...measured, foreignCpuPercent: 25 })).toEqual([]);
+    // Measurable, but this window was too short: not judged at all.
+    expect(reasons({ ...measured, foreignCpuPercent: null })).toEqual([]);
+    expect(reasons({ windowCpuMeasurable: false, load1mStart: 10 })).toEqual(["HIGH_SYSTEM_LOAD"]);
   });
 
   it("CPU inference at 100 % is not saturation: only foreign load counts, and unknown is not judged", () => {
-    expect(reasons({ foreignCpuPercent: null })).toEqual([]);
-    expect(reasons({ foreignCpuPercent: 0 })).toEqual([]);
+    expect(reasons({ foreignCpuPercent: null, totalCpuPercent: 100 })).toEqual([]);
+    expect(reasons({ foreignCpuPercent: 9.9, totalCpuPercent: 100 })).toEqual([]);
+    expect(reasons({ foreignCpuPercent: 20, totalCpuPercent: 89 })).toEqual([]);
   });
 
   it("sorts and de-duplicates the reasons", () => {

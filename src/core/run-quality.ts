@@ -11,15 +11,19 @@ export interface QualityInput {
   temperatureFixed: boolean;
   /**
    * Busy share of all cores during the generation window from processes other than the inference process
-   * (null: not measured). CPU inference at 100 % is its normal state, not pollution.
+   * and Orket itself (null: not measured: too short a window, or the inference process is unknown).
+   * CPU inference at 100 % is its normal state, not pollution.
    */
   foreignCpuPercent: number | null;
-  load1mStart: number | null;
+  /** Busy share of all cores during the generation window, every process included (null: not measured). */
+  totalCpuPercent?: number | null | undefined;
   /**
-   * Share of the generation window in which some task waited for a CPU (Linux PSI), percent; null where
-   * the kernel does not report it, and then the 1-minute load average at the start is judged instead.
+   * Whether the window's CPU could be measured on this platform at all (Linux procfs). Where it cannot,
+   * the 1-minute load average at the start is judged instead; it lags by a minute and counts the
+   * inference's own threads, so it is only the fallback.
    */
-  cpuPressurePercent?: number | null | undefined;
+  windowCpuMeasurable?: boolean | undefined;
+  load1mStart: number | null;
   coreCount: number;
   overheadRatio: number | null;
   /** Whether the model calls ran at all (a provider error before any answer has no timings to judge). */
@@ -43,11 +47,13 @@ export interface QualityInput {
 
 /** The documented thresholds (docs/benchmark.md). */
 export const QUALITY_THRESHOLDS = {
-  /** Busy share of all cores during the generation window from anything but the inference process, percent. */
-  highForeignCpuPercent: 50,
-  /** Share of the generation window in which some task waited for a CPU (PSI), percent. */
-  highCpuPressurePercent: 25,
-  /** Without PSI: 1-minute load average per core at the start of the run. */
+  /** Foreign share of all cores during the generation window: another job took a quarter of the machine. */
+  highForeignCpuPercent: 25,
+  /** The whole machine this busy during the window, with some of it foreign: it was at its limit. */
+  saturatedCpuPercent: 90,
+  /** The least foreign share that makes a saturated machine HIGH_CPU_SATURATION, percent. */
+  saturationForeignCpuPercent: 10,
+  /** Fallback without window measurements: 1-minute load average per core at the start of the run. */
   highLoadPerCore: 1.5,
   /** Share of the run's wall time spent outside model calls. */
   highOverheadRatio: 0.5,
@@ -70,13 +76,17 @@ export function judgeRunQuality(input: QualityInput): RunQuality {
   const m = input.tokenMetrics;
   if (input.modelAnswered && m.status !== "OK") reasons.add("MISSING_TOKEN_TIMINGS");
   if (!input.seedFixed || !input.temperatureFixed) reasons.add("MISSING_EXPERIMENTAL_CONTROLS");
-  if (input.foreignCpuPercent !== null && input.foreignCpuPercent > QUALITY_THRESHOLDS.highForeignCpuPercent)
+  const foreign = input.foreignCpuPercent;
+  const total = input.totalCpuPercent ?? null;
+  if (
+    foreign !== null &&
+    total !== null &&
+    total >= QUALITY_THRESHOLDS.saturatedCpuPercent &&
+    foreign >= QUALITY_THRESHOLDS.saturationForeignCpuPercent
+  )
     reasons.add("HIGH_CPU_SATURATION");
-  // Contention during the window itself when the kernel measures it; the load average lags by minutes
-  // (a machine busy a minute ago is not busy now) and is the fallback only.
-  const pressure = input.cpuPressurePercent ?? null;
-  if (pressure !== null) {
-    if (pressure > QUALITY_THRESHOLDS.highCpuPressurePercent) reasons.add("HIGH_SYSTEM_LOAD");
+  if (input.windowCpuMeasurable) {
+    if (foreign !== null && foreign > QUALITY_THRESHOLDS.highForeignCpuPercent) reasons.add("HIGH_SYSTEM_LOAD");
   } else if (
     input.load1mStart !== null &&
     input.load1mStart / input.coreCount > QUALITY_THRESHOLDS.highLoadPerCore

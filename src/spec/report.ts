@@ -48,7 +48,10 @@ export const TestRunTelemetrySchema = z.looseObject({
       total_cpu_percent: z.number().min(0).max(100).nullable(),
       excluded: z.string().nullable(),
       reason: z.string().nullable(),
-      /** Share of the window some task waited for a CPU (Linux PSI), 0–100; null without PSI. */
+      /** Share of the inference process's CPU demand spent waiting for a CPU (Linux schedstat), 0–100. */
+      inference_wait_percent: z.number().min(0).max(100).nullable().optional(),
+      wait_reason: z.string().nullable().optional(),
+      /** Share of the window some task on the machine waited for a CPU (Linux PSI), 0–100; a diagnostic. */
       cpu_pressure_percent: z.number().min(0).max(100).nullable().optional(),
     })
     .optional(),

@@ -2,7 +2,7 @@
  * System load around a test run: CPU busy share across all cores since the previous sample (from the
  * kernel's per-core time counters), the 1-minute load average, and the core count.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { roundDecimal } from "../core/rounding.js";
 import type { InferenceProcess } from "../spec/model.js";
@@ -58,6 +58,8 @@ export function unmeasuredCpuWindow(reason: string): { stop(): ForeignCpu } {
     total_cpu_percent: null,
     excluded: null,
     reason,
+    inference_wait_percent: null,
+    wait_reason: reason,
     cpu_pressure_percent: null,
   };
   return { stop: () => ({ ...figures }) };
@@ -125,75 +127,147 @@ function readCpuPressureMicros(): number | null {
 }
 
 export interface ForeignCpu {
-  /** Busy share of all cores during the window, 0–100, not counting the inference process; null: unknown. */
+  /**
+   * Busy share of all cores during the window, 0–100, not counting the inference process nor Orket's own
+   * process (the client that measures); null: unknown, see `reason`.
+   */
   foreign_cpu_percent: number | null;
   /** Busy share of all cores during the window, everything included. */
   total_cpu_percent: number | null;
-  /** Whose CPU time was left out: `pid:123`, `self`; null when the inference process is unknown. */
+  /** Whose CPU time was left out: `self` (the embedded engine), `pid:123, self` (a local server). */
   excluded: string | null;
   reason: string | null;
   /**
-   * Share of the window, 0–100, in which some runnable task waited for a CPU (Linux pressure stall
-   * information, `/proc/pressure/cpu` "some"): contention, whoever caused it. Null where PSI is off.
+   * Share of the inference process's demand for CPU during the window that it spent waiting on a run
+   * queue (its threads' `/proc/<pid>/task/<tid>/schedstat` wait over wait + run), 0–100: how much
+   * contention, from whoever, slowed the inference itself. Null: unknown, see `wait_reason`.
+   */
+  inference_wait_percent: number | null;
+  wait_reason: string | null;
+  /**
+   * Share of the window in which some task on the machine waited for a CPU (Linux pressure stall
+   * information, `/proc/pressure/cpu` "some"): a diagnostic, whoever waited. Null where PSI is off.
    */
   cpu_pressure_percent: number | null;
 }
 
+/** The least run + wait time of the inference process in a window before its wait share is judged. */
+export const MIN_WAIT_WINDOW_NS = 20_000_000;
+
+/** Nanoseconds on a CPU and waiting for one, summed over a process's threads (Linux schedstat). */
+function readSchedstat(pid: number | "self"): { run: number; wait: number } | null {
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return null;
+  }
+  let run = 0;
+  let wait = 0;
+  let read = 0;
+  for (const task of tasks) {
+    try {
+      const [onCpu, waiting] = readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8")
+        .split(" ")
+        .map(Number);
+      if (!Number.isFinite(onCpu) || !Number.isFinite(waiting)) continue;
+      run += onCpu ?? 0;
+      wait += waiting ?? 0;
+      read++;
+    } catch {
+      // The thread ended while we looked: its time is gone from the sums at both ends alike.
+    }
+  }
+  return read > 0 ? { run, wait } : null;
+}
+
 /**
- * CPU load during a window that is not the inference process itself. CPU inference keeps its cores busy
- * by design; what spoils a measurement is load from anything else (another job, a compile), so the
- * inference process's own ticks are taken out of the machine's busy ticks. Linux only (procfs).
+ * The CPU around one generation window. CPU inference keeps its cores busy by design; what spoils a
+ * measurement is load from anything else (another job, a compile), so the inference process's ticks,
+ * and Orket's own (it reads the stream), are taken out of the machine's busy ticks. Linux only (procfs).
  */
 export function openForeignCpuWindow(inference: InferenceProcess): { stop(): ForeignCpu } {
-  const pid = inference.kind === "self" ? ("self" as const) : inference.kind === "pid" ? inference.pid : null;
+  const linux = process.platform === "linux";
+  const serverPid = inference.kind === "pid" && inference.pid !== process.pid ? inference.pid : null;
+  const ownPids: Array<number | "self"> = serverPid === null ? ["self"] : [serverPid, "self"];
   const excluded =
-    inference.kind === "self" ? "self" : inference.kind === "pid" ? `pid:${inference.pid}` : null;
-  const startAll = process.platform === "linux" ? readStatTicks() : null;
-  const startOwn = pid === null ? null : readProcessTicks(pid);
-  const startPressure = process.platform === "linux" ? readCpuPressureMicros() : null;
+    inference.kind === "unknown" ? "self" : serverPid === null ? "self" : `pid:${serverPid}, self`;
+  const inferencePid: number | "self" | null =
+    inference.kind === "self" ? "self" : inference.kind === "pid" ? (serverPid ?? "self") : null;
+  const startAll = linux ? readStatTicks() : null;
+  const startOwn = ownPids.map((pid) => (linux ? readProcessTicks(pid) : null));
+  const startWait = linux && inferencePid !== null ? readSchedstat(inferencePid) : null;
+  const startPressure = linux ? readCpuPressureMicros() : null;
   const startWall = performance.now();
   return {
     stop() {
-      const endPressure = startPressure === null ? null : readCpuPressureMicros();
       const wallMicros = (performance.now() - startWall) * 1000;
+      const endPressure = startPressure === null ? null : readCpuPressureMicros();
       const pressure =
         startPressure === null || endPressure === null || wallMicros <= 0
           ? null
           : clampPercent((100 * (endPressure - startPressure)) / wallMicros);
-      const unknown = (reason: string): ForeignCpu => ({
-        foreign_cpu_percent: null,
-        total_cpu_percent: null,
+      const wait = waitShare(inference, inferencePid, startWait, linux);
+      const figures = (foreign: number | null, total: number | null, reason: string | null): ForeignCpu => ({
+        foreign_cpu_percent: foreign,
+        total_cpu_percent: total,
         excluded,
         reason,
+        inference_wait_percent: wait.percent,
+        wait_reason: wait.reason,
         cpu_pressure_percent: pressure,
       });
-      if (startAll === null) return unknown("per-process CPU time is read from /proc (Linux only)");
+      if (startAll === null)
+        return figures(null, null, "per-process CPU time is read from /proc (Linux only)");
       const endAll = readStatTicks();
-      if (endAll === null) return unknown("/proc/stat could not be read");
+      if (endAll === null) return figures(null, null, "/proc/stat could not be read");
       const total = endAll.total - startAll.total;
       const busy = endAll.busy - startAll.busy;
       if (total < MIN_FOREIGN_WINDOW_TICKS)
-        return unknown(
+        return figures(
+          null,
+          null,
           `the window spanned ${total} core-ticks, under ${MIN_FOREIGN_WINDOW_TICKS}: too short to judge`,
         );
       const totalPercent = clampPercent((100 * busy) / total);
-      if (pid === null) {
-        const reason =
-          inference.kind === "unknown" ? `the inference process is unknown: ${inference.reason}` : "unknown";
-        return { ...unknown(reason), total_cpu_percent: totalPercent };
+      if (inference.kind === "unknown")
+        return figures(null, totalPercent, `the inference process is unknown: ${inference.reason}`);
+      let own = 0;
+      for (const [i, pid] of ownPids.entries()) {
+        const end = readProcessTicks(pid);
+        const start = startOwn[i];
+        if (end === null || start === null || start === undefined)
+          return figures(null, totalPercent, `/proc/${pid}/stat could not be read`);
+        own += end - start;
       }
-      const endOwn = readProcessTicks(pid);
-      if (startOwn === null || endOwn === null)
-        return { ...unknown(`/proc/${pid}/stat could not be read`), total_cpu_percent: totalPercent };
-      return {
-        foreign_cpu_percent: clampPercent((100 * (busy - (endOwn - startOwn))) / total),
-        total_cpu_percent: totalPercent,
-        excluded,
-        reason: null,
-        cpu_pressure_percent: pressure,
-      };
+      return figures(clampPercent((100 * (busy - own)) / total), totalPercent, null);
     },
   };
+}
+
+function waitShare(
+  inference: InferenceProcess,
+  pid: number | "self" | null,
+  start: { run: number; wait: number } | null,
+  linux: boolean,
+): { percent: number | null; reason: string | null } {
+  if (!linux) return { percent: null, reason: "run-queue wait is read from /proc (Linux only)" };
+  if (pid === null)
+    return {
+      percent: null,
+      reason: `the inference process is unknown: ${inference.kind === "unknown" ? inference.reason : ""}`,
+    };
+  const end = readSchedstat(pid);
+  if (start === null || end === null)
+    return { percent: null, reason: `/proc/${pid}/task/*/schedstat could not be read` };
+  const run = end.run - start.run;
+  const wait = end.wait - start.wait;
+  if (run + wait < MIN_WAIT_WINDOW_NS)
+    return {
+      percent: null,
+      reason: `the inference process ran ${Math.round((run + wait) / 1e6)} ms in the window, under ${MIN_WAIT_WINDOW_NS / 1e6}: too short to judge`,
+    };
+  return { percent: clampPercent((100 * wait) / (run + wait)), reason: null };
 }
 
 function clampPercent(value: number): number {

@@ -23,7 +23,7 @@ async function bench(dir: string, name: string, args: string[]): Promise<Report>
   return readReport(out);
 }
 
-describe("HIGH_CPU_SATURATION counts only load that is not the inference process", () => {
+describe("HIGH_CPU_SATURATION and HIGH_SYSTEM_LOAD count only load that is not the inference itself", () => {
   let server: LlamaServer;
   let dir: string;
   // The random-weight smoke model writes noise until the context ends: long enough windows to judge.
@@ -33,10 +33,12 @@ describe("HIGH_CPU_SATURATION counts only load that is not the inference process
     "--base-url",
     server.baseURL,
     "--tasks",
-    "1-4",
+    "1-6",
     "--max-tokens",
     "400",
   ];
+  const judged = (report: Report) =>
+    report.test_runs.filter((r) => r.telemetry.generation_cpu?.foreign_cpu_percent != null);
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "orket-real-cpu-"));
@@ -45,36 +47,38 @@ describe("HIGH_CPU_SATURATION counts only load that is not the inference process
   });
   afterAll(async () => server?.stop());
 
-  it("a server busy inferring on the CPU is not saturation: its own time is taken out", async () => {
+  it("a server busy inferring on the CPU, and Orket reading its stream, are not load", async () => {
     const report = await bench(dir, "idle", args());
-    const judged = report.test_runs.filter((r) => r.telemetry.generation_cpu?.foreign_cpu_percent != null);
+    const runs = judged(report);
     expect(
-      judged.length,
+      runs.length,
       JSON.stringify(report.test_runs.map((r) => r.telemetry.generation_cpu)),
     ).toBeGreaterThan(0);
-    for (const run of judged) {
+    for (const run of runs) {
       const cpu = run.telemetry.generation_cpu;
-      expect(cpu?.excluded).toBe(`pid:${server.pid}`);
-      expect(cpu?.foreign_cpu_percent ?? 100, run.test_id).toBeLessThanOrEqual(50);
-      // The machine was busy (the server's inference thread), and that share was not counted.
+      expect(cpu?.excluded).toBe(`pid:${server.pid}, self`);
+      expect(cpu?.foreign_cpu_percent ?? 100, run.test_id).toBeLessThanOrEqual(25);
+      // The machine was busy (the server's inference thread, Orket's client), and that share was not counted.
       expect((cpu?.total_cpu_percent ?? 0) - (cpu?.foreign_cpu_percent ?? 0), run.test_id).toBeGreaterThan(
-        10,
+        25,
       );
       expect(run.telemetry.run_quality_reasons, run.test_id).not.toContain("HIGH_CPU_SATURATION");
+      expect(run.telemetry.run_quality_reasons, run.test_id).not.toContain("HIGH_SYSTEM_LOAD");
     }
   });
 
-  it("load from other processes during the generation window pollutes the run", async () => {
+  it("other processes busy on every core during the generation window pollute the run", async () => {
     const burners: ChildProcess[] = [];
     for (let i = 0; i < availableParallelism(); i++)
       burners.push(spawn(process.execPath, ["-e", "for(;;){}"], { stdio: "ignore" }));
     try {
       await new Promise((r) => setTimeout(r, 300));
       const report = await bench(dir, "loaded", args());
-      const judged = report.test_runs.filter((r) => r.telemetry.generation_cpu?.foreign_cpu_percent != null);
-      expect(judged.length).toBeGreaterThan(0);
-      for (const run of judged) {
-        expect(run.telemetry.generation_cpu?.foreign_cpu_percent ?? 0, run.test_id).toBeGreaterThan(50);
+      const runs = judged(report);
+      expect(runs.length).toBeGreaterThan(0);
+      for (const run of runs) {
+        expect(run.telemetry.generation_cpu?.foreign_cpu_percent ?? 0, run.test_id).toBeGreaterThan(25);
+        expect(run.telemetry.run_quality_reasons, run.test_id).toContain("HIGH_SYSTEM_LOAD");
         expect(run.telemetry.run_quality_reasons, run.test_id).toContain("HIGH_CPU_SATURATION");
       }
     } finally {
@@ -119,8 +123,8 @@ describe("PROMPT_TRUNCATED and CONTEXT_EXCEEDED against the server's real contex
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "orket-real-context-rules-"));
-    // Room for the prompts (about 100 tokens) but not for every answer.
-    server = await startLlamaServer({ model: quantized("Q8_0"), contextSize: 256 });
+    // Room for every prompt, but not for the longest answers (tasks 48-51 need 605-685 tokens).
+    server = await startLlamaServer({ model: quantized("Q8_0"), contextSize: 512 });
   });
   afterAll(async () => server?.stop());
 
@@ -131,20 +135,20 @@ describe("PROMPT_TRUNCATED and CONTEXT_EXCEEDED against the server's real contex
       "--base-url",
       server.baseURL,
       "--tasks",
-      "1-8",
+      "44-51",
     ]);
-    expect(report.reproducibility?.context_size.effective).toBe(256);
+    expect(report.reproducibility?.context_size.effective).toBe(512);
     const full = report.test_runs.filter((r) => {
       const c = r.telemetry.token_metrics.counts;
-      return (c.prompt_tokens ?? 0) + (c.output_tokens ?? 0) >= 256;
+      return (c.prompt_tokens ?? 0) + (c.output_tokens ?? 0) >= 512;
     });
     const refused = report.test_runs.filter((r) => r.telemetry.error?.code === "CONTEXT_EXCEEDED");
-    expect(full.length + refused.length, "some answers must not fit 256 tokens").toBeGreaterThan(0);
+    expect(full.length + refused.length, "some answers must not fit 512 tokens").toBeGreaterThan(0);
     for (const run of full)
       expect(run.telemetry.run_quality_reasons, run.test_id).toContain("PROMPT_TRUNCATED");
     for (const run of refused) {
       expect(run.outcome).toBe("error");
-      expect(run.telemetry.error?.message).toMatch(/the server's context holds 256/);
+      expect(run.telemetry.error?.message).toMatch(/the server's context holds 512/);
     }
     for (const run of report.test_runs.filter((r) => !full.includes(r) && !refused.includes(r)))
       expect(run.telemetry.run_quality_reasons, run.test_id).not.toContain("PROMPT_TRUNCATED");
