@@ -85,18 +85,55 @@ export function createLoadSampler(): LoadSampler {
   };
 }
 
-/** CPU ticks of one process (user + system, its own threads; children not included). */
-function readProcessTicks(pid: number | "self"): number | null {
+/** CPU ticks (user + system, all its threads) and parent pid of one process. */
+function readProcessStat(pid: number | "self"): { ticks: number; ppid: number } | null {
   try {
     const text = readFileSync(`/proc/${pid}/stat`, "utf8");
     // The command name (field 2) may hold spaces and parentheses: count fields after its last ")".
     const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+    const ppid = Number(fields[1]);
     const utime = Number(fields[11]);
     const stime = Number(fields[12]);
-    return Number.isFinite(utime) && Number.isFinite(stime) ? utime + stime : null;
+    return Number.isFinite(utime) && Number.isFinite(stime) ? { ticks: utime + stime, ppid } : null;
   } catch {
     return null;
   }
+}
+
+/**
+ * CPU ticks of every process in the trees under `roots` (the roots included), by pid: Orket's helpers
+ * (the sidecar's poller) and a server's workers are theirs, not foreign load.
+ */
+function readTreeTicks(roots: readonly number[]): Map<number, number> {
+  const all = new Map<number, { ticks: number; ppid: number }>();
+  let names: string[] = [];
+  try {
+    names = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
+  } catch {
+    // Without /proc there is nothing to read.
+  }
+  for (const name of names) {
+    const stat = readProcessStat(Number(name));
+    if (stat) all.set(Number(name), stat);
+  }
+  const inTree = new Set(roots.filter((pid) => all.has(pid)));
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, { ppid }] of all) {
+      if (!inTree.has(pid) && inTree.has(ppid)) {
+        inTree.add(pid);
+        grew = true;
+      }
+    }
+  }
+  return new Map([...inTree].map((pid) => [pid, all.get(pid)?.ticks ?? 0]));
+}
+
+/** Ticks the trees spent between two readings; a process that started in between counts from 0. */
+function treeDelta(start: Map<number, number>, end: Map<number, number>): number {
+  let delta = 0;
+  for (const [pid, ticks] of end) delta += Math.max(0, ticks - (start.get(pid) ?? 0));
+  return delta;
 }
 
 /** Linux /proc/stat counts in clock ticks (USER_HZ, 100 a second on every mainstream kernel). */
@@ -189,13 +226,12 @@ function readSchedstat(pid: number | "self"): { run: number; wait: number } | nu
 export function openForeignCpuWindow(inference: InferenceProcess): { stop(): ForeignCpu } {
   const linux = process.platform === "linux";
   const serverPid = inference.kind === "pid" && inference.pid !== process.pid ? inference.pid : null;
-  const ownPids: Array<number | "self"> = serverPid === null ? ["self"] : [serverPid, "self"];
-  const excluded =
-    inference.kind === "unknown" ? "self" : serverPid === null ? "self" : `pid:${serverPid}, self`;
+  const roots = serverPid === null ? [process.pid] : [serverPid, process.pid];
+  const excluded = serverPid === null ? "self" : `pid:${serverPid}, self`;
   const inferencePid: number | "self" | null =
     inference.kind === "self" ? "self" : inference.kind === "pid" ? (serverPid ?? "self") : null;
   const startAll = linux ? readStatTicks() : null;
-  const startOwn = ownPids.map((pid) => (linux ? readProcessTicks(pid) : null));
+  const startOwn = linux ? readTreeTicks(roots) : new Map<number, number>();
   const startWait = linux && inferencePid !== null ? readSchedstat(inferencePid) : null;
   const startPressure = linux ? readCpuPressureMicros() : null;
   const startWall = performance.now();
@@ -232,15 +268,10 @@ export function openForeignCpuWindow(inference: InferenceProcess): { stop(): For
       const totalPercent = clampPercent((100 * busy) / total);
       if (inference.kind === "unknown")
         return figures(null, totalPercent, `the inference process is unknown: ${inference.reason}`);
-      let own = 0;
-      for (const [i, pid] of ownPids.entries()) {
-        const end = readProcessTicks(pid);
-        const start = startOwn[i];
-        if (end === null || start === null || start === undefined)
-          return figures(null, totalPercent, `/proc/${pid}/stat could not be read`);
-        own += end - start;
-      }
-      return figures(clampPercent((100 * (busy - own)) / total), totalPercent, null);
+      const endOwn = readTreeTicks(roots);
+      if (serverPid !== null && !endOwn.has(serverPid))
+        return figures(null, totalPercent, `process ${serverPid} could not be read from /proc`);
+      return figures(clampPercent((100 * (busy - treeDelta(startOwn, endOwn))) / total), totalPercent, null);
     },
   };
 }
