@@ -1,14 +1,18 @@
 /**
  * The parts of a test run around the model call: the unmeasured warm-up before the first run, the
- * Ollama spill check after each, the largest context a run's calls filled, and where agent-mode traces
- * are kept.
+ * Ollama spill check after each, the largest context a run's calls filled, where agent-mode traces are
+ * kept, the server process to measure, and the garbage collection before an embedded run.
  */
 import { cp, rm } from "node:fs/promises";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { parseModelRef } from "../core/model-ref.js";
 import { round3 } from "../core/rounding.js";
-import { DEFAULT_OLLAMA_HOST, normalizeOllamaHost } from "../providers/index.js";
+import { DEFAULT_OLLAMA_HOST, normalizeOllamaHost, type ProviderSettings } from "../providers/index.js";
 import { findRunning, listOllamaRunning } from "../providers/ollama-ps.js";
 import type { ModelAdapter } from "../spec/model.js";
 import type { CallTelemetry } from "../spec/telemetry.js";
+import { findListeningPid, loopbackPort } from "../telemetry/listening-process.js";
 
 /** What these helpers read of the benchmark's options. */
 export interface RunExtrasOptions {
@@ -91,4 +95,40 @@ export async function keepTraces(from: string, to: string): Promise<void> {
     recursive: true,
     filter: (source) => !/\.(txt|json)$/.test(source) || /memory(_retrieval)?_trace\.json$/.test(source),
   });
+}
+
+/**
+ * The process that does the inference of an OpenAI-compatible server, so that its memory is measured and
+ * its CPU time is not counted as foreign load: `--server-pid`, else the process listening on the base
+ * URL's port when that is on this machine. (Ollama infers in a runner process of its own, not in the
+ * process that listens, so it is not looked up.)
+ */
+export function serverProcess(
+  modelRef: string,
+  providers: ProviderSettings | undefined,
+): { pid: number | null; source: string } {
+  if (providers?.serverPid !== undefined) return { pid: providers.serverPid, source: "--server-pid" };
+  const provider = parseModelRef(modelRef).provider;
+  if (provider !== "openai") return { pid: null, source: `not looked up for ${provider}/ models` };
+  const port = providers?.openaiBaseURL ? loopbackPort(providers.openaiBaseURL) : null;
+  if (port === null) return { pid: null, source: "the server is not on this machine's loopback address" };
+  const pid = findListeningPid(port);
+  return pid === null
+    ? { pid: null, source: `no process this user may inspect listens on port ${port}` }
+    : { pid, source: `the process listening on port ${port}` };
+}
+
+let gc: (() => void) | null | undefined;
+
+/** A full garbage collection, where V8 lets us ask for one (it always does; the flag is set once). */
+export function collectGarbage(): void {
+  if (gc === undefined) {
+    try {
+      setFlagsFromString("--expose-gc");
+      gc = runInNewContext("gc") as () => void;
+    } catch {
+      gc = null;
+    }
+  }
+  gc?.();
 }

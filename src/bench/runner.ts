@@ -8,8 +8,6 @@ import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { arch, cpus, platform, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { parseModelRef } from "../core/model-ref.js";
 import { round3 } from "../core/rounding.js";
 import { judgeRunQuality } from "../core/run-quality.js";
@@ -23,7 +21,6 @@ import type { ModelAdapter, ModelMessage } from "../spec/model.js";
 import { REPORT_SCHEMA_VERSION, type Report, type TestRun } from "../spec/report.js";
 import type { CallTelemetry } from "../spec/telemetry.js";
 import { writeFileAtomic } from "../store/atomic-file.js";
-import { findListeningPid, loopbackPort } from "../telemetry/listening-process.js";
 import { callModel } from "../telemetry/model-call.js";
 import { detectGpuBackend, type GpuBackend } from "../telemetry/sidecar.js";
 import { createLoadSampler, type LoadSampler, unmeasuredCpuWindow } from "../telemetry/system-load.js";
@@ -41,7 +38,15 @@ import {
   type ThermalSettings,
 } from "./lab-window.js";
 import { describeBackend, reproducibilityRecord, runSettingsNotApplied } from "./reproducibility.js";
-import { keepTraces, largestCall, safeName, spilledToCpu, warmUp } from "./run-extras.js";
+import {
+  collectGarbage,
+  keepTraces,
+  largestCall,
+  safeName,
+  serverProcess,
+  spilledToCpu,
+  warmUp,
+} from "./run-extras.js";
 import { summarizeRuns } from "./summarize.js";
 
 export const ORKET_VERSION = "0.1.0";
@@ -238,42 +243,6 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
   return { report, path };
 }
 
-/**
- * The process that does the inference of an OpenAI-compatible server, so that its memory is measured and
- * its CPU time is not counted as foreign load: `--server-pid`, else the process listening on the base
- * URL's port when that is on this machine. (Ollama infers in a runner process of its own, not in the
- * process that listens, so it is not looked up.)
- */
-function serverProcess(
-  modelRef: string,
-  providers: ProviderSettings | undefined,
-): { pid: number | null; source: string } {
-  if (providers?.serverPid !== undefined) return { pid: providers.serverPid, source: "--server-pid" };
-  const provider = parseModelRef(modelRef).provider;
-  if (provider !== "openai") return { pid: null, source: `not looked up for ${provider}/ models` };
-  const port = providers?.openaiBaseURL ? loopbackPort(providers.openaiBaseURL) : null;
-  if (port === null) return { pid: null, source: "the server is not on this machine's loopback address" };
-  const pid = findListeningPid(port);
-  return pid === null
-    ? { pid: null, source: `no process this user may inspect listens on port ${port}` }
-    : { pid, source: `the process listening on port ${port}` };
-}
-
-let gc: (() => void) | null | undefined;
-
-/** A full garbage collection, where V8 lets us ask for one (it always does; the flag is set once). */
-function collectGarbage(): void {
-  if (gc === undefined) {
-    try {
-      setFlagsFromString("--expose-gc");
-      gc = runInNewContext("gc") as () => void;
-    } catch {
-      gc = null;
-    }
-  }
-  gc?.();
-}
-
 interface RunContext {
   task: Task;
   runIndex: number;
@@ -297,7 +266,8 @@ async function runOne(ctx: RunContext): Promise<TestRun> {
   const { task } = ctx;
   // The embedded engine runs in this process, so its peak RSS holds this process's garbage too: collect
   // it before the window opens, so each run's peak is the engine plus a settled heap, not the litter of
-  // the runs before it (measured: without it, peaks wandered 155-259 MiB within one bench of a 4 MiB model).
+  // the runs before it (with the TypeScript compiler preloaded too, the peaks of one bench of a 4.6 MiB
+  // model went from 155-259 MiB to 197-223 MiB).
   if (ctx.adapter.capabilities.inferenceProcess.kind === "self") collectGarbage();
   const window = await openLabWindow(ctx.lab);
   const loadStart = ctx.sampler.sample();
