@@ -13,25 +13,31 @@
  * What is measured, per rep:
  * - native: one `llama-bench -m <model> -t <threads> -p <pp> -n <tokens> -r <runs> -o json` (tg<tokens>,
  *   and pp<pp> unless --pp 0): its own samples, each after its own warm-up.
- * - embedded, in a child process that keeps the model loaded (one per engine build):
- *   - "orket gguf adapter": Orket's adapter as a runner streams it, `decodeTokens / decodeSeconds` as it
- *     reports them (llama.cpp's convention: the first token comes from the prefill);
- *   - "node-llama-cpp evaluate": node-llama-cpp's own token loop (`LlamaContextSequence.evaluate`) with
- *     nothing else around it, same convention.
- *   Each runs `--runs` times per rep, alternating. pp: the prompt's tokens over the time to the first
- *   token (`--pp` tokens for `evaluate`; the adapter's prompt is a chat-rendered text of about as many).
+ * - embedded, each engine build in a child process of its own that keeps the model loaded:
+ *   - "orket engine: orket adapter": Orket's adapter as a runner streams it, on the engine the adapter
+ *     gets (`acquireLlama`); `decodeTokens / decodeSeconds` as it reports them (llama.cpp's convention:
+ *     the first token comes from the prefill);
+ *   - "node-llama-cpp: evaluate": node-llama-cpp's own token loop (`LlamaContextSequence.evaluate`) with
+ *     nothing else around it, same convention, on the same binary, started by the child itself with
+ *     llama.cpp's performance tracking on: "inside" is then what llama.cpp timed inside `llama_decode`
+ *     (as llama-bench times it), and the process's CPU time and run-queue wait per decode step come from
+ *     Linux's per-thread schedstat.
+ *   Each runs `--runs` times per rep. pp: the prompt's tokens over the time to the first token (`--pp`
+ *   tokens for `evaluate`; the adapter's prompt is a chat-rendered text of at most as many).
  *
- * Engine builds: the first child uses the engine Orket gets (`getLlama` with `build: "never"`: a local
- * build of node-llama-cpp for this machine when there is one, else the prebuilt binary). When that is a
- * local build, a second child runs the prebuilt binary beside it. `--engine DIR` adds a child for each
- * other node-llama-cpp package folder (for instance a copy in which `node-llama-cpp source download`
- * made a local build), measured with `evaluate`.
+ * Engine builds: Orket's engine is what `getLlama` gives with `build: "never"`: a local build of
+ * node-llama-cpp for this machine when one was made (`npx --no node-llama-cpp source download --gpu
+ * false`), else the prebuilt binary. When it is a local build, a child runs the prebuilt binary beside it
+ * ("node-llama-cpp, prebuilt"). `--engine DIR` adds a child for each other node-llama-cpp package folder
+ * (for instance a copy of the package in which a local build was made), measured with `evaluate`.
+ * See docs/engines.md for the figures and what they mean.
  */
 import { execFile, execFileSync, fork } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import type { LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
@@ -67,8 +73,11 @@ interface EngineSpec {
   /** A node-llama-cpp package folder; absent: the one this repository depends on (Orket's). */
   dir?: string;
   forcePrebuilt?: boolean;
-  /** Run Orket's adapter too (only on Orket's own node-llama-cpp). */
-  adapter?: boolean;
+  /**
+   * Orket's engine as the adapter gets it (`acquireLlama`), measured with the adapter and with
+   * `evaluate`. Otherwise the worker starts the engine itself, with llama.cpp's performance tracking on.
+   */
+  orket?: boolean;
 }
 
 interface WorkerInit {
@@ -95,6 +104,12 @@ interface Sample {
   decodeTokens: number;
   pp?: number;
   promptTokens?: number;
+  /** The same runs as llama.cpp times them: inside `llama_decode` only (engines with performance tracking). */
+  tgInside?: number;
+  ppInside?: number;
+  /** CPU time of the whole process (all threads) per decode step, and its threads' run-queue wait. */
+  cpuMsPerToken?: number;
+  waitMsPerToken?: number;
 }
 
 type ToWorker = { type: "run"; runs: number } | { type: "exit" };
@@ -265,8 +280,10 @@ async function worker(init: WorkerInit): Promise<void> {
   let lib: NodeLlamaCpp;
   let llama: import("node-llama-cpp").Llama;
   let release = (): void => {};
-  if (engine.dir === undefined && !engine.forcePrebuilt) {
-    // Exactly the engine Orket's adapter gets.
+  /** llama.cpp's own timing lines (`llama_perf_context_print`), on engines this worker starts itself. */
+  const perfLines: string[] = [];
+  if (engine.orket) {
+    // Exactly the engine Orket's adapter gets, shared with the adapter.
     const lease = await acquireLlama(false, () => {}, init.model);
     lib = lease.lib;
     llama = lease.llama;
@@ -282,18 +299,40 @@ async function worker(init: WorkerInit): Promise<void> {
       build: "never",
       skipDownload: true,
       progressLogs: false,
-      logLevel: lib.LlamaLogLevel.warn,
+      logLevel: lib.LlamaLogLevel.info,
+      logger: (_level, message) => {
+        if (message.includes("eval time")) perfLines.push(message);
+      },
       // getLlama prefers a local build whose folder name matches its options; a custom CMake option that
       // no local build was made with leaves only the prebuilt binary (looked up without custom options).
       ...(engine.forcePrebuilt ? { cmakeOptions: { ORKET_BENCH_PREBUILT_ONLY: "1" } } : {}),
     });
   }
   const model = await llama.loadModel({ modelPath: init.model });
+  const tracked = !engine.orket;
   const context = await model.createContext({
     contextSize: init.context,
     sequences: 1,
     threads: init.threads,
+    performanceTracking: tracked,
   });
+  /**
+   * llama.cpp's own figures since the last call: "prompt eval" (the prefill batch) and "eval" (the
+   * single-token decodes), each the time spent inside `llama_decode`, without sampling or node-llama-cpp's
+   * hops between threads. The lines reach JavaScript a moment after they are printed.
+   */
+  const perf = async (): Promise<{ promptTokS?: number; evalTokS?: number }> => {
+    if (!tracked) return {};
+    perfLines.length = 0;
+    await context.printTimings();
+    for (let wait = 0; perfLines.length < 2 && wait < 50; wait++) await sleep(5);
+    const rate = (kind: RegExp): number | undefined => {
+      const line = perfLines.find((text) => kind.test(text));
+      const match = /=\s*([\d.]+) ms \/\s*(\d+) (?:tokens|runs)/.exec(line ?? "");
+      return match ? Number(match[2]) / (Number(match[1]) / 1000) : undefined;
+    };
+    return { promptTokS: rate(/prompt eval time/), evalTokS: rate(/^\S+\s+eval time/) };
+  };
   const sequence = context.getSequence();
   const chatWrapper = lib.resolveChatWrapper(model);
   const render = (text: string): Token[] =>
@@ -312,7 +351,7 @@ async function worker(init: WorkerInit): Promise<void> {
 
   type Path = { name: string; run: () => Promise<Sample> };
   const paths: Path[] = [];
-  const adapter = engine.adapter
+  const adapter = engine.orket
     ? createGgufAdapter({
         path: init.model,
         contextSize: init.context,
@@ -345,12 +384,12 @@ async function worker(init: WorkerInit): Promise<void> {
       throw new Error("the stream ended without a finish part");
     };
     paths.push({
-      name: "orket gguf adapter",
+      name: "orket adapter",
       run: async () => {
         const tg = await call(PROMPT, init.tokens);
         const decodeTokens = tg.timings?.decodeTokens ?? 0;
         const sample: Sample = {
-          path: "orket gguf adapter",
+          path: "orket adapter",
           tg: decodeTokens / (tg.timings?.decodeSeconds ?? Number.NaN),
           decodeTokens,
         };
@@ -363,23 +402,33 @@ async function worker(init: WorkerInit): Promise<void> {
       },
     });
   }
-  paths.push({
-    name: "node-llama-cpp evaluate",
-    run: async () => {
-      const decode = await evaluateOnce(sequence, model, prompt, init.tokens);
-      const sample: Sample = {
-        path: "node-llama-cpp evaluate",
-        tg: (decode.tokens - 1) / decode.decodeSeconds,
-        decodeTokens: decode.tokens - 1,
-      };
-      if (init.pp > 0) {
-        const pp = await evaluateOnce(sequence, model, ppPrompt, 1);
-        sample.promptTokens = ppPrompt.length;
-        sample.pp = ppPrompt.length / pp.prefillSeconds;
-      }
-      return sample;
-    },
-  });
+  if (!engine.orket)
+    paths.push({
+      name: "evaluate",
+      run: async () => {
+        await perf();
+        const decode = await evaluateOnce(sequence, model, prompt, init.tokens);
+        const sample: Sample = {
+          path: "evaluate",
+          tg: (decode.tokens - 1) / decode.decodeSeconds,
+          decodeTokens: decode.tokens - 1,
+        };
+        if (decode.decodeSched) {
+          sample.cpuMsPerToken = decode.decodeSched.runMs / (decode.tokens - 1);
+          sample.waitMsPerToken = decode.decodeSched.waitMs / (decode.tokens - 1);
+        }
+        const decodePerf = await perf();
+        if (decodePerf.evalTokS !== undefined) sample.tgInside = decodePerf.evalTokS;
+        if (init.pp > 0) {
+          const pp = await evaluateOnce(sequence, model, ppPrompt, 1);
+          sample.promptTokens = ppPrompt.length;
+          sample.pp = ppPrompt.length / pp.prefillSeconds;
+          const ppPerf = await perf();
+          if (ppPerf.promptTokS !== undefined) sample.ppInside = ppPerf.promptTokS;
+        }
+        return sample;
+      },
+    });
 
   // One warm-up call per path: the first run of a context pays for allocations the others do not.
   for (const path of paths) await path.run();
@@ -423,25 +472,73 @@ async function evaluateOnce(
   model: LlamaModel,
   prompt: Token[],
   maxTokens: number,
-): Promise<{ tokens: number; prefillSeconds: number; decodeSeconds: number }> {
+): Promise<{
+  tokens: number;
+  prefillSeconds: number;
+  decodeSeconds: number;
+  decodeSched: { runMs: number; waitMs: number } | undefined;
+}> {
   await sequence.clearHistory();
   let tokens = 0;
   let first = 0;
   let last = 0;
+  let atFirst: { runMs: number; waitMs: number } | undefined;
   const start = performance.now();
   for await (const token of sequence.evaluate(prompt, { temperature: 0, seed: SEED, yieldEogToken: true })) {
     last = performance.now();
-    if (tokens === 0) first = last;
+    if (tokens === 0) {
+      first = last;
+      atFirst = schedTotals();
+    }
     tokens++;
     if (tokens >= maxTokens) break;
     if (model.isEogToken(token))
       throw new Error(`generation ended at an end-of-generation token (${tokens})`);
   }
-  return { tokens, prefillSeconds: (first - start) / 1000, decodeSeconds: (last - first) / 1000 };
+  const atLast = schedTotals();
+  return {
+    tokens,
+    prefillSeconds: (first - start) / 1000,
+    decodeSeconds: (last - first) / 1000,
+    decodeSched:
+      atFirst && atLast
+        ? { runMs: atLast.runMs - atFirst.runMs, waitMs: atLast.waitMs - atFirst.waitMs }
+        : undefined,
+  };
+}
+
+/**
+ * This process's CPU time and run-queue wait so far, summed over its threads (Linux's per-thread
+ * schedstat: nanoseconds on a CPU, nanoseconds runnable but waiting for one). Undefined elsewhere.
+ */
+function schedTotals(): { runMs: number; waitMs: number } | undefined {
+  try {
+    let run = 0;
+    let wait = 0;
+    for (const task of readdirSync("/proc/self/task")) {
+      const [onCpu, waiting] = readFileSync(`/proc/self/task/${task}/schedstat`, "utf8").split(" ");
+      run += Number(onCpu);
+      wait += Number(waiting);
+    }
+    return { runMs: run / 1e6, waitMs: wait / 1e6 };
+  } catch {
+    return undefined;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------
 // Orchestration and the report
+
+/** The share of time some runnable task waited for a CPU (Linux PSI: avg10 and avg60), or "n/a". */
+function cpuPressure(): string {
+  try {
+    const some = readFileSync("/proc/pressure/cpu", "utf8").split("\n")[0] ?? "";
+    const avg = (name: string): string => /\d+(\.\d+)?/.exec(some.split(`${name}=`)[1] ?? "")?.[0] ?? "?";
+    return `${avg("avg10")} % (10 s), ${avg("avg60")} % (60 s)`;
+  } catch {
+    return "n/a";
+  }
+}
 
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -462,6 +559,11 @@ interface Row {
   /** Samples per rep, so that each rep's mean can be paired with native's of the same rep. */
   tg: number[][];
   pp: number[][];
+  /** llama.cpp's own figures for the same runs: inside `llama_decode` only. */
+  tgInside: number[];
+  ppInside: number[];
+  cpuMsPerToken: number[];
+  waitMsPerToken: number[];
   decodeTokens: Set<number>;
   promptTokens: Set<number>;
 }
@@ -490,20 +592,36 @@ async function main(): Promise<void> {
   };
   try {
     // One at a time: their warm-ups would otherwise compete.
-    const orket = await start({ label: "embedded", adapter: true });
-    if (orket.buildType === "localBuild") await start({ label: "embedded, prebuilt", forcePrebuilt: true });
-    for (const dir of options.engines) await start({ label: `embedded (${dir})`, dir });
+    const orket = await start({ label: "orket engine", orket: true });
+    await start({ label: "node-llama-cpp" });
+    if (orket.buildType === "localBuild")
+      await start({ label: "node-llama-cpp, prebuilt", forcePrebuilt: true });
+    for (const [i, dir] of options.engines.entries()) {
+      await start({ label: `node-llama-cpp (--engine ${i + 1})`, dir });
+    }
 
+    const pressureAtStart = cpuPressure();
     const rows = new Map<string, Row>();
     const row = (name: string, build: string): Row => {
       let found = rows.get(name);
       if (!found) {
-        found = { name, build, tg: [], pp: [], decodeTokens: new Set(), promptTokens: new Set() };
+        found = {
+          name,
+          build,
+          tg: [],
+          pp: [],
+          tgInside: [],
+          ppInside: [],
+          cpuMsPerToken: [],
+          waitMsPerToken: [],
+          decodeTokens: new Set(),
+          promptTokens: new Set(),
+        };
         rows.set(name, found);
       }
       return found;
     };
-    const native = row("native llama-bench", "static, GGML_NATIVE");
+    const native = row("native llama-bench", "native");
     for (const { spec, info } of workers) {
       for (const path of info.paths) row(`${spec.label}: ${path}`, info.buildType);
     }
@@ -514,6 +632,9 @@ async function main(): Promise<void> {
           const result = await nativeRun(options, model);
           native.tg[rep] = result.tg;
           native.pp[rep] = result.pp;
+          // llama-bench times llama_decode (and the synchronisation after it) and nothing else.
+          native.tgInside.push(...result.tg);
+          native.ppInside.push(...result.pp);
           native.decodeTokens.add(options.tokens);
           if (options.pp > 0) native.promptTokens.add(options.pp);
         },
@@ -523,10 +644,14 @@ async function main(): Promise<void> {
         run: async (rep: number) => {
           for (const sample of await w.run(options.runs)) {
             const r = row(`${spec.label}: ${sample.path}`, "");
-            (r.tg[rep] ??= []).push(sample.tg);
+            r.tg[rep] = [...(r.tg[rep] ?? []), sample.tg];
             r.decodeTokens.add(sample.decodeTokens);
-            if (sample.pp !== undefined) (r.pp[rep] ??= []).push(sample.pp);
+            if (sample.pp !== undefined) r.pp[rep] = [...(r.pp[rep] ?? []), sample.pp];
             if (sample.promptTokens !== undefined) r.promptTokens.add(sample.promptTokens);
+            if (sample.tgInside !== undefined) r.tgInside.push(sample.tgInside);
+            if (sample.ppInside !== undefined) r.ppInside.push(sample.ppInside);
+            if (sample.cpuMsPerToken !== undefined) r.cpuMsPerToken.push(sample.cpuMsPerToken);
+            if (sample.waitMsPerToken !== undefined) r.waitMsPerToken.push(sample.waitMsPerToken);
           }
         },
       })),
@@ -538,7 +663,8 @@ async function main(): Promise<void> {
       }
       process.stderr.write(`rep ${rep + 1}/${options.reps} done\n`);
     }
-    report(options, model, [...rows.values()], workers, await nativeSystemInfo());
+    const load = `CPU pressure (Linux PSI, some): ${pressureAtStart} at the start, ${cpuPressure()} at the end`;
+    report(options, model, [...rows.values()], workers, await nativeSystemInfo(), load);
   } finally {
     for (const { worker: w } of workers) w.close();
   }
@@ -550,6 +676,7 @@ function report(
   rows: Row[],
   workers: Array<{ spec: EngineSpec; info: EngineInfo }>,
   nativeVersion: string,
+  load: string,
 ): void {
   const native = rows[0] as Row;
   const fmt = (value: number): string => (Number.isFinite(value) ? value.toFixed(1) : "-");
@@ -560,15 +687,42 @@ function report(
       `(embedded), ${options.reps} interleaved reps x ${options.runs} runs, CPU ${cpus()[0]?.model ?? "?"} ` +
       `x ${cpus().length}`,
   );
+  console.log(load);
   console.log(`native: ${nativeVersion}`);
   for (const { spec, info } of workers) {
     console.log(`${spec.label}: ${info.buildType} ${info.release} (${info.bindingDir}); ${info.systemInfo}`);
   }
   console.log("");
-  const head =
-    `${"engine: path".padEnd(52)}${"tg tok/s med".padStart(13)}${"min".padStart(8)}${"max".padStart(8)}` +
-    `${"/native".padStart(9)}${"paired".padStart(8)}${"pp tok/s med".padStart(14)}${"/native".padStart(9)}`;
-  console.log(head);
+  console.log(
+    "tg: tok/s of single-token decodes after the first token; pp: prompt tokens over the time to the first\n" +
+      "token. x native: of the medians; paired: the median over reps of (rep mean / native rep mean).\n" +
+      "inside: what llama.cpp itself timed inside llama_decode for the same runs (llama-bench: all it times).\n" +
+      "cpu ms/t: the engine process's CPU time (all threads) per decode step, wait: its threads' run-queue\n" +
+      "wait per step (Linux schedstat); llama-bench's one thread runs nearly all the time: ~1000 / tg.",
+  );
+  console.log("");
+  const columns: Array<[string, number]> = [
+    ["engine: path", 42],
+    ["build", 11],
+    ["tg med", 9],
+    ["min", 9],
+    ["max", 9],
+    ["x native", 9],
+    ["paired", 7],
+    ["inside", 9],
+    ["cpu ms/t", 9],
+    ["wait", 6],
+    ["pp med", 9],
+    ["x native", 9],
+    ["inside", 9],
+  ];
+  const line = (cells: string[]): string =>
+    cells
+      .map((cell, i) =>
+        i < 2 ? `${cell} `.padEnd(columns[i]?.[1] ?? 0) : cell.padStart(columns[i]?.[1] ?? 0),
+      )
+      .join("");
+  console.log(line(columns.map(([title]) => title)));
   const nativeTg = median(native.tg.flat());
   const nativePp = median(native.pp.flat());
   for (const r of rows) {
@@ -577,11 +731,27 @@ function report(
     // Paired: each rep's mean over the rep's mean for native (the same minute of machine load).
     const paired = median(r.tg.map((values, rep) => mean(values) / mean(native.tg[rep] ?? [])));
     const isNative = r === native;
+    const ratio = (value: number): string => (isNative || !Number.isFinite(value) ? "" : value.toFixed(3));
     console.log(
-      `${r.name.padEnd(52)}${fmt(median(tg)).padStart(13)}${fmt(Math.min(...tg)).padStart(8)}` +
-        `${fmt(Math.max(...tg)).padStart(8)}${(isNative ? "" : (median(tg) / nativeTg).toFixed(3)).padStart(9)}` +
-        `${(isNative ? "" : paired.toFixed(3)).padStart(8)}${fmt(median(pp)).padStart(14)}` +
-        `${(isNative || pp.length === 0 ? "" : (median(pp) / nativePp).toFixed(3)).padStart(9)}`,
+      line([
+        r.name,
+        r.build,
+        fmt(median(tg)),
+        fmt(Math.min(...tg)),
+        fmt(Math.max(...tg)),
+        ratio(median(tg) / nativeTg),
+        ratio(paired),
+        fmt(median(r.tgInside)),
+        r.cpuMsPerToken.length > 0
+          ? median(r.cpuMsPerToken).toFixed(2)
+          : isNative
+            ? `~${(1000 / median(tg)).toFixed(2)}`
+            : "-",
+        r.waitMsPerToken.length > 0 ? median(r.waitMsPerToken).toFixed(2) : "-",
+        fmt(median(pp)),
+        ratio(median(pp) / nativePp),
+        fmt(median(r.ppInside)),
+      ]),
     );
   }
   console.log("");
