@@ -3,6 +3,7 @@
  * `describe()`), the sampler settings the runs sent, and the context size as asked and as applied. Two
  * reports whose records differ can be told apart by what differs.
  */
+import { quantizationTag } from "../core/quantization-tag.js";
 import type { CallWarning, EngineRecord, ModelAdapter } from "../spec/model.js";
 import type { Reproducibility, TestRun } from "../spec/report.js";
 import type { CallTelemetry } from "../spec/telemetry.js";
@@ -131,7 +132,7 @@ export function reproducibilityRecord(
   const notApplied = settingsNotApplied(runs);
   return {
     model_ref: adapter.ref,
-    model: engine.model,
+    model: { ...engine.model, quantization_tag: quantizationTag(engine.model.quantization) },
     engine: engine.engine,
     context_size: contextSizeRecord(requestedContext, engine, notApplied),
     threads: engine.threads,

@@ -140,6 +140,8 @@ export const ReproducibilitySchema = z.looseObject({
     file_bytes: NullableInt,
     digest: NullableString,
     quantization: NullableString,
+    /** The same, in one spelling for every engine (`Q4_K - Medium` → `Q4_K_M`). */
+    quantization_tag: NullableString.optional(),
     path: NullableString,
   }),
   engine: z.looseObject({ name: z.string(), build: NullableString, version: NullableString }),
