@@ -86,7 +86,8 @@ export function judgeRunQuality(input: QualityInput): RunQuality {
   )
     reasons.add("HIGH_CPU_SATURATION");
   if (input.windowCpuMeasurable) {
-    if (foreign !== null && foreign > QUALITY_THRESHOLDS.highForeignCpuPercent) reasons.add("HIGH_SYSTEM_LOAD");
+    if (foreign !== null && foreign > QUALITY_THRESHOLDS.highForeignCpuPercent)
+      reasons.add("HIGH_SYSTEM_LOAD");
   } else if (
     input.load1mStart !== null &&
     input.load1mStart / input.coreCount > QUALITY_THRESHOLDS.highLoadPerCore
