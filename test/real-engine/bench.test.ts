@@ -81,7 +81,7 @@ describe("orket bench on llama.cpp's llama-server", () => {
     });
     for (const run of report.test_runs) {
       expect(run.telemetry.peak_memory_rss, run.test_id).toBeGreaterThan(0);
-      expect(run.telemetry.generation_cpu?.excluded).toBe(`pid:${server.pid}`);
+      expect(run.telemetry.generation_cpu?.excluded).toBe(`pid:${server.pid}, self`);
     }
   });
 
