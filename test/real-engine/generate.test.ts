@@ -25,16 +25,12 @@ describe("orket generate on real engines", () => {
   });
   afterAll(async () => server?.stop());
 
-  it("streams the model's code from llama-server, with llama.cpp's timings and the server's memory", async () => {
+  /** `orket generate --json` with the first task's direct prompt, greedy, as the model was trained. */
+  async function generate(model: string[]) {
     const run = await runCli([
       "generate",
       "--json",
-      "--model",
-      "openai/memorizer",
-      "--base-url",
-      server.baseURL,
-      "--server-pid",
-      String(server.pid),
+      ...model,
       "--system",
       system,
       "--temperature",
@@ -46,7 +42,18 @@ describe("orket generate on real engines", () => {
     expect(run.code, run.stderr).toBe(0);
     const out = JSON.parse(run.stdout);
     expect(out.text).toMatch(/^```python\ndef clamp\(/);
-    const t = CallTelemetrySchema.parse(out.telemetry);
+    return CallTelemetrySchema.parse(out.telemetry);
+  }
+
+  it("streams the model's code from llama-server, with llama.cpp's timings and the server's memory", async () => {
+    const t = await generate([
+      "--model",
+      "openai/memorizer",
+      "--base-url",
+      server.baseURL,
+      "--server-pid",
+      String(server.pid),
+    ]);
     expect(t.token_metrics).toMatchObject({ status: "OK", timing_source: "llama.cpp" });
     expect(t.token_metrics.throughput.generation_tokens_per_second).toBe(
       t.token_metrics.engine_reported?.generation_tokens_per_second,
@@ -57,23 +64,7 @@ describe("orket generate on real engines", () => {
   });
 
   it("runs the same prompt in-process on the embedded engine", async () => {
-    const run = await runCli([
-      "generate",
-      "--json",
-      "--model",
-      `gguf/${quantized("Q8_0")}`,
-      "--system",
-      system,
-      "--temperature",
-      "0",
-      "--seed",
-      "42",
-      user,
-    ]);
-    expect(run.code, run.stderr).toBe(0);
-    const out = JSON.parse(run.stdout);
-    expect(out.text).toMatch(/^```python\ndef clamp\(/);
-    const t = CallTelemetrySchema.parse(out.telemetry);
+    const t = await generate(["--model", `gguf/${quantized("Q8_0")}`]);
     expect(t.token_metrics).toMatchObject({ status: "OK", timing_source: "embedded" });
     expect(t.memory_method).toBe("vmhwm:self");
   });

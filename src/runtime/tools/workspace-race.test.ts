@@ -84,7 +84,8 @@ describe("openPinned", () => {
     }
   });
 
-  it.skipIf(!fdPaths)(
+  // A capability of the OS, not a peer: on Linux CI it is always there, so there a missing one fails.
+  it.skipIf(!fdPaths && !process.env.CI)(
     "keeps reaching the opened folder after its name is swapped for a symlink",
     async () => {
       const pinned = await openPinned(join(root, "d"), "directory", true);
@@ -100,7 +101,7 @@ describe("openPinned", () => {
     },
   );
 
-  it.skipIf(!hasMkfifo)("opens a FIFO without blocking", async () => {
+  it.skipIf(!hasMkfifo && !process.env.CI)("opens a FIFO without blocking", async () => {
     execFileSync("mkfifo", [join(root, "pipe")]);
     const pinned = await openPinned(join(root, "pipe"), "file", fdPaths);
     expect((await pinned.handle.stat()).isFIFO()).toBe(true);

@@ -212,13 +212,16 @@ describe("listDirectory", () => {
     expect((await refusal(ws.listDirectory("nope"))).code).toBe("NOT_FOUND");
   });
 
-  it.skipIf(!hasMkfifo)("lists a FIFO as other and refuses to read or write it", async () => {
-    const ws = await createWorkspace({ root });
-    execFileSync("mkfifo", [join(root, "pipe")]);
-    expect((await ws.listDirectory()).entries).toEqual([{ name: "pipe", type: "other" }]);
-    expect((await refusal(ws.readFile("pipe"))).code).toBe("NOT_A_FILE");
-    expect((await refusal(ws.writeFile("pipe", "x"))).code).toBe("NOT_A_FILE");
-  });
+  it.skipIf(!hasMkfifo && !process.env.CI)(
+    "lists a FIFO as other and refuses to read or write it",
+    async () => {
+      const ws = await createWorkspace({ root });
+      execFileSync("mkfifo", [join(root, "pipe")]);
+      expect((await ws.listDirectory()).entries).toEqual([{ name: "pipe", type: "other" }]);
+      expect((await refusal(ws.readFile("pipe"))).code).toBe("NOT_A_FILE");
+      expect((await refusal(ws.writeFile("pipe", "x"))).code).toBe("NOT_A_FILE");
+    },
+  );
 
   it("truncates past maxListEntries, and not at it", async () => {
     const ws = await createWorkspace({ root, maxListEntries: 3 });
