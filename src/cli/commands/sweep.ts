@@ -217,7 +217,9 @@ async function runAndPrint(
   const { renderSweepText } = await import("../../lab/sweep-text.js");
   const controller = new AbortController();
   const onSigint = () => {
-    process.stderr.write("\norket: interrupted; stopping after the current test run and writing the summary\n");
+    process.stderr.write(
+      "\norket: interrupted; stopping after the current test run and writing the summary\n",
+    );
     controller.abort();
   };
   process.once("SIGINT", onSigint);
