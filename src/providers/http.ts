@@ -74,11 +74,41 @@ export function toModelError(error: unknown, url: string, signal?: AbortSignal):
   return new MalformedStreamError(message, { url, cause: error });
 }
 
-/** Yields the body's lines as they arrive (without the newline), and the last line if it has none. */
-export async function* readLines(body: ReadableStream<Uint8Array>, url: string, signal?: AbortSignal) {
+/**
+ * The longest line a server's stream may send (one NDJSON object, one SSE field), in characters. A real
+ * chunk is a few hundred bytes; a line past this is a broken or hostile server, and buffering it whole
+ * would take the process's memory with it (a 700 MB line used to end in "Invalid string length").
+ */
+export const MAX_STREAM_LINE_CHARS = 16 * 2 ** 20;
+
+export function lineTooLong(url: string, limit: number): MalformedStreamError {
+  return new MalformedStreamError(
+    `a line of the stream is over ${limit.toLocaleString("en-US")} characters (the limit of one streamed chunk)`,
+    { url },
+  );
+}
+
+/**
+ * Yields the body's lines as they arrive (without the newline), and the last line if it has none. Linear
+ * in the body's size: each chunk is searched once, and a line's pieces are joined once, when it ends.
+ * A line over `maxLine` characters is a `MalformedStreamError`.
+ */
+export async function* readLines(
+  body: ReadableStream<Uint8Array>,
+  url: string,
+  signal?: AbortSignal,
+  maxLine = MAX_STREAM_LINE_CHARS,
+) {
   const decoder = new TextDecoder();
   const reader = body.getReader();
-  let pending = "";
+  let parts: string[] = [];
+  let length = 0;
+  const take = (piece: string): string => {
+    const line = parts.length === 0 ? piece : parts.join("") + piece;
+    parts = [];
+    length = 0;
+    return line.endsWith("\r") ? line.slice(0, -1) : line;
+  };
   try {
     while (true) {
       let chunk: Awaited<ReturnType<typeof reader.read>>;
@@ -88,16 +118,25 @@ export async function* readLines(body: ReadableStream<Uint8Array>, url: string, 
         throw toModelError(error, url, signal);
       }
       if (chunk.done) break;
-      pending += decoder.decode(chunk.value, { stream: true });
-      let newline = pending.indexOf("\n");
-      while (newline >= 0) {
-        yield pending.slice(0, newline).replace(/\r$/, "");
-        pending = pending.slice(newline + 1);
-        newline = pending.indexOf("\n");
+      const text = decoder.decode(chunk.value, { stream: true });
+      let start = 0;
+      for (let newline = text.indexOf("\n"); newline >= 0; newline = text.indexOf("\n", start)) {
+        if (length + newline - start > maxLine) throw lineTooLong(url, maxLine);
+        yield take(text.slice(start, newline));
+        start = newline + 1;
+      }
+      if (start < text.length) {
+        length += text.length - start;
+        if (length > maxLine) throw lineTooLong(url, maxLine);
+        parts.push(start === 0 ? text : text.slice(start));
       }
     }
-    pending += decoder.decode();
-    if (pending.length > 0) yield pending.replace(/\r$/, "");
+    const rest = decoder.decode();
+    if (rest.length > 0) parts.push(rest);
+    if (parts.length > 0) {
+      const last = take("");
+      if (last.length > 0) yield last;
+    }
   } finally {
     reader.releaseLock();
     await body.cancel().catch(() => undefined);

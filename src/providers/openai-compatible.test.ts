@@ -557,6 +557,25 @@ describe("openai-compatible adapter", () => {
     expect(error.message).toContain("exceeds the available context size");
   });
 
+  it("refuses an SSE line over 16 MiB instead of buffering it whole", async () => {
+    const piece = "x".repeat(2 ** 20);
+    server.route(CHAT, {
+      headers: SSE_HEADERS,
+      chunks: [
+        ...sse([llamaDelta("def")], 2),
+        { delayMs: 2, data: 'data: {"choices":[{"index":0,"delta":{"content":"' },
+        ...Array.from({ length: 17 }, () => ({ delayMs: 0, data: piece })),
+      ],
+    });
+    const parts = await collect(adapter().stream(request));
+    expect(texts(parts)).toBe("def");
+    const error = errorOf(parts);
+    expect(error.code).toBe("MALFORMED_STREAM");
+    expect(error.message).toBe(
+      `malformed response from ${server.baseUrl}/v1/chat/completions: a line of the stream is over 16,777,216 characters (the limit of one streamed chunk)`,
+    );
+  });
+
   it("reports a stream cut off before [DONE] and finish_reason as a retryable MALFORMED_STREAM", async () => {
     server.route(CHAT, streamOf([llamaDelta("def"), llamaDelta(" add")], { destroy: true }));
     const parts = await collect(adapter().stream(request));

@@ -24,7 +24,16 @@ import type {
   StreamPart,
   ToolCallPart,
 } from "../spec/model.js";
-import { type FetchFn, type HttpSettings, joinUrl, sendRequest, toModelError, warmUpOnce } from "./http.js";
+import {
+  type FetchFn,
+  type HttpSettings,
+  joinUrl,
+  lineTooLong,
+  MAX_STREAM_LINE_CHARS,
+  sendRequest,
+  toModelError,
+  warmUpOnce,
+} from "./http.js";
 import { describeOpenAIServer } from "./openai-describe.js";
 import {
   argumentsText,
@@ -376,6 +385,8 @@ async function* streamChat(
   const state = new ChatStreamState(url, (timings) => callWarnings(request, promptCache, timings));
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
+  // Characters since the last newline: eventsource-parser buffers a line whole before it parses it.
+  let lineLength = 0;
   try {
     while (true) {
       let chunk: Awaited<ReturnType<typeof reader.read>>;
@@ -386,7 +397,14 @@ async function* streamChat(
         return;
       }
       // At the end, a blank line completes an event the server left open (some end on `data: [DONE]\n`).
-      parser.feed(chunk.done ? `${decoder.decode()}\n\n` : decoder.decode(chunk.value, { stream: true }));
+      const text = chunk.done ? `${decoder.decode()}\n\n` : decoder.decode(chunk.value, { stream: true });
+      const lines = scanLines(text, lineLength);
+      lineLength = lines.open;
+      if (lines.longest > MAX_STREAM_LINE_CHARS) {
+        yield* state.interrupted(lineTooLong(url, MAX_STREAM_LINE_CHARS));
+        return;
+      }
+      parser.feed(text);
       for (const event of events.splice(0)) {
         const step = state.accept(event, chunk.done);
         yield* step.parts;
@@ -545,6 +563,23 @@ function serverReported(error: WireError, url: string, body: string): ServerRepo
   const code = error.code;
   const isRetryable = code !== undefined && (code === 429 || code >= 500);
   return new ServerReportedError(error.detail, { url, responseBody: body, isRetryable });
+}
+
+/**
+ * Scans `text` once, given `open` characters of a line already fed before it: the longest line it ends or
+ * holds, and the length of the line still open after it.
+ */
+function scanLines(text: string, open: number): { longest: number; open: number } {
+  let longest = 0;
+  let current = open;
+  let start = 0;
+  for (let newline = text.indexOf("\n"); newline >= 0; newline = text.indexOf("\n", start)) {
+    longest = Math.max(longest, current + newline - start);
+    current = 0;
+    start = newline + 1;
+  }
+  current += text.length - start;
+  return { longest: Math.max(longest, current), open: current };
 }
 
 function parseJson(text: string): { value: unknown } | undefined {

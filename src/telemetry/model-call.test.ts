@@ -192,3 +192,37 @@ describe("callModel", () => {
     expect(result.telemetry.memory_method).toMatch(/self/);
   });
 });
+
+describe("callModel: the answer is bounded", () => {
+  it("refuses an answer longer than --max-tokens allows (1024 characters a token), streamed or not", async () => {
+    const big = "x".repeat(600);
+    const parts: StreamPart[] = [
+      ...Array.from({ length: 40 }, (): StreamPart => ({ type: "text-delta", text: big })),
+      finish,
+    ];
+    for (const stream of [true, false]) {
+      const result = await callModel(
+        scriptedAdapter([parts]),
+        { ...request, maxOutputTokens: 16 },
+        { stream, sleep: noSleep, measureMemory: false },
+      );
+      expect(result.ok, `stream ${stream}`).toBe(false);
+      if (result.ok) continue;
+      expect(result.error.code).toBe("MALFORMED_STREAM");
+      expect(result.error.message).toBe(
+        "malformed response: the ollama answer passed 16,384 characters, more than 16 tokens (--max-tokens) × 1024 characters allow",
+      );
+      // Streaming stops at the limit instead of reading on: the record says how much was taken.
+      if (stream) expect(result.telemetry.output_chars).toBeLessThanOrEqual(16_384 + big.length);
+    }
+  });
+
+  it("takes an answer within the bound", async () => {
+    const result = await callModel(
+      scriptedAdapter([[{ type: "text-delta", text: "y".repeat(16_384) }, finish]]),
+      { ...request, maxOutputTokens: 16 },
+      { sleep: noSleep, measureMemory: false },
+    );
+    expect(result.ok).toBe(true);
+  });
+});

@@ -179,9 +179,11 @@ async function runAttempt(
         }, options.timeoutMs)
       : undefined;
   const attemptRequest: ModelRequest = { ...request, signal: controller.signal };
+  const cap = answerCap(request);
   try {
     if (!streaming) {
       const result = await adapter.generate(attemptRequest);
+      if (result.text.length > cap.chars) throw answerTooLong(cap, adapter);
       state.text = result.text;
       if (result.text.length > 0) {
         state.deliveredText = true;
@@ -200,6 +202,7 @@ async function runAttempt(
         state.lastToken = now;
         state.textDeltas++;
         state.text += part.text;
+        if (state.text.length > cap.chars) throw answerTooLong(cap, adapter);
         state.deliveredText = true;
         options.onTextDelta?.(part.text);
       } else if (part.type === "finish") {
@@ -231,6 +234,32 @@ async function runAttempt(
     if (timer) clearTimeout(timer);
     options.signal?.removeEventListener("abort", onCallerAbort);
   }
+}
+
+/** The longest answer a call may return without `maxOutputTokens`, in characters. */
+export const MAX_ANSWER_CHARS = 64 * 2 ** 20;
+/** Characters one token may stand for at most when `maxOutputTokens` bounds the answer (generous). */
+export const MAX_CHARS_PER_TOKEN = 1024;
+
+/**
+ * How long an answer may be: `maxOutputTokens` tokens of at most 1024 characters each (no tokenizer has
+ * longer tokens), else 64 MiB. A server that sends more is broken or hostile, and the answer is refused
+ * instead of held in memory (a 327 MB answer to `--max-tokens 16` used to be accepted).
+ */
+function answerCap(request: ModelRequest): { chars: number; because: string } {
+  const tokens = request.maxOutputTokens;
+  if (tokens !== undefined && tokens > 0 && tokens * MAX_CHARS_PER_TOKEN < MAX_ANSWER_CHARS)
+    return {
+      chars: tokens * MAX_CHARS_PER_TOKEN,
+      because: `${tokens} tokens (--max-tokens) × ${MAX_CHARS_PER_TOKEN} characters`,
+    };
+  return { chars: MAX_ANSWER_CHARS, because: "the 64 MiB limit of one answer" };
+}
+
+function answerTooLong(cap: { chars: number; because: string }, adapter: ModelAdapter): MalformedStreamError {
+  return new MalformedStreamError(
+    `the ${adapter.provider} answer passed ${cap.chars.toLocaleString("en-US")} characters, more than ${cap.because} allow`,
+  );
 }
 
 function attemptRecord(attempt: number, started: number, state: CallState, errorCode: string | null) {
