@@ -18,6 +18,7 @@ import { writeFileAtomic } from "../store/atomic-file.js";
 import { CardStore } from "../store/card-store.js";
 import { openDatabase } from "../store/db.js";
 import { RunStore } from "../store/run-store.js";
+import { BuildBusyError } from "../store/store-errors.js";
 import { ConfigError, dialectFor, loadProjectConfig, type ProjectConfig } from "./config-loader.js";
 import { EventLog, type RunEvent } from "./event-log.js";
 import { resolveDefaultModel } from "./generate.js";
@@ -138,7 +139,7 @@ export async function runEpic(options: RunEpicOptions): Promise<RunSummary> {
   let heartbeat: NodeJS.Timeout | undefined;
   const routed = new Map<string, ModelAdapter>();
   try {
-    prepareBuild(cards, runs, buildId, epic, options, now, emit);
+    refuseIfBusy(cards, runs, buildId, options, now);
     const preferences =
       options.routing === false || options.adapter || options.model
         ? undefined
@@ -162,15 +163,36 @@ export async function runEpic(options: RunEpicOptions): Promise<RunSummary> {
     adapter =
       options.adapter ??
       createModelAdapter(modelRef ?? "", { ...options.providers, contextSize: environment.context_size });
-    runs.startRun({
-      runId,
-      buildId,
-      epicId: epic.id,
-      modelRef: adapter.ref,
-      workspace: workspaceDir,
-      pid: process.pid,
-      now: now(),
-    });
+    // Claiming the build and checking that no live run holds it are one write transaction; only then are
+    // its cards touched, so of several processes started at once one goes ahead and the rest change nothing.
+    try {
+      runs.startRun(
+        {
+          runId,
+          buildId,
+          epicId: epic.id,
+          modelRef: adapter.ref,
+          workspace: workspaceDir,
+          pid: process.pid,
+          now: now(),
+        },
+        { staleAfterMs: STALE_RUN_MS },
+      );
+    } catch (error) {
+      if (error instanceof BuildBusyError) throw new RunRefusedError(error.message);
+      throw error;
+    }
+    try {
+      prepareBuild(cards, runs, buildId, runId, epic, options, now, emit);
+    } catch (error) {
+      runs.finishRun(
+        runId,
+        "terminal_failure",
+        { reason: error instanceof Error ? error.message : String(error) },
+        now(),
+      );
+      throw error;
+    }
     emit("run_started", {
       build_id: buildId,
       epic_id: epic.id,
@@ -315,36 +337,59 @@ export async function runEpic(options: RunEpicOptions): Promise<RunSummary> {
   }
 }
 
+/** A run whose heartbeat is older than this is not live, whatever its pid says (the pid may be reused). */
+const STALE_RUN_MS = 30_000;
+
+/**
+ * The refusals that need no write, checked before anything else so that a refused run leaves no trace:
+ * another live run of the build, or cards an earlier run stranded mid-turn without --resume. (The
+ * claim in `startRun` checks liveness again, atomically: two processes can both pass this check.)
+ */
+function refuseIfBusy(
+  cards: CardStore,
+  runs: RunStore,
+  buildId: string,
+  options: RunEpicOptions,
+  now: () => Date,
+): void {
+  const crashed = new Set(
+    runs.findCrashedRuns({ now: now(), staleAfterMs: STALE_RUN_MS }).map((r) => r.run_id),
+  );
+  const live = runs
+    .listRuns(50)
+    .find((r) => r.build_id === buildId && r.status === "running" && !crashed.has(r.run_id));
+  if (live) throw new RunRefusedError(new BuildBusyError(buildId, live.run_id, live.pid).message);
+  const stranded = cards.getIssues(buildId).filter((i) => i.status === "in_progress");
+  if (stranded.length > 0 && !options.resume) throw strandedRefusal(buildId, stranded);
+}
+
+function strandedRefusal(buildId: string, stranded: ReadonlyArray<{ id: string }>): RunRefusedError {
+  return new RunRefusedError(
+    `build ${buildId} has in-progress cards from an earlier run that did not finish (${stranded.map((i) => i.id).join(", ")}); run again with --resume`,
+  );
+}
+
+/**
+ * Readies the build for the run that has just claimed it (`runId`): the epic's cards synced, runs left
+ * running by dead processes marked crashed, and cards they stranded mid-turn requeued (with --resume).
+ */
 function prepareBuild(
   cards: CardStore,
   runs: RunStore,
   buildId: string,
+  runId: string,
   epic: Epic,
   options: RunEpicOptions,
   now: () => Date,
   emit: (type: string, data?: Record<string, unknown>) => void,
 ): void {
   const crashed = runs
-    .findCrashedRuns({ now: now(), staleAfterMs: 30_000 })
-    .filter((r) => r.build_id === buildId);
-  const live = runs
-    .listRuns(50)
-    .filter(
-      (r) => r.build_id === buildId && r.status === "running" && !crashed.some((c) => c.run_id === r.run_id),
-    );
-  if (live.length > 0) {
-    throw new RunRefusedError(
-      `build ${buildId} is being run by pid ${live[0]?.pid} (run ${live[0]?.run_id}); wait for it or stop it`,
-    );
-  }
+    .findCrashedRuns({ now: now(), staleAfterMs: STALE_RUN_MS })
+    .filter((r) => r.build_id === buildId && r.run_id !== runId);
   const sync = cards.syncEpic(buildId, epic, now());
   emit("cards_synced", { build_id: buildId, created: sync.created, kept: sync.kept });
   const stranded = cards.getIssues(buildId).filter((i) => i.status === "in_progress");
-  if (stranded.length > 0 && !options.resume) {
-    throw new RunRefusedError(
-      `build ${buildId} has in-progress cards from an earlier run that did not finish (${stranded.map((i) => i.id).join(", ")}); run again with --resume`,
-    );
-  }
+  if (stranded.length > 0 && !options.resume) throw strandedRefusal(buildId, stranded);
   for (const run of crashed) {
     runs.finishRun(run.run_id, "crashed", { reason: "found without a live process on resume" }, now());
     emit("run_marked_crashed", { crashed_run_id: run.run_id, pid: run.pid });

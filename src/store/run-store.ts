@@ -15,7 +15,7 @@ import {
   toJsonText,
   toSnapshot,
 } from "./rows.js";
-import { RunExistsError, RunNotRunningError, UnknownRunError } from "./store-errors.js";
+import { BuildBusyError, RunExistsError, RunNotRunningError, UnknownRunError } from "./store-errors.js";
 
 export interface StartRunInput {
   runId: string;
@@ -77,12 +77,30 @@ export class RunStore {
     this.#sql = statementCache(db);
   }
 
-  /** Records a new run as running, its heartbeat at its start. A run id is never reused. */
-  startRun(input: StartRunInput): RunRecord {
+  /**
+   * Records a new run as running, its heartbeat at its start. A run id is never reused. With
+   * `exclusive`, the run is refused (`BuildBusyError`) while another run of the same build is live (its
+   * process alive and its heartbeat fresh): the check and the insert are one write transaction, so of
+   * several processes starting the same build at once exactly one goes ahead.
+   */
+  startRun(input: StartRunInput, exclusive?: Omit<FindCrashedRunsOptions, "now">): RunRecord {
     const at = input.now.toISOString();
     return this.#db
       .transaction((): RunRecord => {
         if (this.getRun(input.runId) !== undefined) throw new RunExistsError(input.runId);
+        if (exclusive) {
+          const isAlive = exclusive.isAlive ?? isProcessAlive;
+          const staleBefore = input.now.getTime() - exclusive.staleAfterMs;
+          const live = this.#sql(
+            "SELECT * FROM runs WHERE build_id = ? AND status = 'running' ORDER BY started_at",
+          )
+            .all(input.buildId)
+            .map((row) => parseRow(RunRowSchema, "runs", row))
+            .find(
+              (run) => run.pid !== null && isAlive(run.pid) && Date.parse(run.heartbeat_at) >= staleBefore,
+            );
+          if (live) throw new BuildBusyError(input.buildId, live.run_id, live.pid);
+        }
         this.#sql(
           `INSERT INTO runs (run_id, build_id, epic_id, model_ref, workspace, status, started_at, ended_at,
              summary, pid, heartbeat_at)

@@ -20,6 +20,7 @@ export type StoreErrorCode =
   | "UNKNOWN_RUN"
   | "RUN_EXISTS"
   | "RUN_NOT_RUNNING"
+  | "BUILD_BUSY"
   | "NOT_JSON";
 
 export class StoreError extends Error {
@@ -154,5 +155,19 @@ export class RunNotRunningError extends StoreError {
 export class NotJsonError extends StoreError {
   constructor(what: string, cause?: unknown) {
     super("NOT_JSON", `${what} cannot be stored as JSON`, { cause });
+  }
+}
+
+/** Another live process is running this build: two runs of one build would race for its cards. */
+export class BuildBusyError extends StoreError {
+  constructor(
+    readonly buildId: string,
+    readonly runId: string,
+    readonly pid: number | null,
+  ) {
+    super(
+      "BUILD_BUSY",
+      `build ${buildId} is being run by pid ${pid ?? "unknown"} (run ${runId}); wait for it or stop it`,
+    );
   }
 }
