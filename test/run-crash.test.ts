@@ -11,19 +11,9 @@ import { describe, expect, it } from "vitest";
 import { CardStore } from "../src/store/card-store.js";
 import { openDatabase } from "../src/store/db.js";
 import { RunStore } from "../src/store/run-store.js";
+import { coderDone, guardDone, reviewerPass } from "./support/hello-python-answers.js";
 import { runCli } from "./support/run-cli.js";
-import { answer, call, writeScript } from "./support/script-cassette.js";
-
-const GREET = "def greet(name: str) -> str:\n    return f\"Hello, {name or 'world'}!\"\n";
-const coderDone = answer(
-  call("write_file", { path: "greet.py", content: GREET }),
-  call("update_issue_status", { status: "code_review" }),
-);
-const reviewerPass = answer(
-  call("add_issue_comment", { body: "ok" }),
-  call("update_issue_status", { status: "awaiting_guard_review" }),
-);
-const guardDone = answer(call("update_issue_status", { status: "done" }));
+import { writeScript } from "./support/script-cassette.js";
 
 async function waitFor(predicate: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
