@@ -14,7 +14,7 @@ export interface NodeSource {
   text: string;
 }
 
-/** Where the function footer leaves the candidate's function for the harness. */
+/** Where the scope footer leaves the candidate's top-level names for the server. */
 export const CANDIDATE_SYMBOL = "orket.candidate";
 
 const ESM_SYNTAX = /^[ \t]*(?:import[ \t]*[\w*{"'$]|export[ \t]*[\w*{$])/m;
@@ -25,13 +25,26 @@ export function detectModuleKind(source: string): ModuleKind {
   return ESM_SYNTAX.test(source) ? "esm" : "cjs";
 }
 
+const TOP_LEVEL_NAME =
+  /^(?:export[ \t]+)?(?:(?:async[ \t]+)?function[ \t]*\*?[ \t]*|class[ \t]+|(?:const|let|var)[ \t]+)([A-Za-z_$][\w$]*)/gm;
+
+/** Names declared at the start of a line (top level, as models write code), plus `extra`. */
+export function topLevelNames(text: string, extra: readonly string[] = []): string[] {
+  const names = new Set<string>();
+  for (const match of text.matchAll(TOP_LEVEL_NAME)) if (match[1] !== undefined) names.add(match[1]);
+  for (const name of extra) if (IDENTIFIER.test(name)) names.add(name);
+  return [...names];
+}
+
 /**
- * Appends a line that hands the function named `name` to the harness when it is declared at the top
- * level, exported or not: `typeof` is safe on an undeclared name, and the line numbers above stay put.
+ * Appends a line that hands the module's top-level names (and `extra`) to the server, declared or
+ * exported: `typeof` is safe on an undeclared name, and the line numbers above stay put.
  */
-export function withFunctionFooter(text: string, name: string): string {
-  if (!IDENTIFIER.test(name)) return text;
-  return `${text}\n;globalThis[Symbol.for(${JSON.stringify(CANDIDATE_SYMBOL)})] = typeof ${name} === "function" ? ${name} : undefined;\n`;
+export function withScopeFooter(text: string, extra: readonly string[] = []): string {
+  const entries = topLevelNames(text, extra).map(
+    (name) => `${JSON.stringify(name)}: typeof ${name} === "undefined" ? undefined : ${name}`,
+  );
+  return `${text}\n;globalThis[Symbol.for(${JSON.stringify(CANDIDATE_SYMBOL)})] = { ${entries.join(", ")} };\n`;
 }
 
 /** The file for Node; throws `COMPILE_FAILED` when TypeScript reports a syntax error. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Evaluation } from "../../spec/bank.js";
-import { detectModuleKind, withFunctionFooter } from "./candidate-source.js";
+import { detectModuleKind, topLevelNames, withScopeFooter } from "./candidate-source.js";
 import { createEvaluator } from "./evaluator.js";
 import { resolveLimits } from "./limits.js";
 import { errorLine } from "./sandbox-run.js";
@@ -64,10 +64,22 @@ describe("candidate sources", () => {
   });
 
   it("adds a footer that leaves line numbers alone and skips names that are not identifiers", () => {
-    const text = withFunctionFooter("function f() {}\n// trailing comment", "f");
+    const text = withScopeFooter("function f() {}\n// trailing comment", ["f"]);
     expect(text.split("\n").slice(0, 2)).toEqual(["function f() {}", "// trailing comment"]);
-    expect(text).toContain('typeof f === "function"');
-    expect(withFunctionFooter("x", "a-b")).toBe("x");
+    expect(text).toContain('"f": typeof f === "undefined" ? undefined : f');
+    expect(withScopeFooter("x", ["a-b"])).not.toContain("a-b");
+  });
+
+  it("finds the names declared at the top level", () => {
+    const code = [
+      "export async function load() {}",
+      "function* gen() {}",
+      "class Box {}",
+      "const LIMIT = 3, other = 4;",
+      "let counter;",
+      "  function nested() {}",
+    ].join("\n");
+    expect(topLevelNames(code, ["solve"])).toEqual(["load", "gen", "Box", "LIMIT", "counter", "solve"]);
   });
 });
 

@@ -1,16 +1,17 @@
 /**
  * The evaluator sandbox: runs a candidate solution against a task's evaluation in child processes and
- * says, per example, whether it passed. Each evaluation gets a fresh temp dir (cwd and HOME, removed
- * afterwards whatever happens), a minimal environment, stdin closed except for `cli` examples, and the
- * limits: wall time (the whole process group is killed), address space, output size, and no network
- * where the OS allows a namespace. It is a guard against accidents (loops, forks, floods, memory hogs),
- * not against code written to attack the host: the filesystem outside the temp dir is not hidden.
+ * says, per example, whether it passed. Each evaluation gets fresh temp dirs (removed afterwards
+ * whatever happens, and by the next evaluator when a killed Orket could not), a minimal environment,
+ * stdin closed except for `cli` examples, and the limits: wall time (the whole process group is killed),
+ * address space, output size. The verdict is never the candidate's process's to give: values are
+ * compared in the parent, test programs run in a second process without the candidate's code. How much
+ * of the host the candidate can see depends on the isolation the OS allows (`isolation.ts`).
  */
-import { chmod, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { chmod, chown, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { Evaluation, Language } from "../../spec/bank.js";
-import { toNodeSource, withFunctionFooter } from "./candidate-source.js";
+import { detectModuleKind, toNodeSource, withScopeFooter } from "./candidate-source.js";
 import {
   type EvaluationResult,
   EvaluatorError,
@@ -19,13 +20,29 @@ import {
   summarize,
 } from "./evaluation-result.js";
 import { runFunctionExamples } from "./function-evaluation.js";
-import { NODE_HARNESS, NODE_HARNESS_FILE, NODE_PRELOAD, NODE_PRELOAD_FILE } from "./harness-node.js";
-import { PYTHON_HARNESS, PYTHON_HARNESS_FILE, PYTHON_RUNNER, PYTHON_RUNNER_FILE } from "./harness-python.js";
-import { type Isolation, NO_ISOLATION, probeIsolation } from "./isolation.js";
+import {
+  NODE_CHECKER,
+  NODE_CHECKER_FILE,
+  NODE_PRELOAD,
+  NODE_PRELOAD_FILE,
+  NODE_SERVER,
+  NODE_SERVER_FILE,
+} from "./harness-node.js";
+import {
+  PYTHON_CHECKER,
+  PYTHON_CHECKER_FILE,
+  PYTHON_RUNNER,
+  PYTHON_RUNNER_FILE,
+  PYTHON_SERVER,
+  PYTHON_SERVER_FILE,
+} from "./harness-python.js";
+import { type Isolation, type IsolationChoice, probeIsolation } from "./isolation.js";
 import { type EvaluatorLimits, resolveLimits } from "./limits.js";
-import { runCliExamples, runTestProgram } from "./program-evaluation.js";
+import { runCliExamples } from "./program-evaluation.js";
 import { createRuntimeResolver, type RuntimeKind } from "./runtimes.js";
 import type { SandboxRun } from "./sandbox-run.js";
+import { orketPackageRoot, removeStaleDirs, TEMP_PREFIXES } from "./temp-dirs.js";
+import { runTestProgram } from "./test-program-evaluation.js";
 
 export interface EvaluatorOptions {
   /** The Python 3 interpreter: a command name or a path. Default `python3`. */
@@ -36,8 +53,11 @@ export interface EvaluatorOptions {
   searchPath?: string;
   /** Environment used only to ask the Python command where it lives. Default `process.env`. */
   resolveEnv?: NodeJS.ProcessEnv;
-  /** `auto`: namespaces and `prlimit` where the OS allows them; `none`: process groups and rlimits only. */
-  isolation?: "auto" | "none";
+  /**
+   * `auto`: the strongest sandbox the OS allows (bwrap, else unshare); `bwrap` or `unshare`: that one or
+   * nothing better than none; `none`: process groups and rlimits only.
+   */
+  isolation?: IsolationChoice;
   /** Parent of the per-evaluation temp dirs. Default the OS temp dir. */
   tempRoot?: string;
 }
@@ -67,9 +87,9 @@ export function createEvaluator(options: EvaluatorOptions = {}): Evaluator {
     searchPath,
     env: options.resolveEnv ?? process.env,
   });
-  const isolation = () =>
-    options.isolation === "none" ? Promise.resolve(NO_ISOLATION) : probeIsolation(searchPath);
+  const isolation = () => probeIsolation(searchPath, options.isolation ?? "auto");
   const tempRoot = options.tempRoot ?? tmpdir();
+  let swept: Promise<void> | undefined;
 
   return {
     isolation,
@@ -77,26 +97,41 @@ export function createEvaluator(options: EvaluatorOptions = {}): Evaluator {
       const resolved = resolveLimits(limits);
       const total = evaluation.kind === "test_program" ? 1 : evaluation.examples.length;
       const runtime: RuntimeKind = language === "python" ? "python" : "node";
-      let dir: string | undefined;
+      const dirs: string[] = [];
       try {
-        const [executable, sandbox] = await Promise.all([resolveRuntime(runtime), isolation()]);
+        swept ??= removeStaleDirs(tempRoot);
+        const [found, sandbox] = await Promise.all([resolveRuntime(runtime), isolation(), swept]);
         const files = await candidateFiles(code, language, evaluation);
-        dir = await mkdtemp(join(tempRoot, "orket-eval-"));
+        const dir = await makeDir(tempRoot, TEMP_PREFIXES.candidate, sandbox, "writable", dirs);
         const run: SandboxRun = {
           runtime,
-          executable,
+          executable: found.executable,
           dir,
-          env: childEnv(runtime, dir, executable, searchPath),
+          env: childEnv(runtime, dir, found.executable, searchPath),
           isolation: sandbox,
           limits: resolved,
+          readOnly: found.prefixes,
+          hidden: hiddenDirs(),
         };
-        return summarize(await runIn(run, files, evaluation, language));
+        await writeFiles(dir, files.candidate, sandbox);
+        if (files.checker === undefined) return summarize(await runIn(run, files, evaluation, language));
+        const checkerDir = await makeDir(tempRoot, TEMP_PREFIXES.checker, sandbox, "readable", dirs);
+        await writeFiles(checkerDir, files.checker.files, sandbox);
+        const checker = {
+          dir: checkerDir,
+          env: childEnv(runtime, checkerDir, found.executable, searchPath),
+          program: join(checkerDir, files.checker.main),
+        };
+        const module = join(dir, files.main);
+        return summarize(
+          await runTestProgram(run, { module, reportLines: language !== "typescript", checker }),
+        );
       } catch (error) {
         if (EvaluatorError.is(error)) return failedEvaluation(total, error.code, error.message);
         const message = error instanceof Error ? error.message : String(error);
         return failedEvaluation(total, "SANDBOX_FAILED", message);
       } finally {
-        if (dir !== undefined) await removeDir(dir);
+        for (const dir of dirs) await removeDir(dir);
       }
     },
   };
@@ -119,10 +154,12 @@ export function evaluate(
 }
 
 interface CandidateFiles {
-  /** File name (in the temp dir) → contents. */
-  files: Map<string, string>;
+  /** File name (in the candidate's temp dir) → contents. */
+  candidate: Map<string, string>;
   /** The file the runtime loads. */
   main: string;
+  /** test_program only: the checker's files (in a dir of its own) and its main file. */
+  checker?: { files: Map<string, string>; main: string };
 }
 
 /** The files to write; TypeScript is transpiled here, before any process starts. */
@@ -131,34 +168,53 @@ async function candidateFiles(
   language: Language,
   evaluation: Evaluation,
 ): Promise<CandidateFiles> {
-  const text = evaluation.kind === "test_program" ? `${code}\n\n${evaluation.program}` : code;
-  const stem = evaluation.kind === "test_program" ? "program" : "solution";
+  const program = evaluation.kind === "test_program" ? evaluation.program : undefined;
   if (language === "python") {
-    const main = `${stem}.py`;
-    const support: [string, string] =
-      evaluation.kind === "function"
-        ? [PYTHON_HARNESS_FILE, PYTHON_HARNESS]
-        : [PYTHON_RUNNER_FILE, PYTHON_RUNNER];
-    return { main, files: new Map([[main, text], support]) };
+    const main = "solution.py";
+    if (evaluation.kind === "cli") {
+      return {
+        main,
+        candidate: new Map([
+          [main, code],
+          [PYTHON_RUNNER_FILE, PYTHON_RUNNER],
+        ]),
+      };
+    }
+    const candidate = new Map([
+      [main, code],
+      [PYTHON_SERVER_FILE, PYTHON_SERVER],
+    ]);
+    if (program === undefined) return { main, candidate };
+    const checker = new Map([
+      ["test_program.py", program],
+      [PYTHON_CHECKER_FILE, PYTHON_CHECKER],
+    ]);
+    return { main, candidate, checker: { files: checker, main: "test_program.py" } };
   }
-  const source = await toNodeSource(text, language);
-  const main = `${stem}${source.extension}`;
-  if (evaluation.kind === "function") {
+  const source = await toNodeSource(code, language);
+  const main = `solution${source.extension}`;
+  if (evaluation.kind === "cli") {
     return {
       main,
-      files: new Map([
-        [main, withFunctionFooter(source.text, evaluation.function_name)],
-        [NODE_HARNESS_FILE, NODE_HARNESS],
+      candidate: new Map([
+        [main, source.text],
+        [NODE_PRELOAD_FILE, NODE_PRELOAD],
       ]),
     };
   }
-  return {
-    main,
-    files: new Map([
-      [main, source.text],
-      [NODE_PRELOAD_FILE, NODE_PRELOAD],
-    ]),
-  };
+  const names = evaluation.kind === "function" ? [evaluation.function_name] : [];
+  const candidate = new Map([
+    [main, withScopeFooter(source.text, names)],
+    [NODE_SERVER_FILE, NODE_SERVER],
+  ]);
+  if (program === undefined) return { main, candidate };
+  const test = await toNodeSource(program, language);
+  const testMain = `test_program${detectModuleKind(program) === "esm" ? ".mjs" : test.extension}`;
+  const checker = new Map([
+    [testMain, test.text],
+    [NODE_CHECKER_FILE, NODE_CHECKER],
+  ]);
+  return { main, candidate, checker: { files: checker, main: testMain } };
 }
 
 async function runIn(
@@ -167,21 +223,55 @@ async function runIn(
   evaluation: Evaluation,
   language: Language,
 ): Promise<ExampleResult[]> {
-  await Promise.all([...candidate.files].map(([name, text]) => writeFile(join(run.dir, name), text)));
   const main = join(run.dir, candidate.main);
-  switch (evaluation.kind) {
-    case "function":
-      return runFunctionExamples(run, {
-        module: main,
-        functionName: evaluation.function_name,
-        examples: evaluation.examples,
-        reportLines: language !== "typescript",
-      });
-    case "cli":
-      return runCliExamples(run, main, evaluation.examples);
-    case "test_program":
-      return runTestProgram(run, main);
+  if (evaluation.kind === "function") {
+    return runFunctionExamples(run, {
+      module: main,
+      functionName: evaluation.function_name,
+      examples: evaluation.examples,
+      reportLines: language !== "typescript",
+    });
   }
+  if (evaluation.kind === "cli") return runCliExamples(run, main, evaluation.examples);
+  throw new EvaluatorError("SANDBOX_FAILED", "a test program needs the checker's folder");
+}
+
+/**
+ * A fresh temp dir. Where the sandbox runs the program as another user (unshare as root), the
+ * candidate's dir is handed to that user and the checker's is made readable but not writable to it.
+ */
+async function makeDir(
+  root: string,
+  prefix: string,
+  isolation: Isolation,
+  mode: "writable" | "readable",
+  made: string[],
+): Promise<string> {
+  const dir = await mkdtemp(join(root, `${prefix}${process.pid}-`));
+  made.push(dir);
+  if (isolation.writerUid !== null) {
+    if (mode === "writable") await chown(dir, isolation.writerUid, isolation.writerUid);
+    else await chmod(dir, 0o755);
+  }
+  return dir;
+}
+
+async function writeFiles(dir: string, files: Map<string, string>, isolation: Isolation): Promise<void> {
+  await Promise.all(
+    [...files].map(async ([name, text]) => {
+      const path = join(dir, name);
+      await writeFile(path, text);
+      if (isolation.writerUid !== null) await chmod(path, 0o644);
+    }),
+  );
+}
+
+let hidden: string[] | undefined;
+
+/** Orket's own package (its bank, its code): never in a candidate's view. */
+function hiddenDirs(): string[] {
+  hidden ??= [orketPackageRoot()].filter((dir): dir is string => dir !== null);
+  return hidden;
 }
 
 /**

@@ -160,7 +160,7 @@ describe("function evaluations in JavaScript", () => {
       limits,
     );
     expect(result.examples.map((example) => example.passed)).toEqual([true, false]);
-    expect(result.examples[1]?.detail).toBe('expected {"a":[0,{"b":2}]}, got {"a":[0,{"b":1}]}');
+    expect(result.examples[1]?.detail).toBe('expected {"a":[0,{"b":2}]}, got {"a":[-0,{"b":1}]}');
   });
 
   it("awaits a returned promise", async () => {

@@ -1,12 +1,13 @@
 /**
- * `cli` and `test_program` evaluations: the candidate runs as a program, one process per example, with
- * the example's arguments and stdin (`cli`) or none (`test_program`, stdin is /dev/null). The wall limit
- * counts from the runtime's `ready` to the process's exit, the same span a function example gets.
+ * `cli` evaluations: the candidate runs as a program, one process per example, with the example's
+ * arguments and stdin. The parent compares stdout and the exit code with the example, which never enters
+ * the sandbox. The wall limit counts from the runtime's `ready` to the process's exit, the same span a
+ * function example gets.
  */
 import { round3 } from "../../core/rounding.js";
 import type { ExampleResult } from "./evaluation-result.js";
 import { oneLine } from "./evaluation-result.js";
-import { parseHarnessMessage } from "./harness-protocol.js";
+import { isReady } from "./harness-protocol.js";
 import { howEnded, runSandboxed, type SandboxExit } from "./sandbox-process.js";
 import {
   addressSpaceBytes,
@@ -43,11 +44,13 @@ async function runProgram(
     env: run.env,
     ...(stdin === undefined ? {} : { stdin }),
     isolation: run.isolation,
+    readOnly: run.readOnly,
+    hidden: run.hidden,
     addressSpaceBytes: addressSpaceBytes(run),
     outputBytes: run.limits.outputBytes,
     deadlineMs: STARTUP_TIMEOUT_MS,
     onMessage(line, control) {
-      if (readyAt === null && parseHarnessMessage(line)?.event === "ready") {
+      if (readyAt === null && isReady(line)) {
         readyAt = performance.now();
         control.setDeadline(run.limits.wallMs);
       }
@@ -94,15 +97,6 @@ export async function runCliExamples(
     });
   }
   return results;
-}
-
-export async function runTestProgram(run: SandboxRun, program: string): Promise<ExampleResult[]> {
-  const { exit, durationMs } = await runProgram(run, program, []);
-  const base = fromExit(0, exit, durationMs);
-  if (exit.timedOut || exit.outputTruncated) return [{ ...base, detail: endDetail(exit, run.limits) }];
-  if (exit.exitCode === 0) return [{ ...base, passed: true, detail: "exit code 0" }];
-  const said = errorLine(exit.stderr);
-  return [{ ...base, detail: oneLine(`${howEnded(exit)}${said === "" ? "" : `: ${said}`}`) }];
 }
 
 /**

@@ -3,10 +3,10 @@
  * environment, so that a launcher such as a pyenv shim (which needs its own environment and costs a
  * shell start on every call) is resolved to the real interpreter that then runs in the sandbox.
  */
-import { constants } from "node:fs";
+import { constants, realpathSync } from "node:fs";
 import { access } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { isAbsolute } from "node:path";
+import { dirname, isAbsolute } from "node:path";
 import { EvaluatorError } from "./evaluation-result.js";
 import { findExecutable, NO_ISOLATION } from "./isolation.js";
 import { howEnded, runSandboxed } from "./sandbox-process.js";
@@ -24,10 +24,17 @@ export interface RuntimeOptions {
 }
 
 const RESOLVE_TIMEOUT_MS = 15_000;
-const ASK_PYTHON = "import sys; print(sys.executable); print(sys.version_info[0])";
+const ASK_PYTHON =
+  "import sys; print(sys.executable); print(sys.version_info[0]); print(sys.prefix); print(sys.base_prefix); print(sys.exec_prefix)";
 
-export function createRuntimeResolver(options: RuntimeOptions): (kind: RuntimeKind) => Promise<string> {
-  const cache = new Map<RuntimeKind, Promise<string>>();
+/** An interpreter and the folders it reads from (its installation), for a sandbox's private root. */
+export interface Runtime {
+  executable: string;
+  prefixes: string[];
+}
+
+export function createRuntimeResolver(options: RuntimeOptions): (kind: RuntimeKind) => Promise<Runtime> {
+  const cache = new Map<RuntimeKind, Promise<Runtime>>();
   return (kind) => {
     let found = cache.get(kind);
     if (found === undefined) {
@@ -38,7 +45,7 @@ export function createRuntimeResolver(options: RuntimeOptions): (kind: RuntimeKi
   };
 }
 
-async function resolvePython(options: RuntimeOptions): Promise<string> {
+async function resolvePython(options: RuntimeOptions): Promise<Runtime> {
   // Run like any sandboxed process (own process group, hard deadline), so that even a strange launcher
   // that leaves something holding the pipes cannot hang the evaluator.
   const exit = await runSandboxed({
@@ -60,23 +67,39 @@ async function resolvePython(options: RuntimeOptions): Promise<string> {
   }
   if (exit.timedOut)
     throw new EvaluatorError("RUNTIME_MISSING", `${name} did not answer within ${RESOLVE_TIMEOUT_MS} ms`);
-  const [executable, major] = exit.stdout.trim().split("\n");
+  const [executable, major, ...prefixes] = exit.stdout.trim().split("\n");
   if (exit.exitCode !== 0 || !executable || major !== "3") {
     throw new EvaluatorError("RUNTIME_MISSING", `${name} is not a working Python 3 (${howEnded(exit)})`);
   }
-  return executable;
+  return { executable, prefixes: installFolders(executable, prefixes) };
 }
 
-async function resolveNode(nodePath: string, searchPath: string): Promise<string> {
+/** The interpreter's own installation: its prefixes, and the folder above the real binary's folder. */
+function installFolders(executable: string, prefixes: readonly string[]): string[] {
+  const folders = new Set<string>();
+  for (const path of [executable, ...prefixes]) {
+    if (!isAbsolute(path)) continue;
+    try {
+      const real = realpathSync(path);
+      folders.add(path === executable ? dirname(dirname(real)) : real);
+      if (path === executable) folders.add(dirname(dirname(path)));
+    } catch {
+      // a prefix that does not exist has nothing to bind
+    }
+  }
+  return [...folders].filter((folder) => folder !== "/");
+}
+
+async function resolveNode(nodePath: string, searchPath: string): Promise<Runtime> {
   if (!isAbsolute(nodePath) && !nodePath.includes("/")) {
     const found = await findExecutable(nodePath, searchPath);
     if (found === null)
       throw new EvaluatorError("RUNTIME_MISSING", `node binary "${nodePath}" is not on the PATH`);
-    return found;
+    return { executable: found, prefixes: installFolders(found, []) };
   }
   try {
     await access(nodePath, constants.X_OK);
-    return nodePath;
+    return { executable: nodePath, prefixes: installFolders(nodePath, []) };
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? String(error);
     throw new EvaluatorError("RUNTIME_MISSING", `node binary "${nodePath}": ${reason}`, { cause: error });

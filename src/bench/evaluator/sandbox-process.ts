@@ -8,7 +8,7 @@
  * on stdout can be mistaken for a result.
  */
 import { spawn } from "node:child_process";
-import type { Readable } from "node:stream";
+import type { Readable, Writable } from "node:stream";
 import { type Isolation, killGroup, wrapCommand } from "./isolation.js";
 
 export interface SandboxSpec {
@@ -20,13 +20,21 @@ export interface SandboxSpec {
   stdin?: string;
   isolation: Isolation;
   /** Applied with `prlimit` where it works (runtimes that cannot limit themselves). */
-  addressSpaceBytes?: number;
+  addressSpaceBytes?: number | undefined;
+  /** Folders the program reads (the runtime's prefixes): bound read-only into a private root. */
+  readOnly?: readonly string[];
+  /** Folders hidden from the program when they would be in view (Orket's own package). */
+  hidden?: readonly string[];
   /** stdout + stderr kept; one byte more kills the process. */
   outputBytes: number;
   /** Milliseconds from spawn until the child is killed, unless `setDeadline` moves it. */
   deadlineMs: number;
   /** Each line the child writes on fd 3. */
   onMessage?: (line: string, control: SandboxControl) => void;
+  /** Give the child fd 4, a pipe the parent writes to with `control.send`. */
+  input?: boolean;
+  /** Called once the child is spawned, before any message. */
+  onSpawn?: (control: SandboxControl) => void;
 }
 
 export interface SandboxControl {
@@ -36,6 +44,8 @@ export interface SandboxControl {
   resetOutput(): void;
   /** Kill the process now; not a timeout. */
   kill(): void;
+  /** Write one line to the child's fd 4 (with `input`); ignored once the child is gone. */
+  send(line: string): void;
 }
 
 export interface SandboxExit {
@@ -59,13 +69,28 @@ const MAX_MESSAGE_BYTES = 1024 * 1024;
 
 export function runSandboxed(spec: SandboxSpec): Promise<SandboxExit> {
   return new Promise((resolve) => {
-    const [file, ...args] = wrapCommand(spec.isolation, spec.argv, spec.addressSpaceBytes);
+    const [file, ...args] = wrapCommand(spec.isolation, spec.argv, {
+      dir: spec.cwd,
+      readOnly: spec.readOnly ?? [],
+      hidden: spec.hidden ?? [],
+      addressSpaceBytes: spec.addressSpaceBytes,
+    });
     if (file === undefined) throw new TypeError("empty argv");
     const child = spawn(file, args, {
       cwd: spec.cwd,
       env: spec.env,
       detached: true,
-      stdio: [spec.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe", "pipe"],
+      stdio: [
+        spec.stdin === undefined ? "ignore" : "pipe",
+        "pipe",
+        "pipe",
+        "pipe",
+        ...(spec.input === true ? (["pipe"] as const) : []),
+      ],
+    });
+    const input = spec.input === true ? (child.stdio[4] as Writable | null | undefined) : undefined;
+    input?.on("error", () => {
+      // EPIPE: the child closed its end or died; its exit is reported separately
     });
 
     let stdout: Buffer[] = [];
@@ -96,6 +121,9 @@ export function runSandboxed(spec: SandboxSpec): Promise<SandboxExit> {
         kept = 0;
       },
       kill: killNow,
+      send(line) {
+        if (exited === null && input && !input.destroyed) input.write(`${line}\n`);
+      },
     };
     control.setDeadline(spec.deadlineMs);
 
@@ -127,6 +155,7 @@ export function runSandboxed(spec: SandboxSpec): Promise<SandboxExit> {
       child.stdin.end(spec.stdin);
     }
     const channel = child.stdio[3] as Readable | null | undefined;
+    spec.onSpawn?.(control);
     if (channel) readLines(channel, (line) => spec.onMessage?.(line, control));
 
     const settle = (spawnError: NodeJS.ErrnoException | null) => {
@@ -134,7 +163,7 @@ export function runSandboxed(spec: SandboxSpec): Promise<SandboxExit> {
       settled = true;
       clearTimeout(deadline);
       clearTimeout(closeTimer);
-      for (const stream of [child.stdin, child.stdout, child.stderr, channel]) stream?.destroy();
+      for (const stream of [child.stdin, child.stdout, child.stderr, channel, input]) stream?.destroy();
       resolve({
         exitCode: exited?.code ?? null,
         signal: exited?.signal ?? null,

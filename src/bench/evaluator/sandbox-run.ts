@@ -4,8 +4,8 @@
  */
 import { join } from "node:path";
 import { EvaluatorError, oneLine } from "./evaluation-result.js";
-import { NODE_HARNESS_FILE, NODE_PRELOAD_FILE } from "./harness-node.js";
-import { PYTHON_HARNESS_FILE, PYTHON_RUNNER_FILE } from "./harness-python.js";
+import { NODE_CHECKER_FILE, NODE_PRELOAD_FILE, NODE_SERVER_FILE } from "./harness-node.js";
+import { PYTHON_CHECKER_FILE, PYTHON_RUNNER_FILE, PYTHON_SERVER_FILE } from "./harness-python.js";
 import type { Isolation } from "./isolation.js";
 import type { ResolvedLimits } from "./limits.js";
 import type { RuntimeKind } from "./runtimes.js";
@@ -25,11 +25,15 @@ export interface SandboxRun {
   runtime: RuntimeKind;
   /** Absolute path of the interpreter. */
   executable: string;
-  /** The evaluation's temp dir: cwd and HOME of every process. */
+  /** The candidate's temp dir: cwd and HOME of its processes. */
   dir: string;
   env: Record<string, string>;
   isolation: Isolation;
   limits: ResolvedLimits;
+  /** The runtime's installation folders, bound read-only into a private root. */
+  readOnly: readonly string[];
+  /** Folders hidden from the candidate (Orket's own package). */
+  hidden: readonly string[];
 }
 
 const MIB = 1024 * 1024;
@@ -48,12 +52,22 @@ export function programArgv(run: SandboxRun, program: string, args: readonly str
   return [run.executable, heap, "--require", join(run.dir, NODE_PRELOAD_FILE), program, ...args];
 }
 
-/** Runs the function harness from example `start` on. */
-export function harnessArgv(run: SandboxRun, config: string, start: number): string[] {
-  if (run.runtime === "python")
-    return [run.executable, join(run.dir, PYTHON_HARNESS_FILE), config, String(start)];
+/** Runs the server that loads the solution and answers calls on fd 4. */
+export function serverArgv(run: SandboxRun, module: string, reportLines: boolean): string[] {
+  if (run.runtime === "python") {
+    return [run.executable, join(run.dir, PYTHON_SERVER_FILE), module, String(run.limits.memoryMb * MIB)];
+  }
   const heap = `--max-old-space-size=${run.limits.memoryMb}`;
-  return [run.executable, heap, join(run.dir, NODE_HARNESS_FILE), config, String(start)];
+  return [run.executable, heap, join(run.dir, NODE_SERVER_FILE), module, reportLines ? "1" : "0"];
+}
+
+/** Runs a test program in the checker, which lives in `dir` (not the candidate's folder). */
+export function checkerArgv(run: SandboxRun, dir: string, program: string): string[] {
+  if (run.runtime === "python") {
+    return [run.executable, "-I", join(dir, PYTHON_CHECKER_FILE), program, String(run.limits.memoryMb * MIB)];
+  }
+  const heap = `--max-old-space-size=${run.limits.memoryMb}`;
+  return [run.executable, heap, "--require", join(dir, NODE_CHECKER_FILE), program];
 }
 
 /** The sandbox could not run the runtime at all: not the candidate's failure. */
