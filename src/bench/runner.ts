@@ -27,7 +27,7 @@ import { createLoadSampler, type LoadSampler, unmeasuredCpuWindow } from "../tel
 import { createConstraintValidator } from "../validation/constraint-validator.js";
 import { aggregateCalls } from "./aggregate-telemetry.js";
 import { loadBank, selectTasks } from "./bank/bank-loader.js";
-import { evaluate, preloadTranspiler } from "./evaluator/index.js";
+import { defaultIsolation, describeIsolation, evaluate, preloadTranspiler } from "./evaluator/index.js";
 import { type ExtractedCode, extractCode } from "./extract-code.js";
 import {
   DEFAULT_THERMAL,
@@ -149,6 +149,13 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
     intervalMs: options.sidecarIntervalMs ?? 100,
   };
   const sampler = options.loadSampler ?? createLoadSampler();
+  const sandbox = await defaultIsolation();
+  const evaluatorSandbox = { kind: sandbox.kind, description: describeIsolation(sandbox) };
+  if (sandbox.kind !== "bwrap") {
+    options.onNotice?.(
+      `evaluator sandbox: ${evaluatorSandbox.description} (install bubblewrap for a private root; docs/benchmark.md)`,
+    );
+  }
   const testRuns: TestRun[] = [];
   const total = tasks.length * runs;
   options.onStart?.(total);
@@ -227,13 +234,16 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
     },
     summary: summarizeRuns(testRuns, tasks),
     test_runs: testRuns,
-    reproducibility: reproducibilityRecord(
-      adapter,
-      engine,
-      { seed, temperature, maxOutputTokens: options.maxOutputTokens ?? null },
-      options.providers?.contextSize ?? null,
-      testRuns,
-    ),
+    reproducibility: {
+      ...reproducibilityRecord(
+        adapter,
+        engine,
+        { seed, temperature, maxOutputTokens: options.maxOutputTokens ?? null },
+        options.providers?.contextSize ?? null,
+        testRuns,
+      ),
+      evaluator_sandbox: evaluatorSandbox,
+    },
   };
   await writeFileAtomic(path, `${JSON.stringify(report, null, 2)}\n`);
   if (lane === "lab") {

@@ -163,6 +163,10 @@ export const ReproducibilitySchema = z.looseObject({
   server_settings: z.record(z.string(), z.unknown()).nullable(),
   settings_not_applied: z.array(NotAppliedSchema),
   null_reasons: z.record(z.string(), z.string()),
+  /** The evaluator sandbox the runs were scored in (docs/benchmark.md): `bwrap`, `unshare` or `none`. */
+  evaluator_sandbox: z
+    .looseObject({ kind: z.enum(["bwrap", "unshare", "none"]), description: z.string() })
+    .optional(),
 });
 export type Reproducibility = z.infer<typeof ReproducibilitySchema>;
 

@@ -153,6 +153,12 @@ export function evaluate(
   return defaultEvaluator.evaluate(code, language, evaluation, limits);
 }
 
+/** What the default evaluator's sandbox isolates on this machine (probed once). */
+export function defaultIsolation(): Promise<Isolation> {
+  defaultEvaluator ??= createEvaluator();
+  return defaultEvaluator.isolation();
+}
+
 interface CandidateFiles {
   /** File name (in the candidate's temp dir) → contents. */
   candidate: Map<string, string>;

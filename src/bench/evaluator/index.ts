@@ -3,6 +3,12 @@
 export { preloadTranspiler } from "./candidate-source.js";
 export type { EvaluationResult, EvaluatorErrorCode, ExampleResult } from "./evaluation-result.js";
 export { EVALUATOR_ERROR_CODES, EvaluatorError } from "./evaluation-result.js";
-export { createEvaluator, type Evaluator, type EvaluatorOptions, evaluate } from "./evaluator.js";
-export type { Isolation } from "./isolation.js";
+export {
+  createEvaluator,
+  defaultIsolation,
+  type Evaluator,
+  type EvaluatorOptions,
+  evaluate,
+} from "./evaluator.js";
+export { describeIsolation, type Isolation } from "./isolation.js";
 export { DEFAULT_LIMITS, type EvaluatorLimits } from "./limits.js";

@@ -130,7 +130,10 @@ export async function runTestProgram(run: SandboxRun, input: TestProgramInput): 
   const [serverExit, checkerExit] = await Promise.all([serverRun, checkerRun]);
   const readyAt = serverReadyAt as number | null;
   if (readyAt === null) throw startFailure(serverExit);
-  if (!checkerReady) throw startFailure(checkerExit);
+  const serverFirst = serverExit.endedAt < checkerExit.endedAt;
+  // A checker that never started is the sandbox's failure, unless the candidate ended first (then the
+  // checker was killed because of it).
+  if (!checkerReady && !serverFirst) throw startFailure(checkerExit);
   const endedAt = Math.min(serverExit.endedAt, checkerExit.endedAt);
   const base = (exit: SandboxExit): ExampleResult => ({
     index: 0,
@@ -145,7 +148,7 @@ export async function runTestProgram(run: SandboxRun, input: TestProgramInput): 
   const failedLoad = loadError as string | null;
   if (failedLoad !== null) return [{ ...base(serverExit), detail: oneLine(failedLoad) }];
   // The process that ended first decides: the other one was killed because of it.
-  if (serverExit.endedAt < checkerExit.endedAt) {
+  if (serverFirst) {
     const exit = serverExit;
     if (exit.timedOut && scope === null) {
       return [{ ...base(exit), detail: `timed out loading the solution after ${wallMs} ms` }];
