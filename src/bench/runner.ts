@@ -5,7 +5,7 @@
  * report is written atomically at the end, and also when the run is interrupted.
  */
 import { createHash } from "node:crypto";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { arch, cpus, platform, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { parseModelRef } from "../core/model-ref.js";
@@ -29,6 +29,15 @@ import { aggregateCalls } from "./aggregate-telemetry.js";
 import { loadBank, selectTasks } from "./bank/bank-loader.js";
 import { defaultIsolation, describeIsolation, evaluate, preloadTranspiler } from "./evaluator/index.js";
 import { type ExtractedCode, extractCode } from "./extract-code.js";
+import {
+  identityMismatch,
+  JOURNAL_FILE,
+  JournalError,
+  type JournalIdentity,
+  JournalWriter,
+  readJournal,
+  runKey,
+} from "./journal.js";
 import {
   DEFAULT_THERMAL,
   expectedModelMb,
@@ -67,6 +76,11 @@ export interface BenchmarkOptions {
   timeoutMs?: number | undefined;
   /** Folder for `orket_report.json` (default `orket-results`). */
   out?: string;
+  /**
+   * Continue the benchmark journaled in `out` (`orket_journal.ndjson`): its finished test runs are kept
+   * and only the missing ones run. The settings must match the journal's (else BAD_JOURNAL, exit 2).
+   */
+  resume?: boolean | "if-present" | undefined;
   /**
    * Agent mode: keep each test run's memory traces under `<out>/traces/<task>/<run>/turns/…` (default
    * true), ready for `orket memory compare`.
@@ -127,6 +141,42 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
     chosenBecause = chosen.because;
   }
   options.onNotice?.(`model: ${modelRef} (${chosenBecause})`);
+  const outDir = resolve(options.out ?? "orket-results");
+  await mkdir(outDir, { recursive: true });
+  const identity: JournalIdentity = {
+    model_ref: modelRef,
+    bank: { name: bank.name, version: bank.version, source: bankSource },
+    task_ids: tasks.map((t) => t.id),
+    runs_per_task: runs,
+    mode,
+    seed,
+    temperature,
+    max_output_tokens: options.maxOutputTokens ?? null,
+    execution_lane: lane,
+    vram_profile: vramProfile,
+    context_size: options.providers?.contextSize ?? null,
+  };
+  const previous = await readJournal(outDir);
+  let journaled = new Map<string, TestRun>();
+  const resuming = options.resume === true || (options.resume === "if-present" && previous !== null);
+  if (resuming) {
+    if (previous === null) {
+      throw new JournalError(
+        `--resume ${options.out ?? "orket-results"}: no ${JOURNAL_FILE} there to resume`,
+      );
+    }
+    const differs = identityMismatch(previous.identity, identity);
+    if (differs !== null) {
+      throw new JournalError(
+        `--resume ${options.out ?? "orket-results"}: the journal's ${differs.field} is ${JSON.stringify(differs.journal)}, this benchmark's is ${JSON.stringify(differs.current)}; run with the same settings`,
+      );
+    }
+    journaled = previous.runs;
+    options.onNotice?.(
+      `resuming ${previous.path}: ${journaled.size} of ${tasks.length * runs} test runs already done`,
+    );
+  }
+  const remaining = tasks.length * runs - countJournaled(journaled, tasks, runs);
   // The embedded engine's method: every test run pays its own prompt processing, no KV-cache prefix
   // carried over from the last one. A server keeps its own default unless the control turns it off.
   const embedded = parseModelRef(modelRef).provider === "gguf";
@@ -136,9 +186,19 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
     options.adapter ??
     createModelAdapter(modelRef, { ...options.providers, promptCache, serverPid: server.pid ?? undefined });
   // Everything this process will load for scoring is loaded before the first measured run.
-  if (tasks.some((task) => task.language === "typescript")) await preloadTranspiler();
-  const warmup = await warmUp(adapter, options);
-  const engine = await describeBackend(adapter, options.signal);
+  if (remaining > 0 && tasks.some((task) => task.language === "typescript")) await preloadTranspiler();
+  // A resume with nothing left to run loads no model: the journal has the engine's record.
+  const nothingLeft = remaining === 0 && previous?.engine != null;
+  const warmup = nothingLeft
+    ? { seconds: null, reason: "resumed with nothing left to run: no model was loaded" }
+    : await warmUp(adapter, options);
+  const engine =
+    nothingLeft && previous?.engine ? previous.engine : await describeBackend(adapter, options.signal);
+  const journal =
+    resuming && previous !== null
+      ? JournalWriter.resume(previous)
+      : await JournalWriter.start(outDir, identity, previous);
+  if (!(resuming && previous?.engine)) journal.engine(engine);
   const validator = await createConstraintValidator();
   const lab: LabSettings = {
     lane,
@@ -160,12 +220,17 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
   const total = tasks.length * runs;
   options.onStart?.(total);
 
-  const outDir = resolve(options.out ?? "orket-results");
   const path = join(outDir, "orket_report.json");
   let interrupted = false;
   try {
     for (const task of tasks) {
       for (let runIndex = 0; runIndex < runs; runIndex++) {
+        const done = journaled.get(runKey(task.id, runIndex));
+        if (done !== undefined) {
+          testRuns.push(done);
+          options.onTestRun?.(done, testRuns.length, total);
+          continue;
+        }
         if (options.signal?.aborted) {
           interrupted = true;
           break;
@@ -191,6 +256,8 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
         };
         const run = await runOne(context);
         testRuns.push(run);
+        // A run cut short by an interruption is in the report, but not journaled: a resume runs it again.
+        if (!options.signal?.aborted) journal.run(task.id, runIndex, run);
         options.onTestRun?.(run, testRuns.length, total);
       }
       if (interrupted) break;
@@ -246,11 +313,25 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
     },
   };
   await writeFileAtomic(path, `${JSON.stringify(report, null, 2)}\n`);
+  if (!interrupted && !(resuming && previous?.complete)) journal.complete();
+  journal.close();
   if (lane === "lab") {
     const guards = labGuardsArtifact(testRuns, path, new Date(), lane, vramProfile);
     await writeFileAtomic(join(outDir, "lab_guards.json"), `${JSON.stringify(guards, null, 2)}\n`);
   }
   return { report, path };
+}
+
+function countJournaled(
+  journaled: ReadonlyMap<string, TestRun>,
+  tasks: readonly Task[],
+  runs: number,
+): number {
+  let count = 0;
+  for (const task of tasks) {
+    for (let runIndex = 0; runIndex < runs; runIndex++) if (journaled.has(runKey(task.id, runIndex))) count++;
+  }
+  return count;
 }
 
 interface RunContext {

@@ -33,6 +33,7 @@ const USAGE_CODES = new Set([
   "BAD_TRACE",
   "BAD_CHECK_INPUT",
   "BAD_SWEEP",
+  "BAD_JOURNAL",
 ]);
 
 export function exitCodeFor(error: unknown): number {

@@ -6,6 +6,7 @@
  * (CONTEXT_NOT_APPLIED). Also the canary that gates a sweep.
  */
 import { join } from "node:path";
+import { readJournal } from "../bench/journal.js";
 import { type BenchmarkOptions, runBenchmark } from "../bench/runner.js";
 import { isValidRun } from "../bench/summarize.js";
 import { judgeCanary } from "../core/canary.js";
@@ -92,14 +93,16 @@ export async function runSweepRow(target: SweepTarget, ctx: RowContext): Promise
   }
 
   const extra: Record<string, unknown> = {};
-  if (ollama && ctx.warmup) {
+  const reportDir = join(ctx.out, safeSegment(target.quant));
+  // A resumed sweep skips the warm-up of a row that its journal says is done: nothing will run in it.
+  const rowDone = ctx.bench.resume !== undefined && (await readJournal(reportDir))?.complete === true;
+  if (ollama && ctx.warmup && !rowDone) {
     const warm = await warmUp(target, ctx);
     extra.model_load_seconds = warm.loadSeconds;
     if (warm.error !== null) nullReasons.model_load_seconds = `the warm-up call failed: ${warm.error}`;
     else if (warm.loadSeconds === null) nullReasons.model_load_seconds = "Ollama reported no load time";
   }
 
-  const reportDir = join(ctx.out, safeSegment(target.quant));
   const sidecar = startSidecar({ backend: ctx.backend, intervalMs: ctx.sidecarIntervalMs });
   let runs: TestRun[];
   let reportPath: string;

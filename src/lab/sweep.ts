@@ -83,6 +83,8 @@ export interface SweepOptions {
   canaryThresholds?: Partial<CanaryThresholds> | undefined;
   providers?: ProviderSettings | undefined;
   signal?: AbortSignal | undefined;
+  /** Continue the sweep in `out`: every row (and the canary) resumes from its own journal, if it has one. */
+  resume?: boolean | undefined;
   loadSampler?: { sample(): SystemLoad } | undefined;
   /** The sidecar backend (detected from PATH by default; a fake in tests). */
   gpuBackend?: GpuBackend | undefined;
@@ -214,6 +216,7 @@ async function runSweep(plan: SweepPlan): Promise<SweepResult> {
       vramProfile,
       providers: options.providers,
       promptCache: options.promptCache,
+      ...(options.resume ? { resume: "if-present" as const } : {}),
       signal: options.signal,
       loadSampler: options.loadSampler,
       onNotice: options.onNotice,

@@ -41,7 +41,7 @@ import { type EvaluatorLimits, resolveLimits } from "./limits.js";
 import { runCliExamples } from "./program-evaluation.js";
 import { createRuntimeResolver, type RuntimeKind } from "./runtimes.js";
 import type { SandboxRun } from "./sandbox-run.js";
-import { orketPackageRoot, removeStaleDirs, TEMP_PREFIXES } from "./temp-dirs.js";
+import { orketPackageRoot, processTag, removeStaleDirs, TEMP_PREFIXES } from "./temp-dirs.js";
 import { runTestProgram } from "./test-program-evaluation.js";
 
 export interface EvaluatorOptions {
@@ -253,7 +253,7 @@ async function makeDir(
   mode: "writable" | "readable",
   made: string[],
 ): Promise<string> {
-  const dir = await mkdtemp(join(root, `${prefix}${process.pid}-`));
+  const dir = await mkdtemp(join(root, `${prefix}${processTag()}-`));
   made.push(dir);
   if (isolation.writerUid !== null) {
     if (mode === "writable") await chown(dir, isolation.writerUid, isolation.writerUid);

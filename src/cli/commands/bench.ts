@@ -1,6 +1,7 @@
+import { resolve } from "node:path";
 import type { Command } from "commander";
 import type { CliEnvironment } from "../environment.js";
-import { EXIT_FAILED } from "../errors.js";
+import { CliUsageError, EXIT_FAILED } from "../errors.js";
 import { addLaneFlags, choiceArg, floatArg, intArg } from "../options.js";
 import { addProviderFlags, type ProviderFlags, providerSettings } from "../provider-flags.js";
 
@@ -17,6 +18,7 @@ interface BenchFlags extends ProviderFlags {
   maxTokens?: number;
   timeout: number;
   out: string;
+  resume?: string;
   json?: boolean;
   memoryTrace: boolean;
   sidecar: boolean;
@@ -51,6 +53,10 @@ export function registerBench(program: Command, env: CliEnvironment): void {
     .option("--max-tokens <n>", "most tokens per answer", intArg("--max-tokens", 1))
     .option("--timeout <ms>", "time limit of one model call", intArg("--timeout", 0), 300_000)
     .option("--out <dir>", "where orket_report.json goes", "orket-results")
+    .option(
+      "--resume <out>",
+      "continue the benchmark journaled in <out> (after a kill or Ctrl-C): finished test runs are kept, only the missing ones run; same settings as the first command",
+    )
     .option("--json", "print the report's summary as JSON")
     .option("--no-memory-trace", "agent mode: do not keep memory traces under <out>/traces")
     .option(
@@ -80,12 +86,26 @@ export function registerBench(program: Command, env: CliEnvironment): void {
   addProviderFlags(addLaneFlags(command)).action(async (flags: BenchFlags) => {
     const { runBenchmark } = await import("../../bench/runner.js");
     const { renderText } = await import("../../bench/report-render.js");
+    if (
+      flags.resume !== undefined &&
+      flags.out !== "orket-results" &&
+      resolve(flags.out) !== resolve(flags.resume)
+    ) {
+      throw new CliUsageError(
+        `--resume ${flags.resume} and --out ${flags.out} name different folders; give one`,
+      );
+    }
+    const out = flags.resume ?? flags.out;
     const controller = new AbortController();
     const onSigint = () => {
-      process.stderr.write("\norket: interrupted; writing the partial report\n");
+      process.stderr.write(
+        "\norket: interrupted; writing the partial report (orket bench --resume continues it)\n",
+      );
       controller.abort();
     };
+    // SIGTERM (a service manager, `kill`, a CI timeout) stops the benchmark like Ctrl-C.
     process.once("SIGINT", onSigint);
+    process.once("SIGTERM", onSigint);
     const progress = await makeProgress(env.isTTY && !flags.json);
     try {
       const { report, path } = await runBenchmark({
@@ -100,7 +120,8 @@ export function registerBench(program: Command, env: CliEnvironment): void {
         temperature: flags.temperature,
         maxOutputTokens: flags.maxTokens,
         timeoutMs: flags.timeout,
-        out: flags.out,
+        out,
+        resume: flags.resume !== undefined,
         memoryTrace: flags.memoryTrace,
         sidecar: flags.sidecar,
         warmup: flags.warmup,
@@ -124,6 +145,7 @@ export function registerBench(program: Command, env: CliEnvironment): void {
     } finally {
       progress.stop();
       process.off("SIGINT", onSigint);
+      process.off("SIGTERM", onSigint);
     }
   });
 }

@@ -3,6 +3,7 @@
  * `renderSweepReport`, each imported only when its command runs. List flags are checked as they are
  * parsed, so a bad `--quants` is one line naming the flag (exit 2) before anything starts.
  */
+import { resolve } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
 import { parseContextList, parseModelList, parseQuantList, type QuantModel } from "../../core/sweep-args.js";
 import type { CliEnvironment } from "../environment.js";
@@ -29,6 +30,7 @@ interface CommonFlags extends ProviderFlags {
   lane: "ci" | "lab";
   vramProfile: "safe" | "balanced" | "stress";
   out?: string;
+  resume?: string;
   json?: boolean;
 }
 
@@ -92,6 +94,10 @@ function addCommonFlags(command: Command): Command {
     .option(
       "--out <dir>",
       "where the summary and each row's report go (default orket-sweeps/<family>-<time>)",
+    )
+    .option(
+      "--resume <dir>",
+      "continue the sweep in <dir> (after a kill or Ctrl-C): each row keeps its journaled test runs and runs only the missing ones",
     )
     .option("--json", "print the summary as JSON");
   return addProviderFlags(addLaneFlags(command));
@@ -215,19 +221,27 @@ async function runAndPrint(
   run: (common: Common) => Promise<Result>,
 ): Promise<void> {
   const { renderSweepText } = await import("../../lab/sweep-text.js");
+  if (flags.resume !== undefined && flags.out !== undefined && resolve(flags.out) !== resolve(flags.resume)) {
+    throw new CliUsageError(
+      `--resume ${flags.resume} and --out ${flags.out} name different folders; give one`,
+    );
+  }
   const controller = new AbortController();
   const onSigint = () => {
     process.stderr.write(
-      "\norket: interrupted; stopping after the current test run and writing the summary\n",
+      "\norket: interrupted; stopping after the current test run and writing the summary (--resume continues it)\n",
     );
     controller.abort();
   };
+  // SIGTERM stops the sweep like Ctrl-C.
   process.once("SIGINT", onSigint);
+  process.once("SIGTERM", onSigint);
   const say = (line: string) => process.stderr.write(`orket: ${line}\n`);
   try {
     const { summary, path, historyPath } = await run({
       home: env.home,
-      out: flags.out,
+      out: flags.resume ?? flags.out,
+      ...(flags.resume !== undefined ? { resume: true } : {}),
       bank: flags.bank,
       tasks: flags.tasks,
       runs: flags.runs,
@@ -265,5 +279,6 @@ async function runAndPrint(
     if (summary.interrupted === true) process.exitCode = EXIT_FAILED;
   } finally {
     process.off("SIGINT", onSigint);
+    process.off("SIGTERM", onSigint);
   }
 }
