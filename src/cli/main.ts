@@ -21,7 +21,19 @@ import { describeError, EXIT_USAGE, exitCodeFor } from "./errors.js";
 
 const VERSION = "0.1.0";
 
+/**
+ * A reader that stops early (`orket board | head -2`) closes the pipe: that is not an error, so the
+ * command ends quietly, as `cat` would, instead of printing an EPIPE stack.
+ */
+function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
 export async function main(argv: string[]): Promise<void> {
+  quietOnClosedPipe(process.stdout);
   const env = readEnvironment();
   const program = new Command()
     .name("orket")

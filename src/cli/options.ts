@@ -1,4 +1,6 @@
 /** Flag value parsers: each rejects a bad value with a message that names the flag. */
+import { existsSync, statSync } from "node:fs";
+import { dirname, resolve as resolvePath } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
 
 export function intArg(flag: string, min: number, max = Number.MAX_SAFE_INTEGER) {
@@ -51,4 +53,79 @@ export function addLaneFlags(command: Command): Command {
       choiceArg("--vram-profile", ["safe", "balanced", "stress"] as const),
       "safe",
     );
+}
+
+/**
+ * Ports the Fetch standard blocks (https://fetch.spec.whatwg.org/#port-blocking): Node's fetch refuses
+ * them with a bare "bad port", so a server URL on one of them can never be reached.
+ */
+const BLOCKED_PORTS = new Set([
+  0, 1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103, 104,
+  109, 110, 111, 113, 115, 117, 119, 123, 135, 137, 139, 143, 161, 179, 389, 427, 465, 512, 513, 514, 515,
+  526, 530, 531, 532, 540, 548, 554, 556, 563, 587, 601, 636, 989, 990, 993, 995, 1719, 1720, 1723, 2049,
+  3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
+]);
+
+/** Why `value` cannot be a model server's URL, or null when it can. `bare` allows `host:port` (Ollama). */
+export function serverUrlProblem(value: string, bare = false): string | null {
+  const text = bare && !/^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? `http://${value}` : value;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return "is not a URL";
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") return `is not an http(s) URL (${url.protocol})`;
+  const port = url.port === "" ? (url.protocol === "https:" ? 443 : 80) : Number(url.port);
+  if (BLOCKED_PORTS.has(port)) return `uses port ${port}, which fetch refuses to connect to (a blocked port)`;
+  return null;
+}
+
+/** A model server's URL flag: rejected at parse time, naming the flag, when it cannot be reached. */
+export function serverUrlArg(flag: string, bare = false) {
+  return (value: string): string => {
+    const problem = serverUrlProblem(value, bare);
+    if (problem !== null) throw new InvalidArgumentError(`${flag} "${value}" ${problem}`);
+    return value;
+  };
+}
+
+/**
+ * Why `path` cannot be written as a file, or null when it can (its folder may still be missing: the
+ * writers make it). Checked before any work starts, so a typo costs nothing.
+ */
+export function outputFileProblem(path: string): string | null {
+  const full = resolvePath(path);
+  if (path.endsWith("/") || isDirectory(full)) return "is a folder, not a file";
+  for (let dir = dirname(full); ; dir = dirname(dir)) {
+    if (existsSync(dir)) return isDirectory(dir) ? null : `cannot be made: ${dir} is a file, not a folder`;
+    if (dirname(dir) === dir) return null;
+  }
+}
+
+/** Why `path` cannot be used as a folder (an existing file, or a file on the way), or null. */
+export function outputFolderProblem(path: string): string | null {
+  const full = resolvePath(path);
+  if (existsSync(full)) return isDirectory(full) ? null : "is a file, not a folder";
+  for (let dir = dirname(full); ; dir = dirname(dir)) {
+    if (existsSync(dir)) return isDirectory(dir) ? null : `cannot be made: ${dir} is a file, not a folder`;
+    if (dirname(dir) === dir) return null;
+  }
+}
+
+/** A file the command writes: rejected at parse time, naming the flag, when it cannot be a file. */
+export function outputFileArg(flag: string) {
+  return (value: string): string => {
+    const problem = outputFileProblem(value);
+    if (problem !== null) throw new InvalidArgumentError(`${flag} "${value}" ${problem}`);
+    return value;
+  };
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }

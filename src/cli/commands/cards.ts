@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import type { CliEnvironment } from "../environment.js";
 import { CliUsageError } from "../errors.js";
-import { intArg } from "../options.js";
+import { intArg, outputFolderProblem } from "../options.js";
 
 export function registerCardCommands(program: Command, env: CliEnvironment): void {
   program
@@ -13,6 +13,8 @@ export function registerCardCommands(program: Command, env: CliEnvironment): voi
     .argument("[dir]", "the project folder", ".")
     .option("--model <ref>", "the model reference to put in the default environment")
     .action(async (dir: string, flags: { model?: string }) => {
+      const problem = outputFolderProblem(dir);
+      if (problem !== null) throw new CliUsageError(`init: "${dir}" ${problem}`);
       const { BUILTIN_EPICS } = await import("../../runtime/builtins/epics.js");
       const { BUILTIN_ENVIRONMENTS } = await import("../../runtime/builtins/teams.js");
       const root = resolve(dir);

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
-import { intArg } from "../options.js";
+import { CliUsageError } from "../errors.js";
+import { intArg, outputFileProblem } from "../options.js";
 
 export function registerDev(program: Command): void {
   const dev = program.command("dev").description("tools for developing and testing Orket");
@@ -12,6 +13,8 @@ export function registerDev(program: Command): void {
     .option("--seed <n>", "weight seed (same seed, same bytes)", intArg("--seed", 0, 2 ** 31 - 1))
     .option("--json", "print JSON")
     .action(async (out: string, flags: { seed?: number; json?: boolean }) => {
+      const problem = outputFileProblem(out);
+      if (problem !== null) throw new CliUsageError(`dev tiny-model: "${out}" ${problem}`);
       const { writeTinyModel } = await import("../../providers/gguf/tiny-model.js");
       const info = await writeTinyModel(out, flags.seed === undefined ? {} : { seed: flags.seed });
       if (flags.json) process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import type { CliEnvironment } from "../environment.js";
 import { CliUsageError, exitCodeFor } from "../errors.js";
-import { addLaneFlags, collect, floatArg, intArg } from "../options.js";
+import { addLaneFlags, collect, floatArg, intArg, outputFileArg } from "../options.js";
 import { addProviderFlags, type ProviderFlags, providerSettings } from "../provider-flags.js";
 
 interface GenerateFlags extends ProviderFlags {
@@ -37,7 +37,11 @@ export function registerGenerate(program: Command, env: CliEnvironment): void {
       "--json",
       "print one JSON object {model_ref, text, telemetry} instead of streaming text and a table",
     )
-    .option("--telemetry-out <file>", "also write the telemetry record to this file")
+    .option(
+      "--telemetry-out <file>",
+      "also write the telemetry record to this file",
+      outputFileArg("--telemetry-out"),
+    )
     .option("--max-tokens <n>", "most tokens to generate", intArg("--max-tokens", 1))
     .option("--temperature <t>", "sampling temperature", floatArg("--temperature", 0, 5))
     .option("--top-p <p>", "nucleus sampling", floatArg("--top-p", 0, 1))
