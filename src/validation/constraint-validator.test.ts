@@ -50,6 +50,13 @@ describe("regex tier", () => {
     expect(result.passed_checks).toBe(2);
   });
 
+  it("refuses a catastrophic pattern as a failed check, without running it", () => {
+    const code = `${"a".repeat(40)}!`;
+    const result = validator.validate(code, "python", constraints({ regex_required: ["(a+)+$"] }));
+    expect(result.checks[0]).toMatchObject({ passed: false });
+    expect(result.checks[0]?.detail).toMatch(/^refused pattern: nested quantifiers/);
+  });
+
   it("turns an invalid pattern into a failed check instead of throwing", () => {
     const result = validator.validate(PYTHON, "python", constraints({ regex_required: ["(unclosed"] }));
     expect(result.checks).toHaveLength(1);

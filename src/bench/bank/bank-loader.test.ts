@@ -108,6 +108,29 @@ describe("loadBank", () => {
     expect(error.message).toContain("invalid regular expression");
   });
 
+  it("rejects a catastrophic regex such as (a+)+$ before it can hang the validator", async () => {
+    const constraints = { regex_required: ["return", "(a+)+$"], regex_forbidden: ["(x*)*y"], ast_rules: [] };
+    const path = await write("redos.json", bank([task("a", { constraints })]));
+    const error = await loadError(path);
+    expect(error.path).toBe("tasks.0.constraints.regex_required.1");
+    expect(error.message).toContain("nested quantifiers (such as (a+)+) can take exponential time");
+    const { problems } = checkBank(bank([task("a", { constraints })]), "f.json");
+    expect(problems.map((p) => p.path)).toEqual([
+      "tasks.0.constraints.regex_required.1",
+      "tasks.0.constraints.regex_forbidden.0",
+    ]);
+  });
+
+  it("rejects a solution file outside the workspace", () => {
+    for (const file of ["../../etc/secret.py", "/etc/secret.py", "a/../../b.py"]) {
+      const { problems } = checkBank(bank([task("a", { solution_file: file })]), "f.json");
+      expect(problems.map((p) => [p.path, p.message]), file).toEqual([
+        ["tasks.0.solution_file", "must be a relative path inside the workspace (no '..', not absolute)"],
+      ]);
+    }
+    expect(checkBank(bank([task("a", { solution_file: "src/pkg/solution.py" })]), "f.json").problems).toEqual([]);
+  });
+
   it("rejects a function name the reference solution does not define", () => {
     const evaluation = {
       kind: "function",

@@ -5,7 +5,9 @@
  * `orket bank validate` can list them all and `loadBank` can fail on the first with a usable message.
  */
 import { readFile } from "node:fs/promises";
+import { isAbsolute, normalize } from "node:path";
 import { type Task, type TaskBank, TaskBankSchema } from "../../spec/bank.js";
+import { patternProblem } from "../../validation/regex-rules.js";
 import { BankError, type BankProblem } from "./bank-error.js";
 
 export { selectTasks } from "./select-tasks.js";
@@ -108,15 +110,8 @@ function checkTask(task: Task): Array<[string, string]> {
   const { constraints, evaluation, reference_solution: solution } = task;
   for (const list of ["regex_required", "regex_forbidden"] as const) {
     constraints[list].forEach((pattern, k) => {
-      try {
-        // The constraint validator compiles patterns with the `m` flag; so does this check.
-        new RegExp(pattern, "m");
-      } catch (error) {
-        problems.push([
-          `constraints.${list}.${k}`,
-          `invalid regular expression: ${(error as Error).message}`,
-        ]);
-      }
+      const problem = patternProblem(pattern);
+      if (problem !== null) problems.push([`constraints.${list}.${k}`, problem]);
     });
   }
   const defined = (name: string) => new RegExp(`(^|[^\\w$])${escapeRegExp(name)}([^\\w$]|$)`).test(solution);
@@ -143,6 +138,9 @@ function checkTask(task: Task): Array<[string, string]> {
     });
   }
   if (task.solution_file !== undefined) {
+    if (!isInsideWorkspace(task.solution_file)) {
+      problems.push(["solution_file", "must be a relative path inside the workspace (no '..', not absolute)"]);
+    }
     const allowed = SOLUTION_EXTENSIONS[task.language];
     if (!allowed.some((extension) => task.solution_file?.endsWith(extension))) {
       problems.push([
@@ -166,6 +164,12 @@ function isJsonValue(value: unknown): boolean {
     return (proto === Object.prototype || proto === null) && Object.values(value).every(isJsonValue);
   }
   return false;
+}
+
+/** A relative path that stays inside the folder it is resolved against. */
+export function isInsideWorkspace(path: string): boolean {
+  if (path === "" || isAbsolute(path) || path.includes("\0")) return false;
+  return !normalize(path).split(/[\\/]/).includes("..");
 }
 
 function escapeRegExp(text: string): string {
