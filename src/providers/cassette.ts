@@ -11,6 +11,9 @@ import { canonicalJson } from "../core/canonical-json.js";
 import { MODEL_ERROR_CODES, ModelCallError, type ModelErrorCode } from "../spec/errors.js";
 import type { GenerateResult, ModelAdapter, ModelRequest, StreamPart } from "../spec/model.js";
 
+/** The latest offset a recorded part may have. */
+export const MAX_AT_MS = 86_400_000;
+
 export const CASSETTE_VERSION = 1;
 
 const UsageSchema = z.looseObject({
@@ -78,7 +81,13 @@ export const CassetteCallSchema = z.looseObject({
     .looseObject({ messages: z.array(z.looseObject({ role: z.string(), content: z.string() })) })
     .optional(),
   mode: z.enum(["stream", "generate"]),
-  parts: z.array(z.looseObject({ at_ms: z.number().nonnegative(), part: RecordedPartSchema })),
+  parts: z.array(
+    z.looseObject({
+      // Replay waits until each part's offset; past a day it is no recording (and past 2^31 ms no timer).
+      at_ms: z.number().nonnegative().max(MAX_AT_MS, `at most ${MAX_AT_MS} ms (one day) into the call`),
+      part: RecordedPartSchema,
+    }),
+  ),
   thrown: RecordedErrorSchema.optional(),
   duration_ms: z.number().nonnegative(),
 });

@@ -158,6 +158,26 @@ describe("replay adapter", () => {
     );
   });
 
+  it("rejects a part offset past a day (at_ms 1e12) instead of arming an overflowing timer", async () => {
+    const lines = readFileSync(cassette, "utf8").trim().split("\n");
+    const call = JSON.parse(lines[1] ?? "{}");
+    call.parts[0].at_ms = 1e12;
+    const bad = join(dir, "late.jsonl");
+    writeFileSync(bad, `${lines[0]}\n${JSON.stringify(call)}\n`);
+    const replay = createReplayAdapter({ path: bad, pacing: "recorded" });
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on("warning", onWarning);
+    try {
+      await expect(replay.generate(ask("x"))).rejects.toThrow(
+        /late\.jsonl: line 2 is not a recorded call: parts\.0\.at_ms: at most 86400000 ms \(one day\) into the call/,
+      );
+    } finally {
+      process.off("warning", onWarning);
+    }
+    expect(warnings).not.toContain("TimeoutOverflowWarning");
+  });
+
   it("rejects a file that is not a cassette at once", () => {
     const notJson = join(dir, "not.jsonl");
     writeFileSync(notJson, "hello\n");

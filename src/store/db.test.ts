@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -6,7 +6,7 @@ import { ISSUE_STATUSES, PRIORITIES, WAIT_REASONS } from "../spec/cards.js";
 import { appliedMigrations, type Database, openDatabase } from "./db.js";
 import { MIGRATIONS, type Migration } from "./migrations.js";
 import { RUN_STATUSES } from "./rows.js";
-import { DatabaseTooNewError, NotADatabaseError } from "./store-errors.js";
+import { DatabaseCorruptError, DatabaseTooNewError, NotADatabaseError } from "./store-errors.js";
 
 const VERSIONS = MIGRATIONS.map((m) => m.version);
 const CURRENT = MIGRATIONS.length;
@@ -146,6 +146,21 @@ describe("openDatabase", () => {
     );
     expect(() => openAt(path)).toThrow(NotADatabaseError);
     expect(() => openAt(path)).toThrow(path);
+  });
+
+  it("names a damaged database file (SQLITE_CORRUPT) and says what to do", () => {
+    const path = join(dir, "orket.db");
+    const db = openAt(path);
+    db.pragma("wal_checkpoint(TRUNCATE)");
+    db.close();
+    // Overwrite the schema table's page after the file header: SQLite can read the header, not the schema.
+    const fd = openSync(path, "r+");
+    writeSync(fd, Buffer.alloc(3000, 0xab), 0, 3000, 100);
+    closeSync(fd);
+    expect(() => openAt(path)).toThrow(DatabaseCorruptError);
+    expect(() => openAt(path)).toThrow(
+      `${path} is damaged (SQLite: database disk image is malformed); restore it from a backup, or move it away and Orket starts a new one`,
+    );
   });
 
   it("opens an in-memory database for tests", () => {

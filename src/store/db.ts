@@ -9,7 +9,7 @@ import BetterSqlite3 from "better-sqlite3";
 import { z } from "zod";
 import { MIGRATIONS, type Migration } from "./migrations.js";
 import { parseRows } from "./rows.js";
-import { DatabaseTooNewError, NotADatabaseError } from "./store-errors.js";
+import { DatabaseCorruptError, DatabaseTooNewError, NotADatabaseError } from "./store-errors.js";
 
 export type Database = BetterSqlite3.Database;
 export type Statement = BetterSqlite3.Statement<unknown[], unknown>;
@@ -46,6 +46,7 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
   } catch (error) {
     db.close();
     if (isSqliteCode(error, "SQLITE_NOTADB")) throw new NotADatabaseError(path, error);
+    if (isSqliteCode(error, "SQLITE_CORRUPT")) throw new DatabaseCorruptError(path, error);
     throw error;
   }
 }

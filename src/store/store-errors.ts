@@ -12,6 +12,7 @@ export type StoreErrorCode =
   | TransitionRefusalCode
   | "SCHEMA_TOO_NEW"
   | "NOT_A_DATABASE"
+  | "DATABASE_CORRUPT"
   | "INVALID_ROW"
   | "INVALID_ISSUE_SPEC"
   | "ISSUE_EXISTS"
@@ -55,6 +56,20 @@ export class NotADatabaseError extends StoreError {
     cause: unknown,
   ) {
     super("NOT_A_DATABASE", `${path} is not a SQLite database`, { cause });
+  }
+}
+
+/** SQLite found the file damaged (SQLITE_CORRUPT): named, with what the user can do. */
+export class DatabaseCorruptError extends StoreError {
+  constructor(
+    readonly path: string,
+    cause: unknown,
+  ) {
+    super(
+      "DATABASE_CORRUPT",
+      `${path} is damaged (SQLite: ${cause instanceof Error ? cause.message : String(cause)}); restore it from a backup, or move it away and Orket starts a new one`,
+      { cause },
+    );
   }
 }
 

@@ -51,7 +51,12 @@ export function registerBench(program: Command, env: CliEnvironment): void {
     .option("--seed <n>", "sampling seed", intArg("--seed", 0, 2 ** 31 - 1), 42)
     .option("--temperature <t>", "sampling temperature", floatArg("--temperature", 0, 5), 0)
     .option("--max-tokens <n>", "most tokens per answer", intArg("--max-tokens", 1))
-    .option("--timeout <ms>", "time limit of one model call", intArg("--timeout", 0), 300_000)
+    .option(
+      "--timeout <ms>",
+      "time limit of one model call in ms (0: no limit)",
+      intArg("--timeout", 0),
+      300_000,
+    )
     .option("--out <dir>", "where orket_report.json goes", "orket-results")
     .option(
       "--resume <out>",
@@ -96,6 +101,7 @@ export function registerBench(program: Command, env: CliEnvironment): void {
       );
     }
     const out = flags.resume ?? flags.out;
+    if (flags.timeout === 0) process.stderr.write("orket: --timeout 0: model calls have no time limit\n");
     const controller = new AbortController();
     const onSigint = () => {
       process.stderr.write(

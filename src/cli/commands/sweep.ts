@@ -69,7 +69,12 @@ function addCommonFlags(command: Command): Command {
     .option("--seed <n>", "sampling seed", intArg("--seed", 0, 2 ** 31 - 1), 42)
     .option("--temperature <t>", "sampling temperature", floatArg("--temperature", 0, 5), 0)
     .option("--max-tokens <n>", "most tokens per answer", intArg("--max-tokens", 1))
-    .option("--timeout <ms>", "time limit of one model call", intArg("--timeout", 0), 300_000)
+    .option(
+      "--timeout <ms>",
+      "time limit of one model call in ms (0: no limit)",
+      intArg("--timeout", 0),
+      300_000,
+    )
     .option(
       "--adherence-threshold <r>",
       "adherence a row must reach to be picked",
@@ -226,6 +231,7 @@ async function runAndPrint(
       `--resume ${flags.resume} and --out ${flags.out} name different folders; give one`,
     );
   }
+  if (flags.timeout === 0) process.stderr.write("orket: --timeout 0: model calls have no time limit\n");
   const controller = new AbortController();
   const onSigint = () => {
     process.stderr.write(
