@@ -40,7 +40,11 @@ beforeAll(async () => {
   server.route("POST /api/chat", () => ({
     headerDelayMs: 250,
     chunks: ndjson([
-      { model: "m", message: { role: "assistant", content: "```python\ndef f():\n    return 1\n```" }, done: false },
+      {
+        model: "m",
+        message: { role: "assistant", content: "```python\ndef f():\n    return 1\n```" },
+        done: false,
+      },
       {
         model: "m",
         message: { role: "assistant", content: "" },
@@ -124,7 +128,9 @@ describe("orket bench killed and resumed", () => {
     const before = server.requests.length;
     const resumed = await runCli(benchArgs(out, ["--resume", out]), { env: env() });
     expect(resumed.code, resumed.stderr).toBe(0);
-    expect(resumed.stderr).toContain(`resuming ${join(out, "orket_journal.ndjson")}: ${kept} of ${TOTAL} test runs already done`);
+    expect(resumed.stderr).toContain(
+      `resuming ${join(out, "orket_journal.ndjson")}: ${kept} of ${TOTAL} test runs already done`,
+    );
     expect(measuredCalls(before)).toBe(TOTAL - kept);
     const report = JSON.parse(readFileSync(join(out, "orket_report.json"), "utf8"));
     expect(report.interrupted).toBe(false);
@@ -163,7 +169,9 @@ describe("orket bench killed and resumed", () => {
     const out = join(mkdtempSync(join(tmpdir(), "orket-resume-bad-")), "results");
     const first = await runCli(benchArgs(out, ["--tasks", "1-2"]), { env: env() });
     expect(first.code, first.stderr).toBe(0);
-    const other = await runCli(benchArgs(out, ["--tasks", "1-2", "--runs", "2", "--resume", out]), { env: env() });
+    const other = await runCli(benchArgs(out, ["--tasks", "1-2", "--runs", "2", "--resume", out]), {
+      env: env(),
+    });
     expect(other.code).toBe(2);
     expect(other.stderr.trim().split("\n").at(-1)).toBe(
       `orket: BAD_JOURNAL: --resume ${out}: the journal's runs_per_task is 1, this benchmark's is 2; run with the same settings`,
@@ -171,7 +179,9 @@ describe("orket bench killed and resumed", () => {
     const empty = join(mkdtempSync(join(tmpdir(), "orket-resume-none-")), "results");
     const none = await runCli(benchArgs(empty, ["--resume", empty]), { env: env() });
     expect(none.code).toBe(2);
-    expect(none.stderr.trim().split("\n").at(-1)).toBe(`orket: BAD_JOURNAL: --resume ${empty}: no orket_journal.ndjson there to resume`);
+    expect(none.stderr.trim().split("\n").at(-1)).toBe(
+      `orket: BAD_JOURNAL: --resume ${empty}: no orket_journal.ndjson there to resume`,
+    );
     const clash = await runCli(benchArgs(out, ["--out", "elsewhere", "--resume", out]), { env: env() });
     expect(clash.code).toBe(2);
     expect(clash.stderr).toMatch(/--resume .* and --out elsewhere name different folders/);
@@ -230,7 +240,10 @@ describe("a killed evaluator", () => {
         .split("\n")
         .filter((line) => line.includes(`sleep ${marker}`) && !line.includes("<defunct>"));
     await until(() => sleepers().length > 0, "the candidate's sleeper", 30_000);
-    const dirs = () => readdirSync(tmpdir()).filter((name) => name.startsWith(`orket-eval-${child.pid}.`) || name.startsWith(`orket-eval-${child.pid}-`));
+    const dirs = () =>
+      readdirSync(tmpdir()).filter(
+        (name) => name.startsWith(`orket-eval-${child.pid}.`) || name.startsWith(`orket-eval-${child.pid}-`),
+      );
     expect(dirs()).toHaveLength(1);
     child.kill("SIGKILL");
     await until(() => sleepers().length === 0, "the sleeper to die with its evaluator", 10_000);

@@ -9,12 +9,17 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli } from "./support/run-cli.js";
 
-const lastLine = (text: string) => text.trim().split("\n").filter((line) => !line.startsWith("(orket --help")).at(-1);
+const lastLine = (text: string) =>
+  text
+    .trim()
+    .split("\n")
+    .filter((line) => !line.startsWith("(orket --help"))
+    .at(-1);
 
 describe("bad server URLs", () => {
   it.each([
-    ["http://127.0.0.1:9/v1", 'uses port 9, which fetch refuses to connect to (a blocked port)'],
-    ["http://127.0.0.1:1", 'uses port 1, which fetch refuses to connect to (a blocked port)'],
+    ["http://127.0.0.1:9/v1", "uses port 9, which fetch refuses to connect to (a blocked port)"],
+    ["http://127.0.0.1:1", "uses port 1, which fetch refuses to connect to (a blocked port)"],
     ["not a url", "is not a URL"],
     ["ftp://127.0.0.1/", "is not an http(s) URL (ftp:)"],
   ])("--base-url %s is a usage error naming the flag, in generate, bench and run", async (url, why) => {
@@ -49,7 +54,10 @@ describe("bad output paths", () => {
     const file = join(dir, "plain.txt");
     writeFileSync(file, "x");
     const cases: [string[], string][] = [
-      [["generate", "--model", "replay/x.jsonl", "--record", "/", "hi"], '--record "/" is a folder, not a file'],
+      [
+        ["generate", "--model", "replay/x.jsonl", "--record", "/", "hi"],
+        '--record "/" is a folder, not a file',
+      ],
       [["generate", "--telemetry-out", dir, "hi"], `--telemetry-out "${dir}" is a folder, not a file`],
       [["dev", "tiny-model", "/"], 'orket: BAD_USAGE: dev tiny-model: "/" is a folder, not a file'],
       [

@@ -3,7 +3,7 @@
  * cassette; and one epic on the embedded engine with the tiny random-weight model, whose output is noise:
  * the runtime must survive garbage and end with a clear status.
  */
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -89,6 +89,21 @@ describe("orket init, run, board, runs, replay", () => {
     const noState = await runCli(["runs", "show", "x"], { env });
     expect(noState.code).toBe(2);
     expect(noState.stderr).toMatch(/no Orket state at/);
+
+    // Two references with one file name: one line naming the epic file and the field, no stack.
+    expect((await runCli(["init", dir], { env })).code).toBe(0);
+    const epicPath = join(dir, "orket", "epics", "hello-python.json");
+    const epic = JSON.parse(readFileSync(epicPath, "utf8"));
+    for (const sub of ["a", "b"]) {
+      mkdirSync(join(dir, sub), { recursive: true });
+      writeFileSync(join(dir, sub, "notes.md"), sub);
+    }
+    writeFileSync(epicPath, JSON.stringify({ ...epic, references: ["a/notes.md", "b/notes.md"] }));
+    const twice = await runCli(["run", "--epic", "hello-python", "--project", dir], { env });
+    expect(twice.code).toBe(2);
+    expect(twice.stderr.trim()).toMatch(
+      /^orket: BAD_CONFIG: .*hello-python\.json: references\.1: b\/notes\.md has the same file name as references\.0 \(a\/notes\.md\); the agents see references by name, so rename one$/,
+    );
   });
 
   it("survives an embedded model's garbage output and ends with a clear status", async () => {

@@ -113,15 +113,23 @@ export async function runEpic(options: RunEpicOptions): Promise<RunSummary> {
 
   const workspaceDir = resolve(options.workspaceDir ?? join(options.projectDir, "workspace", epic.id));
   const buildId = `${epic.id}@${basename(workspaceDir)}`;
+  const epicSource = config.sources.get(`epics/${epic.id}`) ?? epic.id;
+  const seen = new Map<string, number>();
   const references = epic.references.map((ref, i) => {
     const path = resolve(options.projectDir, ref);
-    if (!existsSync(path))
+    if (!existsSync(path)) throw new ConfigError(epicSource, `references.${i}`, `${ref} does not exist`);
+    // The agents see each reference by its file name, so two with one name could not be told apart.
+    const name = basename(ref);
+    const first = seen.get(name);
+    if (first !== undefined) {
       throw new ConfigError(
-        config.sources.get(`epics/${epic.id}`) ?? epic.id,
+        epicSource,
         `references.${i}`,
-        `${ref} does not exist`,
+        `${ref} has the same file name as references.${first} (${epic.references[first]}); the agents see references by name, so rename one`,
       );
-    return { name: basename(ref), path };
+    }
+    seen.set(name, i);
+    return { name, path };
   });
   const workspace = await createWorkspace({ root: join(workspaceDir, "output"), references });
 

@@ -124,11 +124,16 @@ describe("loadBank", () => {
   it("rejects a solution file outside the workspace", () => {
     for (const file of ["../../etc/secret.py", "/etc/secret.py", "a/../../b.py"]) {
       const { problems } = checkBank(bank([task("a", { solution_file: file })]), "f.json");
-      expect(problems.map((p) => [p.path, p.message]), file).toEqual([
+      expect(
+        problems.map((p) => [p.path, p.message]),
+        file,
+      ).toEqual([
         ["tasks.0.solution_file", "must be a relative path inside the workspace (no '..', not absolute)"],
       ]);
     }
-    expect(checkBank(bank([task("a", { solution_file: "src/pkg/solution.py" })]), "f.json").problems).toEqual([]);
+    expect(checkBank(bank([task("a", { solution_file: "src/pkg/solution.py" })]), "f.json").problems).toEqual(
+      [],
+    );
   });
 
   it("rejects a function name the reference solution does not define", () => {

@@ -139,7 +139,10 @@ function checkTask(task: Task): Array<[string, string]> {
   }
   if (task.solution_file !== undefined) {
     if (!isInsideWorkspace(task.solution_file)) {
-      problems.push(["solution_file", "must be a relative path inside the workspace (no '..', not absolute)"]);
+      problems.push([
+        "solution_file",
+        "must be a relative path inside the workspace (no '..', not absolute)",
+      ]);
     }
     const allowed = SOLUTION_EXTENSIONS[task.language];
     if (!allowed.some((extension) => task.solution_file?.endsWith(extension))) {

@@ -52,7 +52,12 @@ export function registerGenerate(program: Command, env: CliEnvironment): void {
       "context size in tokens (Ollama num_ctx, embedded engine context)",
       intArg("--ctx-size", 16),
     )
-    .option("--timeout <ms>", "time limit of one attempt in ms (0: no limit)", intArg("--timeout", 0), 300_000)
+    .option(
+      "--timeout <ms>",
+      "time limit of one attempt in ms (0: no limit)",
+      intArg("--timeout", 0),
+      300_000,
+    )
     .option(
       "--retries <n>",
       "retries for retryable errors (connection refused, 429, 5xx)",

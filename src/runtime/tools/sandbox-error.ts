@@ -15,7 +15,8 @@ export type SandboxErrorCode =
   | "NOT_A_DIRECTORY"
   | "TOO_LARGE"
   | "READ_ONLY"
-  | "BINARY_FILE";
+  | "BINARY_FILE"
+  | "NO_SPACE";
 
 export const SANDBOX_ERROR_CODES: readonly SandboxErrorCode[] = [
   "PATH_EMPTY",
@@ -30,6 +31,7 @@ export const SANDBOX_ERROR_CODES: readonly SandboxErrorCode[] = [
   "TOO_LARGE",
   "READ_ONLY",
   "BINARY_FILE",
+  "NO_SPACE",
 ];
 
 export class SandboxError extends Error {

@@ -55,6 +55,11 @@ export function fsFailure(path: string, shown: string, error: unknown): unknown 
       return new SandboxError("PATH_INVALID", path, "path is too long for the filesystem", options);
     case "ELOOP":
       return new SandboxError("PATH_INVALID", path, "path goes through a symlink loop", options);
+    case "ENOSPC":
+    case "EDQUOT":
+    case "EFBIG":
+      // The disk (or the quota) is full: a tool error the model sees, nothing half-written is left.
+      return new SandboxError("NO_SPACE", path, "the disk is full: nothing was written", options);
     default:
       return error;
   }
