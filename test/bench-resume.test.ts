@@ -222,6 +222,21 @@ describe("orket sweep killed and resumed", () => {
     expect(summary.rows.map((row: { test_runs: number }) => row.test_runs)).toEqual([3, 3]);
     expect(rowRuns(out)).toBe(6);
   }, 120_000);
+
+  it("SIGTERM stops a sweep like Ctrl-C: an interrupted summary, exit 1, and --resume finishes it", async () => {
+    const out = join(mkdtempSync(join(tmpdir(), "orket-sweep-term-")), "sweep");
+    const sweep = startBench(sweepArgs(out));
+    await until(() => rowRuns(out) >= 1, "a journaled test run");
+    sweep.child.kill("SIGTERM");
+    expect(await sweep.exited).toEqual({ code: 1, signal: null });
+    expect(JSON.parse(readFileSync(join(out, "sweep_summary.json"), "utf8")).interrupted).toBe(true);
+    const kept = rowRuns(out);
+    const before = server.requests.length;
+    const resumed = await runCli(sweepArgs(out, ["--resume", out]), { env: env() });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(measuredCalls(before)).toBe(6 - kept);
+    expect(rowRuns(out)).toBe(6);
+  }, 120_000);
 });
 
 describe("a killed evaluator", () => {

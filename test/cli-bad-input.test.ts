@@ -75,6 +75,17 @@ describe("bad output paths", () => {
   });
 });
 
+describe("--timeout 0", () => {
+  it("says that it means no limit, in the help and when it is given", async () => {
+    for (const command of ["bench", "sweep quant", "generate"]) {
+      const help = await runCli([...command.split(" "), "--help"]);
+      expect(help.stdout.replace(/\s+/g, " "), command).toContain("(0: no limit)");
+    }
+    const bench = await runCli(["bench", "--model", "replay/missing.jsonl", "--timeout", "0"]);
+    expect(bench.stderr).toContain("orket: --timeout 0: model calls have no time limit");
+  });
+});
+
 describe("a reader that stops early", () => {
   it("ends quietly when stdout is closed (orket … | head), with no EPIPE stack", async () => {
     const child = spawn(process.execPath, [`${process.cwd()}/dist/cli/main.js`, "--help"], {
