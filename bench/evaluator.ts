@@ -10,7 +10,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
-import { createEvaluator, type Evaluator } from "../src/bench/evaluator/index.js";
+import { createEvaluator, describeIsolation, type Evaluator } from "../src/bench/evaluator/index.js";
 import type { Evaluation, Language } from "../src/spec/bank.js";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
@@ -86,6 +86,7 @@ const ms = (value: number) => `${value.toFixed(1).padStart(7)} ms`;
 
 const evaluator = createEvaluator();
 const bare = createEvaluator({ isolation: "none" });
+const unshare = createEvaluator({ isolation: "unshare" });
 const isolation = await evaluator.isolation();
 const python = spawnSync("python3", ["-c", "import sys; print(sys.executable)"], {
   encoding: "utf8",
@@ -93,9 +94,7 @@ const python = spawnSync("python3", ["-c", "import sys; print(sys.executable)"],
 
 console.log(`evaluator sandbox overhead, median of ${RUNS} evaluations after warm-up`);
 console.log(`machine: ${availableParallelism()} cores, load average ${loadavg()[0]?.toFixed(2)} at start`);
-console.log(
-  `isolation here: network namespace ${isolation.network}, PID namespace ${isolation.pidNamespace}, prlimit ${isolation.prlimit !== null}`,
-);
+console.log(`sandbox here: ${describeIsolation(isolation)}; prlimit ${isolation.prlimit !== null}`);
 console.log(`  floor: python -c pass           ${ms(floor([python, "-c", "pass"]))}`);
 console.log(`  floor: node -e 0                ${ms(floor([process.execPath, "-e", "0"]))}`);
 
@@ -108,13 +107,16 @@ for (const language of ["python", "javascript", "typescript"] as const) {
   const one = await measure(evaluator, source.function, language, fn(1));
   const ten = await measure(evaluator, source.function, language, fn(10));
   const unisolated = await measure(bare, source.function, language, fn(1));
+  const unshared = await measure(unshare, source.function, language, fn(1));
   const program = await measure(evaluator, source.cli, language, cli);
   const test = await measure(evaluator, `${source.function}`, language, {
     kind: "test_program",
     program: source.test,
   });
   console.log(`  ${language}`);
-  console.log(`    function, 1 example            ${ms(one)}   (no namespaces: ${ms(unisolated).trim()})`);
+  console.log(
+    `    function, 1 example            ${ms(one)}   (unshare: ${ms(unshared).trim()}, no sandbox: ${ms(unisolated).trim()})`,
+  );
   console.log(`    function, 10 examples          ${ms(ten)}   = ${ms(ten / 10).trim()} per example`);
   console.log(`    cli, 1 example                 ${ms(program)}`);
   console.log(`    test_program                   ${ms(test)}`);
