@@ -62,27 +62,10 @@ def _orket_main():
 _orket_main()
 `;
 
-/** argv: module path, memory_bytes. */
-export const PYTHON_SERVER = String.raw`${PRELUDE}
-import builtins
-import importlib.util
-import signal
-import types
-
-MAX_MESSAGE_BYTES = 1024 * 1024
-SHOWN_CHARS = 300
-
-
-class _Timeout(BaseException):
-    pass
-
-
+/** The tagged value form of `values.ts`, the same on both sides of a call. */
+const VALUES = String.raw`
 class _Unpackable(Exception):
     pass
-
-
-def _on_alarm(signum, frame):
-    raise _Timeout()
 
 
 def pack(value, depth=0):
@@ -140,6 +123,26 @@ def unpack(packed, depth=0):
     if tag == "d":
         return {unpack(key, depth + 1): unpack(item, depth + 1) for key, item in inner}
     raise ValueError("unknown tag " + tag)
+`;
+
+/** argv: module path, memory_bytes. */
+export const PYTHON_SERVER = String.raw`${PRELUDE}
+import builtins
+import importlib.util
+import signal
+import types
+${VALUES}
+
+MAX_MESSAGE_BYTES = 1024 * 1024
+SHOWN_CHARS = 300
+
+
+class _Timeout(BaseException):
+    pass
+
+
+def _on_alarm(signum, frame):
+    raise _Timeout()
 
 
 def show(value):
@@ -284,6 +287,7 @@ main()
 export const PYTHON_CHECKER = String.raw`${PRELUDE}
 import builtins
 import importlib
+${VALUES}
 
 _channel = None
 _pending = b""
@@ -305,59 +309,6 @@ def _read_message():
     return json.loads(line)
 
 
-def unpack(packed, depth=0):
-    if depth > 200:
-        raise ValueError("nested too deeply")
-    if packed is None or isinstance(packed, (bool, str)):
-        return packed
-    (tag, inner), = packed.items()
-    if tag == "i":
-        return int(inner)
-    if tag == "f":
-        return float(inner)
-    if tag == "b":
-        return bytes.fromhex(inner)
-    if tag == "t":
-        return tuple(unpack(item, depth + 1) for item in inner)
-    if tag == "l":
-        return [unpack(item, depth + 1) for item in inner]
-    if tag == "s":
-        return set(unpack(item, depth + 1) for item in inner)
-    if tag == "fs":
-        return frozenset(unpack(item, depth + 1) for item in inner)
-    if tag == "d":
-        return {unpack(key, depth + 1): unpack(item, depth + 1) for key, item in inner}
-    raise ValueError("unknown tag " + tag)
-
-
-def pack(value, depth=0):
-    if depth > 200:
-        raise TypeError("an argument nested more than 200 levels deep")
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return value is True
-    if isinstance(value, int):
-        return {"i": int.__repr__(value)}
-    if isinstance(value, float):
-        return {"f": float.__repr__(value)}
-    if isinstance(value, str):
-        return str.__str__(value)
-    if isinstance(value, (bytes, bytearray)):
-        return {"b": memoryview(value).hex()}
-    if isinstance(value, tuple):
-        return {"t": [pack(item, depth + 1) for item in value]}
-    if isinstance(value, list):
-        return {"l": [pack(item, depth + 1) for item in value]}
-    if isinstance(value, frozenset):
-        return {"fs": [pack(item, depth + 1) for item in value]}
-    if isinstance(value, set):
-        return {"s": [pack(item, depth + 1) for item in value]}
-    if isinstance(value, dict):
-        return {"d": [[pack(key, depth + 1), pack(item, depth + 1)] for key, item in value.items()]}
-    raise TypeError("the test program passed a " + type(value).__name__ + ", which cannot reach the candidate's process")
-
-
 def stand_in(name):
     def call(*args, **kwargs):
         global _next_id
@@ -365,7 +316,11 @@ def stand_in(name):
             raise TypeError(name + "() was called with keyword arguments, which the evaluator does not forward")
         _next_id += 1
         ident = _next_id
-        _orket_send({"event": "call", "id": ident, "name": name, "args": [pack(arg) for arg in args]})
+        try:
+            packed = [pack(arg) for arg in args]
+        except _Unpackable as exc:
+            raise TypeError("the test program passed " + str(exc) + ", which cannot reach the candidate's process")
+        _orket_send({"event": "call", "id": ident, "name": name, "args": packed})
         reply = _read_message()
         if reply.get("id") != ident:
             raise CandidateProcessEnded("the candidate's process answered out of turn")
