@@ -492,7 +492,7 @@ describe("parseToolCalls: robustness", () => {
 });
 
 describe("parseToolCalls: ~1 MB answers", () => {
-  // Speed is measured in bench/tool-parser.ts, not here. These tests check the answers on megabyte
+  // Speed is measured in perf/tool-parser.ts, not here. These tests check the answers on megabyte
   // inputs; a quadratic scan would run into the test timeout long before finishing them.
   const MB = 1_000_000;
   const fill = (unit: string) => unit.repeat(Math.ceil(MB / unit.length)).slice(0, MB);

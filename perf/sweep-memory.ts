@@ -5,7 +5,7 @@
  * embedded engine runs in the process it measures, so a row that inherited an earlier row's memory
  * would show here. Target: every row within 10 % of its solo run.
  *
- *   npm run bench:sweep-memory              (BENCH_TASKS=1-51 by default; needs `npm run llama:build`)
+ *   npm run perf:sweep-memory              (BENCH_TASKS=1-51 by default; needs `npm run llama:build`)
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync } from "node:fs";

@@ -4,10 +4,10 @@
  * same Q4_K_M GGUF and the same number of threads, interleaved (the order rotates every rep) so that all
  * of them see the same machine load.
  *
- *   npm run bench:embedded-native -- [--model file.gguf] [--reps 5] [--runs 3] [--tokens 128]
+ *   npm run perf:embedded-native -- [--model file.gguf] [--reps 5] [--runs 3] [--tokens 128]
  *                                    [--pp 128] [--threads 1] [--context 2048] [--engine DIR]...
  *
- * Without --model it writes a ~155 M-parameter random-weight llama model (see bench/support/random-llama.ts)
+ * Without --model it writes a ~155 M-parameter random-weight llama model (see perf/support/random-llama.ts)
  * and quantizes it to Q4_K_M with the real llama-quantize, once: it is cached beside the llama.cpp tools.
  *
  * What is measured, per rep:

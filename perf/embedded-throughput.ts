@@ -9,7 +9,7 @@
  * Target: adapter / `sequence.evaluate` doing the same work (text with detokenizer context) >= 0.97.
  * The bare loop and `LlamaChat` are printed beside it.
  *
- *   npx tsx bench/embedded-throughput.ts [model.gguf] [--tokens 128] [--reps 25] [--threads N]
+ *   npx tsx perf/embedded-throughput.ts [model.gguf] [--tokens 128] [--reps 25] [--threads N]
  *
  * Without a path it writes the tiny random-weight model (its output is noise) to a temp dir and runs it
  * on 1 thread; a real GGUF runs on the CPU's math cores unless --threads says otherwise. All paths share

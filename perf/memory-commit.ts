@@ -7,7 +7,7 @@
  *   NORMAL       synchronous = NORMAL: no fsync on commit (WAL is synced at checkpoints only).
  * Target: median under 5 ms per commit, durable. One fsync's cost on the disk is printed beside it.
  *
- *   npx tsx bench/memory-commit.ts [--commits 500] [--dir <parent dir>]
+ *   npx tsx perf/memory-commit.ts [--commits 500] [--dir <parent dir>]
  */
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";

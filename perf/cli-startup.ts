@@ -13,7 +13,7 @@ import { existsSync } from "node:fs";
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
 const cli = "dist/cli/main.js";
 if (!existsSync(cli)) {
-  console.error(`bench:startup: ${cli} is missing; run npm run build first`);
+  console.error(`perf:startup: ${cli} is missing; run npm run build first`);
   process.exit(2);
 }
 
