@@ -13,6 +13,7 @@ import { readFile, rename, truncate } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import type { EngineRecord } from "../spec/model.js";
+import { type ExitClass, OrketError } from "../spec/orket-error.js";
 import { type TestRun, TestRunSchema } from "../spec/report.js";
 
 export const JOURNAL_FILE = "orket_journal.ndjson";
@@ -49,8 +50,9 @@ const RunLineSchema = z.object({
 const CompleteSchema = z.object({ type: z.literal("complete") });
 
 /** A journal that cannot be read back: names the file and the line. */
-export class JournalError extends Error {
-  readonly code = "BAD_JOURNAL";
+export class JournalError extends OrketError {
+  static override readonly codes: Readonly<Record<string, ExitClass>> = { BAD_JOURNAL: "usage" };
+  override readonly code = "BAD_JOURNAL";
 }
 
 export interface JournalState {

@@ -2,57 +2,41 @@
  * How the CLI ends: known failures become one line with a stable code and an exit code; anything else
  * is a defect and prints its stack. Exit codes: 0 success, 1 the work failed, 2 bad usage or bad input.
  */
+import { EXIT_CODES, type ExitClass, OrketError } from "../spec/orket-error.js";
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 
 /** Bad flags, arguments or input files. */
-export class CliUsageError extends Error {
-  readonly code = "BAD_USAGE";
+export class CliUsageError extends OrketError {
+  static override readonly codes: Readonly<Record<string, ExitClass>> = { BAD_USAGE: "usage" };
+  override readonly code = "BAD_USAGE";
 }
 
-interface CodedError extends Error {
-  code: string;
-}
-
-const USAGE_CODES = new Set([
-  "BAD_USAGE",
-  "BAD_MODEL_REF",
-  "BAD_PROVIDER_SETTINGS",
-  "BAD_REQUEST",
-  "CONTEXT_EXCEEDED",
-  "MODEL_LOAD_FAILED",
-  "BAD_CONFIG",
-  "RUN_REFUSED",
-  "TURN_NOT_FOUND",
-  "BAD_BANK",
-  "BAD_TASK_SELECTION",
-  "BAD_HUMANEVAL",
-  "BAD_SELECTION_INPUT",
-  "BAD_ANALYZE_INPUT",
-  "BAD_TRACE",
-  "BAD_CHECK_INPUT",
-  "BAD_SWEEP",
-  "BAD_JOURNAL",
-]);
-
+/** The exit code of an error: what its class declares for its code; anything else is a defect. */
 export function exitCodeFor(error: unknown): number {
-  return isCoded(error) && USAGE_CODES.has(error.code) ? EXIT_USAGE : EXIT_FAILED;
+  if (OrketError.isInstance(error)) return EXIT_CODES[error.exitClass];
+  return EXIT_FAILED;
 }
 
-/** One line for a known error; the stack for an unknown one. */
+/**
+ * One line for an Orket error of the usage or failed class, and for an error of the system around it
+ * (an errno code with its syscall: a full disk, a permission; SQLite's own codes); the stack, with a
+ * request to report it, for anything else. docs/errors.md lists every code.
+ */
 export function describeError(error: unknown): string {
-  if (isCoded(error) && error.code !== "INTERNAL" && /^[A-Z_]+$/.test(error.code)) {
+  if (OrketError.isInstance(error) && error.exitClass !== "internal") {
     return `orket: ${error.code}: ${error.message}`;
   }
-  const cause = isCoded(error) && error.code === "INTERNAL" ? error.cause : error;
+  if (isSystemError(error)) return `orket: ${error.code}: ${error.message}`;
+  const cause = OrketError.isInstance(error) && error.cause !== undefined ? error.cause : error;
   return `orket: internal error (please report it):\n${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}`;
 }
 
-function isCoded(error: unknown): error is CodedError {
-  return (
-    error instanceof Error &&
-    typeof (error as { code?: unknown }).code === "string" &&
-    typeof error.message === "string"
-  );
+/** An error of the system around Orket: an errno with its syscall, or SQLite's own (busy, full, I/O). */
+function isSystemError(error: unknown): error is NodeJS.ErrnoException & { code: string } {
+  if (!(error instanceof Error)) return false;
+  const { code, syscall } = error as NodeJS.ErrnoException;
+  if (typeof code !== "string") return false;
+  return typeof syscall === "string" || /^SQLITE_[A-Z_]+$/.test(code);
 }

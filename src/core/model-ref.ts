@@ -3,6 +3,7 @@
  * `ollama/qwen2.5-coder:7b`, `openai/<model>`, `gguf/<path.gguf>`, `replay/<cassette.jsonl>`.
  */
 import type { ProviderId } from "../spec/model.js";
+import { type ExitClass, OrketError } from "../spec/orket-error.js";
 
 export const PROVIDERS: readonly ProviderId[] = ["ollama", "openai", "gguf", "replay"];
 
@@ -14,8 +15,9 @@ export interface ModelRef {
   ref: string;
 }
 
-export class ModelRefError extends Error {
-  readonly code = "BAD_MODEL_REF";
+export class ModelRefError extends OrketError {
+  static override readonly codes: Readonly<Record<string, ExitClass>> = { BAD_MODEL_REF: "usage" };
+  override readonly code = "BAD_MODEL_REF";
 }
 
 export function parseModelRef(ref: string): ModelRef {

@@ -3,9 +3,11 @@
  * Each parser throws `SweepArgumentError` with a message that names the flag, so the CLI can print it
  * as the one line of a usage error.
  */
+import { type ExitClass, OrketError } from "../spec/orket-error.js";
 
-export class SweepArgumentError extends Error {
-  readonly code = "BAD_USAGE";
+export class SweepArgumentError extends OrketError {
+  static override readonly codes: Readonly<Record<string, ExitClass>> = { BAD_USAGE: "usage" };
+  override readonly code = "BAD_USAGE";
 }
 
 /** Letters, digits, `_`, `.` and `-`: q4_K_M, IQ4_XS, f16, bf16, 8.0bpw. */

@@ -16,14 +16,16 @@ import {
 } from "../core/analyzers.js";
 import type { HardwareFingerprint, SweepSummary } from "../spec/lab.js";
 import { SweepSummarySchema } from "../spec/lab.js";
+import { type ExitClass, OrketError } from "../spec/orket-error.js";
 import { type Report, ReportSchema } from "../spec/report.js";
 import type { GuardDecision, SidecarSummary } from "../spec/sidecar.js";
 import { writeFileAtomic } from "../store/atomic-file.js";
 import { SLOWDOWN_REASONS } from "../telemetry/gpu-guards.js";
 import { hardwareFingerprint } from "./hardware.js";
 
-export class AnalyzeInputError extends Error {
-  readonly code = "BAD_ANALYZE_INPUT";
+export class AnalyzeInputError extends OrketError {
+  static override readonly codes: Readonly<Record<string, ExitClass>> = { BAD_ANALYZE_INPUT: "usage" };
+  override readonly code = "BAD_ANALYZE_INPUT";
 }
 
 export interface AnalyzeResult {

@@ -4,6 +4,7 @@
  * the benchmark first, so a dead sweep leaves no engine behind.
  */
 import { runBenchmark } from "../bench/runner.js";
+import { OrketError } from "../spec/orket-error.js";
 import type { ChildMessage, RowBenchOptions } from "./row-process.js";
 
 const controller = new AbortController();
@@ -34,10 +35,11 @@ process.on("message", (raw: unknown) => {
       process.disconnect();
     },
     (error: unknown) => {
-      const code = (error as { code?: unknown }).code;
+      const orket = OrketError.isInstance(error);
       send({
         type: "failed",
-        code: typeof code === "string" ? code : null,
+        code: orket ? error.code : null,
+        exit: orket ? error.exitClass : null,
         message: error instanceof Error ? error.message : String(error),
       });
       process.disconnect();

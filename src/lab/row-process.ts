@@ -14,6 +14,7 @@ import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import type { BenchmarkOptions } from "../bench/runner.js";
+import { type ExitClass, OrketError } from "../spec/orket-error.js";
 import { type Report, ReportSchema, type TestRun } from "../spec/report.js";
 
 /** What may cross into the child: the benchmark's options without callbacks, signals or injected parts. */
@@ -28,15 +29,36 @@ export interface RowProcessCallbacks {
   onTestRun?: ((run: TestRun, done: number, total: number) => void) | undefined;
 }
 
-export class RowProcessError extends Error {
-  readonly code = "ROW_PROCESS_FAILED";
+/**
+ * A row's benchmark process failed. When the child raised an Orket error, its code and exit class come
+ * across with it (a bad model reference in a row is still a usage error); otherwise ROW_PROCESS_FAILED.
+ */
+export class RowProcessError extends OrketError {
+  static override readonly codes: Readonly<Record<string, ExitClass>> = { ROW_PROCESS_FAILED: "failed" };
+  override readonly code: string;
+  readonly #exit: ExitClass;
+
+  constructor(message: string, from?: { code: string; exit: ExitClass }) {
+    super(message);
+    this.code = from?.code ?? "ROW_PROCESS_FAILED";
+    this.#exit = from?.exit ?? "failed";
+  }
+
+  override get exitClass(): ExitClass {
+    return this.#exit;
+  }
 }
 
 const ChildMessageSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("notice"), message: z.string() }),
   z.object({ type: z.literal("test-run"), run: z.unknown(), done: z.number(), total: z.number() }),
   z.object({ type: z.literal("done"), path: z.string() }),
-  z.object({ type: z.literal("failed"), code: z.string().nullable(), message: z.string() }),
+  z.object({
+    type: z.literal("failed"),
+    code: z.string().nullable(),
+    exit: z.enum(["usage", "failed", "internal"]).nullable().default(null),
+    message: z.string(),
+  }),
 ]);
 export type ChildMessage = z.infer<typeof ChildMessageSchema>;
 
@@ -61,9 +83,11 @@ export async function runBenchmarkInChild(
           callbacks.onTestRun?.(message.run as TestRun, message.done, message.total);
         else if (message.type === "done") outcome = { path: message.path };
         else {
-          const error = new RowProcessError(message.message);
-          if (message.code) Object.assign(error, { code: message.code });
-          outcome = { error };
+          const from =
+            message.code !== null && message.exit !== null
+              ? { code: message.code, exit: message.exit }
+              : undefined;
+          outcome = { error: new RowProcessError(message.message, from) };
         }
       });
       child.on("error", (error) => reject(new RowProcessError(`the row process failed: ${error.message}`)));

@@ -23,12 +23,14 @@ import {
   type SweepSummary,
   SweepSummarySchema,
 } from "../spec/lab.js";
+import { type ExitClass, OrketError } from "../spec/orket-error.js";
 import { writeFileAtomic } from "../store/atomic-file.js";
 
 export const ROLE_POLICIES_FILE = join("orket", "lab", "role_policies.json");
 
-export class SelectionInputError extends Error {
-  readonly code = "BAD_SELECTION_INPUT";
+export class SelectionInputError extends OrketError {
+  static override readonly codes: Readonly<Record<string, ExitClass>> = { BAD_SELECTION_INPUT: "usage" };
+  override readonly code = "BAD_SELECTION_INPUT";
 }
 
 export interface SelectOptions {

@@ -11,12 +11,14 @@ import { applyTagTemplate, type QuantModel } from "../core/sweep-args.js";
 import { DEFAULT_OLLAMA_HOST, normalizeOllamaHost, type ProviderSettings } from "../providers/index.js";
 import { listOllamaModels, type OllamaModelInfo } from "../providers/ollama.js";
 import { withTag } from "../providers/ollama-ps.js";
+import { type ExitClass, OrketError } from "../spec/orket-error.js";
 
 export const DEFAULT_TAG_TEMPLATE = "{family}-instruct-{quant}";
 
 /** A sweep input that cannot be run (a tag Ollama lacks, a quant no file matches): exit 2, nothing ran. */
-export class SweepInputError extends Error {
-  readonly code = "BAD_SWEEP";
+export class SweepInputError extends OrketError {
+  static override readonly codes: Readonly<Record<string, ExitClass>> = { BAD_SWEEP: "usage" };
+  override readonly code = "BAD_SWEEP";
 }
 
 export interface SweepTarget {

@@ -37,6 +37,7 @@ import {
   type SweepSummary,
   SweepSummarySchema,
 } from "../spec/lab.js";
+import { type ExitClass, OrketError } from "../spec/orket-error.js";
 import type { SystemLoad, TestRun } from "../spec/report.js";
 import { writeFileAtomic } from "../store/atomic-file.js";
 import { detectGpuBackend, type GpuBackend } from "../telemetry/sidecar.js";
@@ -53,8 +54,9 @@ import { type RowContext, runCanary, runSweepRow } from "./sweep-row-runner.js";
 export { DEFAULT_TAG_TEMPLATE, SweepInputError, type SweepTarget } from "./sweep-models.js";
 
 /** The canary's repeats disagreed: the sweep stopped before its rows (exit 1). */
-export class CanaryFailedError extends Error {
-  readonly code = "CANARY_FAILED";
+export class CanaryFailedError extends OrketError {
+  static override readonly codes: Readonly<Record<string, ExitClass>> = { CANARY_FAILED: "failed" };
+  override readonly code = "CANARY_FAILED";
 }
 
 export interface SweepOptions {

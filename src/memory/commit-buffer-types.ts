@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { UtcTimestampSchema } from "../spec/common.js";
 import { COMMIT_REASON_CODES, COMMIT_STATES, type CommitReasonCode } from "../spec/memory.js";
+import { type ExitClass, OrketError } from "../spec/orket-error.js";
 import type { MemoryStore, Snapshot } from "./memory-store.js";
 
 export type CommitBufferErrorCode =
@@ -17,10 +18,24 @@ export type CommitBufferErrorCode =
   | "COMMIT_ENDED"
   | "LEASE_LOST";
 
+export const COMMIT_BUFFER_ERROR_CODES: readonly CommitBufferErrorCode[] = [
+  "UNKNOWN_COMMIT",
+  "COMMIT_EXISTS",
+  "INVALID_COMMIT_ID",
+  "INVALID_WRITE",
+  "COMMIT_NOT_OPEN",
+  "COMMIT_NOT_PENDING",
+  "COMMIT_ENDED",
+  "LEASE_LOST",
+];
+
 /** A refused call; nothing was written. INVALID_WRITE names the field, and the commit stays open. */
-export class CommitBufferError extends Error {
+export class CommitBufferError extends OrketError {
+  static override readonly codes: Readonly<Record<string, ExitClass>> = Object.fromEntries(
+    COMMIT_BUFFER_ERROR_CODES.map((code) => [code, "failed" as const]),
+  );
   constructor(
-    readonly code: CommitBufferErrorCode,
+    override readonly code: CommitBufferErrorCode,
     readonly commitId: string,
     message: string,
   ) {

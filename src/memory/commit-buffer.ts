@@ -17,6 +17,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { CommitReasonCode, CommitState, MemoryWrite, MemoryWriteParsed } from "../spec/memory.js";
+import { type ExitClass, OrketError } from "../spec/orket-error.js";
 import { type Database, type Statement, statementCache } from "../store/db.js";
 import { parseRow } from "../store/rows.js";
 import {
@@ -63,9 +64,12 @@ const COMMIT_SELECT = `SELECT c.commit_id, c.state, c.reason_code, c.reason, c.b
   FROM memory_commits c`;
 
 /** Thrown out of an apply transaction so that it rolls back whole; recorded as storage_apply_failed. */
-class StorageApplyFailure extends Error {
+class StorageApplyFailure extends OrketError {
+  static override readonly codes: Readonly<Record<string, ExitClass>> = { STORAGE_APPLY_FAILED: "internal" };
+  override readonly code = "STORAGE_APPLY_FAILED";
+
   constructor(readonly error: unknown) {
-    super("storage apply failed");
+    super("storage apply failed", { cause: error });
   }
 }
 

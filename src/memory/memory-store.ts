@@ -17,6 +17,7 @@ import {
   TRUST_LEVELS,
   type Trust,
 } from "../spec/memory.js";
+import { type ExitClass, OrketError } from "../spec/orket-error.js";
 import type { Database } from "../store/db.js";
 import { statementCache } from "../store/db.js";
 import { fingerprint, sha256Hex } from "./fingerprint.js";
@@ -89,8 +90,9 @@ export interface ApplyResult {
   advanced: boolean;
 }
 
-export class MemoryValidationError extends Error {
-  readonly code = "MEMORY_INVALID";
+export class MemoryValidationError extends OrketError {
+  static override readonly codes: Readonly<Record<string, ExitClass>> = { MEMORY_INVALID: "failed" };
+  override readonly code = "MEMORY_INVALID";
 }
 
 /** Validates one write: the message names the field. */

@@ -14,13 +14,15 @@ import {
   type RetrievalTrace,
   RetrievalTraceSchema,
 } from "../spec/memory.js";
+import { type ExitClass, OrketError } from "../spec/orket-error.js";
 import { writeFileAtomic } from "../store/atomic-file.js";
 
 export type TraceKind = "determinism" | "retrieval";
 
 /** A trace file that cannot be read, is not JSON, or is not the trace it should be. */
-export class TraceFileError extends Error {
-  readonly code = "BAD_TRACE";
+export class TraceFileError extends OrketError {
+  static override readonly codes: Readonly<Record<string, ExitClass>> = { BAD_TRACE: "usage" };
+  override readonly code = "BAD_TRACE";
   constructor(
     readonly file: string,
     detail: string,

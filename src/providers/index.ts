@@ -4,6 +4,7 @@
  */
 import { parseModelRef } from "../core/model-ref.js";
 import type { ModelAdapter } from "../spec/model.js";
+import { type ExitClass, OrketError } from "../spec/orket-error.js";
 import { recordCassette } from "./cassette.js";
 import { createGgufAdapter } from "./gguf/gguf-adapter.js";
 import type { FetchFn } from "./http.js";
@@ -37,8 +38,9 @@ export interface ProviderSettings {
   fetch?: FetchFn | undefined;
 }
 
-export class ProviderSettingsError extends Error {
-  readonly code = "BAD_PROVIDER_SETTINGS";
+export class ProviderSettingsError extends OrketError {
+  static override readonly codes: Readonly<Record<string, ExitClass>> = { BAD_PROVIDER_SETTINGS: "usage" };
+  override readonly code = "BAD_PROVIDER_SETTINGS";
 }
 
 export function createModelAdapter(ref: string, settings: ProviderSettings = {}): ModelAdapter {

@@ -17,14 +17,16 @@ import {
   type Team,
   TeamSchema,
 } from "../spec/config.js";
+import { type ExitClass, OrketError } from "../spec/orket-error.js";
 import { BUILTIN_EPICS } from "./builtins/epics.js";
 import { BUILTIN_ROLES } from "./builtins/roles.js";
 import { BUILTIN_DIALECTS, BUILTIN_ENVIRONMENTS, BUILTIN_TEAMS } from "./builtins/teams.js";
 
 export const CONFIG_DIR = "orket";
 
-export class ConfigError extends Error {
-  readonly code = "BAD_CONFIG";
+export class ConfigError extends OrketError {
+  static override readonly codes: Readonly<Record<string, ExitClass>> = { BAD_CONFIG: "usage" };
+  override readonly code = "BAD_CONFIG";
   constructor(
     readonly file: string,
     readonly field: string,

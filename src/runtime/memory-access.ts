@@ -20,6 +20,7 @@ import {
   type Snapshot,
 } from "../memory/memory-store.js";
 import type { VisibilityMode } from "../spec/memory.js";
+import { type ExitClass, OrketError } from "../spec/orket-error.js";
 import type { Database } from "../store/db.js";
 import type { TurnContext } from "./interceptors.js";
 import type { ToolArgs } from "./tools/definitions.js";
@@ -50,9 +51,13 @@ export interface TurnMemoryEnd {
   } | null;
 }
 
-export class MemoryAccessError extends Error {
+export class MemoryAccessError extends OrketError {
+  static override readonly codes: Readonly<Record<string, ExitClass>> = {
+    MEMORY_OFF: "failed",
+    MEMORY_READ_ONLY: "failed",
+  };
   constructor(
-    readonly code: "MEMORY_OFF" | "MEMORY_READ_ONLY",
+    override readonly code: "MEMORY_OFF" | "MEMORY_READ_ONLY",
     message: string,
   ) {
     super(message);

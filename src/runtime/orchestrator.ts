@@ -13,6 +13,7 @@ import type { Actor, Epic } from "../spec/cards.js";
 import type { ExecutionLane, VramProfile } from "../spec/common.js";
 import type { VisibilityMode } from "../spec/memory.js";
 import type { CallSettings, ModelAdapter } from "../spec/model.js";
+import { type ExitClass, OrketError } from "../spec/orket-error.js";
 import type { ToolCall } from "../spec/tools.js";
 import { writeFileAtomic } from "../store/atomic-file.js";
 import { CardStore } from "../store/card-store.js";
@@ -79,8 +80,9 @@ export interface RunEpicOptions {
   now?: () => Date;
 }
 
-export class RunRefusedError extends Error {
-  readonly code = "RUN_REFUSED";
+export class RunRefusedError extends OrketError {
+  static override readonly codes: Readonly<Record<string, ExitClass>> = { RUN_REFUSED: "usage" };
+  override readonly code = "RUN_REFUSED";
 }
 
 /** Provider failures that mean the model cannot be used at all: three in a row end the run. */

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { createTwoFilesPatch } from "diff";
 import { createModelAdapter, type ProviderSettings } from "../providers/index.js";
 import type { CallSettings, ModelMessage } from "../spec/model.js";
+import { type ExitClass, OrketError } from "../spec/orket-error.js";
 import type { CallTelemetry } from "../spec/telemetry.js";
 import { callModel } from "../telemetry/model-call.js";
 
@@ -30,8 +31,9 @@ export interface ReplayTurnResult {
   error: { code: string; message: string } | null;
 }
 
-export class TurnNotFoundError extends Error {
-  readonly code = "TURN_NOT_FOUND";
+export class TurnNotFoundError extends OrketError {
+  static override readonly codes: Readonly<Record<string, ExitClass>> = { TURN_NOT_FOUND: "usage" };
+  override readonly code = "TURN_NOT_FOUND";
 }
 
 export async function replayTurn(options: ReplayTurnOptions): Promise<ReplayTurnResult> {

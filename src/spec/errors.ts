@@ -2,6 +2,7 @@
  * Errors of model calls. Each kind has a stable string code, `isRetryable`, and the data a user needs
  * (URL, HTTP status, body excerpt). The CLI maps codes to one line and an exit code.
  */
+import { type ExitClass, OrketError } from "./orket-error.js";
 
 export type ModelErrorCode =
   | "CONNECTION_REFUSED"
@@ -32,6 +33,26 @@ export const MODEL_ERROR_CODES: readonly ModelErrorCode[] = [
   "INTERNAL",
 ];
 
+/**
+ * The exit class of each model-call code: a request the engine cannot take as given (too long, a model
+ * that does not load, bad request) is the user's to fix; an engine that is down or fails is the work
+ * failing; INTERNAL is a defect.
+ */
+export const MODEL_ERROR_EXITS: Readonly<Record<ModelErrorCode, ExitClass>> = {
+  CONNECTION_REFUSED: "failed",
+  TIMEOUT: "failed",
+  MODEL_NOT_FOUND: "failed",
+  HTTP_STATUS: "failed",
+  MALFORMED_STREAM: "failed",
+  SERVER_ERROR: "failed",
+  ABORTED: "failed",
+  MODEL_LOAD_FAILED: "usage",
+  CASSETTE_MISS: "failed",
+  BAD_REQUEST: "usage",
+  CONTEXT_EXCEEDED: "usage",
+  INTERNAL: "internal",
+};
+
 export interface ModelCallErrorOptions {
   url?: string | undefined;
   statusCode?: number | undefined;
@@ -40,8 +61,9 @@ export interface ModelCallErrorOptions {
   cause?: unknown;
 }
 
-export class ModelCallError extends Error {
-  readonly code: ModelErrorCode;
+export class ModelCallError extends OrketError {
+  static override readonly codes: Readonly<Record<string, ExitClass>> = MODEL_ERROR_EXITS;
+  override readonly code: ModelErrorCode;
   readonly isRetryable: boolean;
   readonly url: string | undefined;
   readonly statusCode: number | undefined;

@@ -1,4 +1,5 @@
 export * from "./common.js";
 export * from "./errors.js";
 export type * from "./model.js";
+export * from "./orket-error.js";
 export * from "./telemetry.js";

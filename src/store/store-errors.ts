@@ -5,6 +5,7 @@
  */
 import type { TransitionErrorCode } from "../core/state-machine.js";
 import type { IssueStatus } from "../spec/cards.js";
+import { type ExitClass, OrketError } from "../spec/orket-error.js";
 
 export type TransitionRefusalCode = TransitionErrorCode | "UNKNOWN_ISSUE" | "TRANSITION_CONFLICT";
 
@@ -24,8 +25,33 @@ export type StoreErrorCode =
   | "BUILD_BUSY"
   | "NOT_JSON";
 
-export class StoreError extends Error {
-  readonly code: StoreErrorCode;
+export const STORE_ERROR_CODES: readonly StoreErrorCode[] = [
+  "ILLEGAL_TRANSITION",
+  "GUARD_ONLY_STATUS",
+  "WAIT_REASON_REQUIRED",
+  "WAIT_REASON_UNEXPECTED",
+  "UNKNOWN_ISSUE",
+  "TRANSITION_CONFLICT",
+  "SCHEMA_TOO_NEW",
+  "NOT_A_DATABASE",
+  "DATABASE_CORRUPT",
+  "INVALID_ROW",
+  "INVALID_ISSUE_SPEC",
+  "ISSUE_EXISTS",
+  "UNKNOWN_BUILD",
+  "BUILD_EPIC_MISMATCH",
+  "UNKNOWN_RUN",
+  "RUN_EXISTS",
+  "RUN_NOT_RUNNING",
+  "BUILD_BUSY",
+  "NOT_JSON",
+];
+
+export class StoreError extends OrketError {
+  static override readonly codes: Readonly<Record<string, ExitClass>> = Object.fromEntries(
+    STORE_ERROR_CODES.map((code) => [code, "failed" as const]),
+  );
+  override readonly code: StoreErrorCode;
 
   constructor(code: StoreErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });

@@ -8,6 +8,7 @@ import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import type { Node, Parser } from "web-tree-sitter";
 import type { Language } from "../spec/bank.js";
+import { type ExitClass, OrketError } from "../spec/orket-error.js";
 
 /** Module specifiers of the wasm files, resolved against this package's `node_modules`. */
 const RUNTIME_WASM = "web-tree-sitter/web-tree-sitter.wasm";
@@ -28,8 +29,9 @@ export interface Grammars {
 }
 
 /** A grammar or the runtime could not be found or instantiated; `path` names the file. */
-export class GrammarLoadError extends Error {
-  readonly code = "GRAMMAR_LOAD_FAILED";
+export class GrammarLoadError extends OrketError {
+  static override readonly codes: Readonly<Record<string, ExitClass>> = { GRAMMAR_LOAD_FAILED: "failed" };
+  override readonly code = "GRAMMAR_LOAD_FAILED";
   readonly path: string;
 
   constructor(path: string, cause: unknown) {

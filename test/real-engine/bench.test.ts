@@ -91,7 +91,10 @@ describe("orket bench on llama.cpp's llama-server", () => {
     expect(cached.length).toBeGreaterThan(TASKS / 2);
     for (const run of cached) {
       expect(run.telemetry.prefill_quality).toEqual({ status: "POLLUTED", reasons: ["PROMPT_CACHE_HIT"] });
-      expect(run.telemetry.run_quality_status, `${run.test_id}: ${run.telemetry.run_quality_reasons.join(", ")}`).toBe("CLEAN");
+      expect(
+        run.telemetry.run_quality_status,
+        `${run.test_id}: ${run.telemetry.run_quality_reasons.join(", ")}`,
+      ).toBe("CLEAN");
     }
     expect(report.summary.prefill_valid_runs).toBe(report.summary.valid_runs - cached.length);
   });

@@ -2,6 +2,7 @@
  * Errors of task banks. Each carries a stable code for the CLI (all are bad input: exit code 2) and the
  * data a user needs to find the fault: the file, the field path or the line.
  */
+import { type ExitClass, OrketError } from "../../spec/orket-error.js";
 
 /** One thing wrong with a bank, as `orket bank validate` lists it. */
 export interface BankProblem {
@@ -17,8 +18,9 @@ export function formatProblem(problem: BankProblem): string {
 }
 
 /** A bank file that cannot be read, is not JSON, breaks the schema or fails a semantic check. */
-export class BankError extends Error {
-  readonly code = "BAD_BANK";
+export class BankError extends OrketError {
+  static override readonly codes: Readonly<Record<string, ExitClass>> = { BAD_BANK: "usage" };
+  override readonly code = "BAD_BANK";
   readonly file: string;
   readonly path: string;
   /** Every problem found, the first of which is the message. */
@@ -36,8 +38,9 @@ export class BankError extends Error {
 }
 
 /** A `--tasks` value that does not name tasks of the bank. */
-export class TaskSelectionError extends Error {
-  readonly code = "BAD_TASK_SELECTION";
+export class TaskSelectionError extends OrketError {
+  static override readonly codes: Readonly<Record<string, ExitClass>> = { BAD_TASK_SELECTION: "usage" };
+  override readonly code = "BAD_TASK_SELECTION";
   constructor(
     readonly spec: string,
     detail: string,
@@ -48,8 +51,9 @@ export class TaskSelectionError extends Error {
 }
 
 /** A HumanEval JSONL line that is not JSON or lacks a field. `line` is 1-based. */
-export class HumanEvalImportError extends Error {
-  readonly code = "BAD_HUMANEVAL";
+export class HumanEvalImportError extends OrketError {
+  static override readonly codes: Readonly<Record<string, ExitClass>> = { BAD_HUMANEVAL: "usage" };
+  override readonly code = "BAD_HUMANEVAL";
   constructor(
     readonly line: number,
     readonly field: string,

@@ -2,6 +2,7 @@
  * What an evaluation returns: one result per example, the totals, and an error when the solution could
  * not be run at all (then every example is listed as failed with that error, so totals stay comparable).
  */
+import { type ExitClass, OrketError } from "../../spec/orket-error.js";
 
 export type EvaluatorErrorCode = "RUNTIME_MISSING" | "SANDBOX_FAILED" | "COMPILE_FAILED";
 
@@ -38,8 +39,11 @@ export interface EvaluationResult {
 }
 
 /** Raised inside the evaluator for a failure that is not the candidate's; `evaluate` turns it into a result. */
-export class EvaluatorError extends Error {
-  readonly code: EvaluatorErrorCode;
+export class EvaluatorError extends OrketError {
+  static override readonly codes: Readonly<Record<string, ExitClass>> = Object.fromEntries(
+    EVALUATOR_ERROR_CODES.map((code) => [code, "failed" as const]),
+  );
+  override readonly code: EvaluatorErrorCode;
 
   constructor(code: EvaluatorErrorCode, message: string, options: { cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });

@@ -8,16 +8,19 @@ import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Command } from "commander";
 import type { CheckArtifact } from "../../spec/lab.js";
+import { type ExitClass, OrketError } from "../../spec/orket-error.js";
 import type { CliEnvironment } from "../environment.js";
 
 /** The input is unreadable, not JSON, or not the artifact the command checks: exit 2. */
-export class CheckInputError extends Error {
-  readonly code = "BAD_CHECK_INPUT";
+export class CheckInputError extends OrketError {
+  static override readonly codes: Readonly<Record<string, ExitClass>> = { BAD_CHECK_INPUT: "usage" };
+  override readonly code = "BAD_CHECK_INPUT";
 }
 
 /** A rule failed: exit 1, naming it. */
-export class CheckFailedError extends Error {
-  readonly code = "CHECK_FAILED";
+export class CheckFailedError extends OrketError {
+  static override readonly codes: Readonly<Record<string, ExitClass>> = { CHECK_FAILED: "failed" };
+  override readonly code = "CHECK_FAILED";
 }
 
 interface CheckFlags {

@@ -2,6 +2,7 @@
  * Refusals of the workspace sandbox. Each has a stable code and the path exactly as the model gave it;
  * the message is one line that starts with the quoted path, so it can be shown to the model as is.
  */
+import { type ExitClass, OrketError } from "../../spec/orket-error.js";
 
 export type SandboxErrorCode =
   | "PATH_EMPTY"
@@ -34,8 +35,11 @@ export const SANDBOX_ERROR_CODES: readonly SandboxErrorCode[] = [
   "NO_SPACE",
 ];
 
-export class SandboxError extends Error {
-  readonly code: SandboxErrorCode;
+export class SandboxError extends OrketError {
+  static override readonly codes: Readonly<Record<string, ExitClass>> = Object.fromEntries(
+    SANDBOX_ERROR_CODES.map((code) => [code, "failed" as const]),
+  );
+  override readonly code: SandboxErrorCode;
   /** The path as the caller gave it, unchanged (it may hold the very characters that were refused). */
   readonly path: string;
 

@@ -8,6 +8,7 @@
 import { MemoryValidationError } from "../../memory/memory-store.js";
 import type { Actor, Epic } from "../../spec/cards.js";
 import { type Role, TOOL_NAMES, type ToolName } from "../../spec/config.js";
+import { type ExitClass, OrketError } from "../../spec/orket-error.js";
 import type { ToolCall, ToolResult } from "../../spec/tools.js";
 import type { CardStore } from "../../store/card-store.js";
 import { TransitionRefusedError } from "../../store/store-errors.js";
@@ -96,9 +97,15 @@ export async function runTool(call: ToolCall, env: ToolEnvironment): Promise<Too
   }
 }
 
-class ToolInputError extends Error {
+class ToolInputError extends OrketError {
+  static override readonly codes: Readonly<Record<string, ExitClass>> = {
+    BAD_ARGUMENTS: "failed",
+    ISSUE_EXISTS: "failed",
+    NOT_FOUND: "failed",
+    UNKNOWN_TOOL: "failed",
+  };
   constructor(
-    readonly code: string,
+    override readonly code: string,
     message: string,
   ) {
     super(message);
