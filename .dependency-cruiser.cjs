@@ -1,4 +1,4 @@
-// Layers from DESIGN.md, lowest first. A module may import its own layer or any lower one, never a higher one.
+// Layers of docs/architecture.md, lowest first. A module may import its own layer or any lower one, never a higher one.
 const layers = [
   ["spec"],
   ["core"],
@@ -6,7 +6,7 @@ const layers = [
   ["runtime"],
   ["bench"],
   ["lab"],
-  ["cli", "api"],
+  ["cli", "serve"],
 ];
 
 const dir = (name) => `^src/${name}/`;
@@ -15,7 +15,7 @@ const forbidden = layers.flatMap((group, level) => {
   if (higher.length === 0) return [];
   return group.map((name) => ({
     name: `${name}-imports-upward`,
-    comment: `src/${name} is below ${higher.join(", ")} and must not import them (DESIGN.md, Layers)`,
+    comment: `src/${name} is below ${higher.join(", ")} and must not import them (docs/architecture.md, Layers)`,
     severity: "error",
     from: { path: dir(name) },
     to: { path: `^src/(${higher.join("|")})/` },

@@ -3,7 +3,7 @@
  * fastest one within a latency ceiling, the Pareto front of adherence against latency), a recommendation
  * in plain words, the stability KPIs and, for a context sweep, the largest safe context.
  *
- * The valid-run policy (CONTRACTS.md) holds throughout: picks, recommendations and KPIs come from valid
+ * The valid-run policy (docs/lab.md) holds throughout: picks, recommendations and KPIs come from valid
  * rows (their aggregates are over counted runs only). `includeInvalid` lets invalid rows into the Pareto
  * VIEW, by their all-runs measures, and changes nothing else.
  */

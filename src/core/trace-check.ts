@@ -1,6 +1,6 @@
 /**
- * `checkTraces`: the rules a determinism trace and its retrieval trace must keep (CONTRACTS.md, "Memory
- * determinism", "Memory retrieval"), each broken rule reported with the path where it breaks. Pure: it
+ * `checkTraces`: the rules a determinism trace and its retrieval trace must keep (docs/memory.md,
+ * "Traces"), each broken rule reported with the path where it breaks. Pure: it
  * takes parsed JSON and the file sizes, so the same checks run on files, in tests and in the recorder.
  */
 import {

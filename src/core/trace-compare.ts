@@ -1,6 +1,6 @@
 /**
  * `compareTraces`: whether two determinism traces (and their retrieval traces) record the same decisions,
- * by the equivalence rule of CONTRACTS.md ("Memory retrieval"), and if not, the first difference. Ids that
+ * by the equivalence rule of docs/memory.md ("Traces"), and if not, the first difference. Ids that
  * name one run (run id, event ids, retrieval ids) and times are not compared; values compare by their
  * canonical JSON, so key order, Unicode form and float noise past 6 decimals do not count.
  */

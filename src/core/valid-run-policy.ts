@@ -1,5 +1,5 @@
 /**
- * The valid-run policy (CONTRACTS.md, "Valid-run policy", "Benchmark report") as named, pure rules over a
+ * The valid-run policy (docs/lab.md, "The valid-run policy"; docs/benchmark.md, "Run quality") as named, pure rules over a
  * parsed `orket_report.json`: every run carries the report's lane and profile, canonical token status,
  * its overhead fields and sorted pollution reasons, a reason for every null, and the summary's
  * aggregates are exactly what the VALID runs give, so a polluted run can never move a KPI. `orket check`
@@ -139,7 +139,7 @@ export function isSortedUnique(values: readonly string[]): boolean {
   return canonical.length === values.length && canonical.every((v, i) => v === values[i]);
 }
 
-/** Unknown is null with a reason, never a bare null (DESIGN.md, "One timing model"). */
+/** Unknown is null with a reason, never a bare null (docs/telemetry.md). */
 export function nullsHaveReasons(report: Report): RuleResult {
   const problems: string[] = [];
   for (const run of report.test_runs) {

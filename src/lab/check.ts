@@ -108,7 +108,7 @@ function artifact(
     rules,
     guards,
   };
-  // Every artifact carries its lane and profile (CONTRACTS.md): the checked input's, when it says.
+  // Every artifact carries its lane and profile (docs/lab.md): the checked input's, when it says.
   const lane = ExecutionLaneSchema.safeParse(isRecord(input) ? input.execution_lane : undefined);
   const profile = VramProfileSchema.safeParse(isRecord(input) ? input.vram_profile : undefined);
   if (lane.success) check.execution_lane = lane.data;

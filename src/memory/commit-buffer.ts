@@ -1,5 +1,5 @@
 /**
- * The memory commit buffer (CONTRACTS.md, "Memory commit buffer"): a turn's memory writes are staged
+ * The memory commit buffer (docs/memory.md, "The commit buffer"): a turn's memory writes are staged
  * durably under a commit id, sealed with a payload fingerprint, and applied to project memory in ONE
  * SQLite transaction together with the commit's state change, so snapshot N+1 is the head snapshot plus
  * exactly the buffered writes, or nothing at all. States: buffer_open → commit_pending → commit_applied

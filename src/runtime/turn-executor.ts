@@ -352,7 +352,7 @@ export async function executeTurn(request: TurnRequest, services: TurnServices):
   return outcome;
 }
 
-/** max(0, (total − internal) / total); null only when total is 0 (CONTRACTS.md). */
+/** max(0, (total − internal) / total); null only when total is 0 (docs/telemetry.md). */
 export function overheadRatio(totalSeconds: number, internalSeconds: number): number | null {
   if (totalSeconds <= 0) return null;
   return round3(Math.max(0, (totalSeconds - internalSeconds) / totalSeconds));

@@ -1,5 +1,5 @@
 /**
- * The lab's artifacts (CONTRACTS.md, "Quant sweep summary", "Valid-run policy", "Lab guards"): a
+ * The lab's artifacts (docs/lab.md: sweeps, guards and the valid-run policy): a
  * quantization or context sweep summary, the check artifact of `orket check`, and the per-role model
  * preferences that `orket run` routes seats by. Only valid (CLEAN, error-free) runs ever count in a KPI.
  */

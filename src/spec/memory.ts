@@ -1,6 +1,5 @@
 /**
- * Project memory and the two memory traces (CONTRACTS.md, "Memory determinism", "Memory retrieval",
- * "Memory commit buffer"). A determinism trace is one turn's decisions as lifecycle events; a retrieval
+ * Project memory and the two memory traces (docs/memory.md: "Traces", "The commit buffer"). A determinism trace is one turn's decisions as lifecycle events; a retrieval
  * trace is the memory lookups those decisions consumed, linked both ways by ids. Both are compared by
  * `orket memory compare` to prove two runs behaved the same.
  */

@@ -2,7 +2,7 @@
  * The hardware sidecar contract (`sidecar.parse.v1`): one GPU reading per poll, the window summary the
  * lab writes beside a run, and the lab guards' decisions (thermal, VRAM). Sidecar values are
  * diagnostics: they can mark a run POLLUTED through a guard, never change its pass/fail outcome.
- * Field names are snake_case as in CONTRACTS.md; an unknown value is null, never 0.
+ * Field names are snake_case as in docs/lab.md; an unknown value is null, never 0.
  */
 import { z } from "zod";
 import { VramProfileSchema } from "./common.js";

@@ -1,6 +1,6 @@
 /**
  * `orket.call_telemetry.v1`: one record per model call, written on success, failure and exception.
- * Field names follow CONTRACTS.md. Unknown values are null, and `null_reasons` says why for each.
+ * Field names follow docs/telemetry.md. Unknown values are null, and `null_reasons` says why for each.
  */
 import { z } from "zod";
 import { ExecutionLaneSchema, MeasureSchema, UtcTimestampSchema, VramProfileSchema } from "./common.js";

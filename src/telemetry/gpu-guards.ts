@@ -9,7 +9,7 @@ import { round3 } from "../core/rounding.js";
 import type { VramProfile } from "../spec/common.js";
 import type { GuardDecision, GuardDecisionValue, SidecarSummary } from "../spec/sidecar.js";
 
-/** Highest share of total VRAM a run may use, per profile (CONTRACTS.md, Lab guards). */
+/** Highest share of total VRAM a run may use, per profile (docs/lab.md, lab guards). */
 export const VRAM_PROFILE_CAPS: Readonly<Record<VramProfile, number>> = {
   safe: 0.5,
   balanced: 0.8,
