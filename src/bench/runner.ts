@@ -22,6 +22,7 @@ import { REPORT_SCHEMA_VERSION, type Report, type TestRun } from "../spec/report
 import type { CallTelemetry } from "../spec/telemetry.js";
 import { writeFileAtomic } from "../store/atomic-file.js";
 import { callModel } from "../telemetry/model-call.js";
+import { ORKET_VERSION } from "../telemetry/orket-version.js";
 import { detectGpuBackend, type GpuBackend } from "../telemetry/sidecar.js";
 import { createLoadSampler, type LoadSampler, unmeasuredCpuWindow } from "../telemetry/system-load.js";
 import { createConstraintValidator } from "../validation/constraint-validator.js";
@@ -58,7 +59,7 @@ import {
 } from "./run-extras.js";
 import { summarizeRuns } from "./summarize.js";
 
-export const ORKET_VERSION = "0.1.0";
+export { ORKET_VERSION };
 
 export interface BenchmarkOptions {
   model?: string | undefined;

@@ -4,6 +4,7 @@
  * runs, so `orket --help` loads no engine, database or HTTP stack.
  */
 import { Command, CommanderError } from "commander";
+import { ORKET_VERSION } from "../telemetry/orket-version.js";
 import { registerBankAndReport } from "./commands/bank-report.js";
 import { registerBench } from "./commands/bench.js";
 import { registerCardCommands } from "./commands/cards.js";
@@ -18,8 +19,6 @@ import { registerRun } from "./commands/run.js";
 import { registerSweep } from "./commands/sweep.js";
 import { readEnvironment } from "./environment.js";
 import { describeError, EXIT_USAGE, exitCodeFor } from "./errors.js";
-
-const VERSION = "0.1.0";
 
 /**
  * A reader that stops early (`orket board | head -2`) closes the pipe: that is not an error, so the
@@ -38,7 +37,7 @@ export async function main(argv: string[]): Promise<void> {
   const program = new Command()
     .name("orket")
     .description("Local-first runtime and model lab for LLM work on local models")
-    .version(VERSION)
+    .version(ORKET_VERSION)
     .showHelpAfterError("(orket --help for usage)")
     .exitOverride();
   registerGenerate(program, env);
