@@ -271,7 +271,9 @@ describe("orket generate", () => {
       expect(errorLines[0]).toMatch(line);
       const record = CallTelemetrySchema.parse(JSON.parse(readFileSync(out, "utf8")));
       expect(record.outcome).toBe("error");
-      expect(record.error?.code).toBe(/orket: ([A-Z_]+):/.exec(errorLines[0] ?? "")?.[1]);
+      const code = /^orket: ([A-Z_]+): /.exec(errorLines[0] ?? "")?.[1];
+      expect(code, errorLines[0]).toMatch(/^[A-Z_]+$/);
+      expect(record.error?.code).toBe(code);
       expect(record.total_latency).toBeGreaterThanOrEqual(0);
     });
   }

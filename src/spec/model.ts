@@ -63,14 +63,16 @@ export interface ServerTimings {
   raw?: Record<string, unknown>;
 }
 
-export type UnifiedFinishReason =
-  | "stop"
-  | "length"
-  | "content-filter"
-  | "tool-calls"
-  | "error"
-  | "other"
-  | "unknown";
+export const UNIFIED_FINISH_REASONS = [
+  "stop",
+  "length",
+  "content-filter",
+  "tool-calls",
+  "error",
+  "other",
+  "unknown",
+] as const;
+export type UnifiedFinishReason = (typeof UNIFIED_FINISH_REASONS)[number];
 
 export interface FinishReason {
   unified: UnifiedFinishReason;
