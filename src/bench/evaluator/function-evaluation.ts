@@ -19,11 +19,11 @@ import { EvaluatorError, type ExampleResult, oneLine } from "./evaluation-result
 import { type CallResult, parseServerMessage } from "./harness-protocol.js";
 import { runSandboxed, type SandboxControl } from "./sandbox-process.js";
 import {
-  addressSpaceBytes,
   endDetail,
   KILL_GRACE_MS,
   type SandboxRun,
   STARTUP_TIMEOUT_MS,
+  sandboxBase,
   serverArgv,
   startFailure,
 } from "./sandbox-run.js";
@@ -98,13 +98,7 @@ async function runSegment(
 
   const exit = await runSandboxed({
     argv: serverArgv(run, input.module, input.reportLines),
-    cwd: run.dir,
-    env: run.env,
-    isolation: run.isolation,
-    readOnly: run.readOnly,
-    hidden: run.hidden,
-    addressSpaceBytes: addressSpaceBytes(run),
-    outputBytes: run.limits.outputBytes,
+    ...sandboxBase(run),
     deadlineMs: STARTUP_TIMEOUT_MS,
     input: true,
     onMessage(line, control) {

@@ -10,12 +10,12 @@ import { oneLine } from "./evaluation-result.js";
 import { isReady } from "./harness-protocol.js";
 import { howEnded, runSandboxed, type SandboxExit } from "./sandbox-process.js";
 import {
-  addressSpaceBytes,
   endDetail,
   errorLine,
   programArgv,
   type SandboxRun,
   STARTUP_TIMEOUT_MS,
+  sandboxBase,
   startFailure,
 } from "./sandbox-run.js";
 
@@ -40,14 +40,8 @@ async function runProgram(
   let readyAt: number | null = null;
   const exit = await runSandboxed({
     argv: programArgv(run, program, args),
-    cwd: run.dir,
-    env: run.env,
+    ...sandboxBase(run),
     ...(stdin === undefined ? {} : { stdin }),
-    isolation: run.isolation,
-    readOnly: run.readOnly,
-    hidden: run.hidden,
-    addressSpaceBytes: addressSpaceBytes(run),
-    outputBytes: run.limits.outputBytes,
     deadlineMs: STARTUP_TIMEOUT_MS,
     onMessage(line, control) {
       if (readyAt === null && isReady(line)) {

@@ -38,6 +38,26 @@ export interface SandboxRun {
 
 const MIB = 1024 * 1024;
 
+/**
+ * What every process of one evaluation shares: its folder and environment (the candidate's unless
+ * another is given, as for the checker), the sandbox, the runtime's read-only folders, the hidden
+ * folders and the limits.
+ */
+export function sandboxBase(
+  run: SandboxRun,
+  place: { dir: string; env: Record<string, string> } = { dir: run.dir, env: run.env },
+) {
+  return {
+    cwd: place.dir,
+    env: place.env,
+    isolation: run.isolation,
+    readOnly: run.readOnly,
+    hidden: run.hidden,
+    addressSpaceBytes: addressSpaceBytes(run),
+    outputBytes: run.limits.outputBytes,
+  };
+}
+
 export function addressSpaceBytes(run: SandboxRun): number | undefined {
   return run.runtime === "node" ? (run.limits.memoryMb + NODE_RESERVED_MB) * MIB : undefined;
 }

@@ -20,13 +20,13 @@ import {
 } from "./harness-protocol.js";
 import { howEnded, runSandboxed, type SandboxControl, type SandboxExit } from "./sandbox-process.js";
 import {
-  addressSpaceBytes,
   checkerArgv,
   endDetail,
   errorLine,
   KILL_GRACE_MS,
   type SandboxRun,
   STARTUP_TIMEOUT_MS,
+  sandboxBase,
   serverArgv,
   startFailure,
 } from "./sandbox-run.js";
@@ -62,13 +62,7 @@ export async function runTestProgram(run: SandboxRun, input: TestProgramInput): 
 
   const serverRun = runSandboxed({
     argv: serverArgv(run, input.module, input.reportLines),
-    cwd: run.dir,
-    env: run.env,
-    isolation: run.isolation,
-    readOnly: run.readOnly,
-    hidden: run.hidden,
-    addressSpaceBytes: addressSpaceBytes(run),
-    outputBytes: run.limits.outputBytes,
+    ...sandboxBase(run),
     deadlineMs: STARTUP_TIMEOUT_MS,
     input: true,
     onSpawn(control) {
@@ -99,13 +93,7 @@ export async function runTestProgram(run: SandboxRun, input: TestProgramInput): 
 
   const checkerRun = runSandboxed({
     argv: checkerArgv(run, input.checker.dir, input.checker.program),
-    cwd: input.checker.dir,
-    env: input.checker.env,
-    isolation: run.isolation,
-    readOnly: run.readOnly,
-    hidden: run.hidden,
-    addressSpaceBytes: addressSpaceBytes(run),
-    outputBytes: run.limits.outputBytes,
+    ...sandboxBase(run, input.checker),
     deadlineMs: 2 * STARTUP_TIMEOUT_MS + wallMs,
     input: true,
     onSpawn(control) {
