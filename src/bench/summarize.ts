@@ -4,12 +4,11 @@
  */
 import { round3 } from "../core/rounding.js";
 import { passAtK } from "../core/scoring.js";
+import { isValidRun } from "../core/valid-run-policy.js";
 import type { Task } from "../spec/bank.js";
 import type { Report, TestRun } from "../spec/report.js";
 
-export function isValidRun(run: TestRun): boolean {
-  return run.telemetry.run_quality_status === "CLEAN" && run.outcome !== "error";
-}
+export { isValidRun };
 
 /**
  * Whether a valid run's prefill figures (init_latency, prefill time, prompt tokens per second) count: not

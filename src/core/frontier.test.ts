@@ -4,7 +4,6 @@
  * canary behave as documented.
  */
 import { describe, expect, it } from "vitest";
-import { isValidRun } from "../bench/summarize.js";
 import type { SweepRow } from "../spec/lab.js";
 import type { TestRun } from "../spec/report.js";
 import { CANARY_THRESHOLDS, type CanaryRun, judgeCanary } from "./canary.js";
@@ -17,6 +16,7 @@ import {
   stabilityKpis,
 } from "./frontier.js";
 import { aggregateSweepRow, type SweepRowInput, type SweepRunFacts, sweepRunFacts } from "./sweep-row.js";
+import { isValidRun } from "./valid-run-policy.js";
 
 interface RunSpec {
   task?: string;

@@ -5,11 +5,11 @@
  */
 import { describe, expect, it } from "vitest";
 import { guard, type RowSpec, reportOf, sweepSummary, testRun } from "../../test/support/lab-fixtures.js";
-import { isValidRun } from "../bench/summarize.js";
 import type { SweepRow, SweepSummary } from "../spec/lab.js";
 import type { Report } from "../spec/report.js";
 import { safeContextCeiling } from "./frontier.js";
 import { names, type RowReport, sweepRules } from "./sweep-policy.js";
+import { isValidRun } from "./valid-run-policy.js";
 
 const runs = (adherence: number, total: number, reasons: string[] = []) => [
   testRun({ task: "a", index: 0, adherence, total, reasons }),

@@ -5,11 +5,11 @@
  */
 import { describe, expect, it } from "vitest";
 import { reportOf, testRun } from "../../test/support/lab-fixtures.js";
-import { isValidRun } from "../bench/summarize.js";
 import type { Report } from "../spec/report.js";
 import {
   firstDifference,
   isSortedUnique,
+  isValidRun,
   kpiExcludesPolluted,
   recomputeReportSummary,
   reportRules,

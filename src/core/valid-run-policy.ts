@@ -30,6 +30,11 @@ export const REPORT_RULES = [
 export type ReportRule = (typeof REPORT_RULES)[number];
 
 /** A rule's verdict from its list of problems: passes when there are none, else names the first. */
+/** A run counts in a KPI when it is CLEAN and did not error (docs/lab.md, "The valid-run policy"). */
+export function isValidRun(run: TestRun): boolean {
+  return run.telemetry.run_quality_status === "CLEAN" && run.outcome !== "error";
+}
+
 export function verdict(rule: string, problems: readonly string[], okDetail: string): RuleResult {
   if (problems.length === 0) return { rule, passed: true, detail: okDetail };
   const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : "";
