@@ -8,32 +8,23 @@ import { COMMIT_REASON_CODES, COMMIT_STATES, type CommitReasonCode } from "../sp
 import { type ExitClass, OrketError } from "../spec/orket-error.js";
 import type { MemoryStore, Snapshot } from "./memory-store.js";
 
-export type CommitBufferErrorCode =
-  | "UNKNOWN_COMMIT"
-  | "COMMIT_EXISTS"
-  | "INVALID_COMMIT_ID"
-  | "INVALID_WRITE"
-  | "COMMIT_NOT_OPEN"
-  | "COMMIT_NOT_PENDING"
-  | "COMMIT_ENDED"
-  | "LEASE_LOST";
+/** Every code of the commit buffer, with its exit class. */
+const COMMIT_BUFFER_CODES = {
+  UNKNOWN_COMMIT: "failed",
+  COMMIT_EXISTS: "failed",
+  INVALID_COMMIT_ID: "failed",
+  INVALID_WRITE: "failed",
+  COMMIT_NOT_OPEN: "failed",
+  COMMIT_NOT_PENDING: "failed",
+  COMMIT_ENDED: "failed",
+  LEASE_LOST: "failed",
+} as const satisfies Record<string, ExitClass>;
 
-export const COMMIT_BUFFER_ERROR_CODES: readonly CommitBufferErrorCode[] = [
-  "UNKNOWN_COMMIT",
-  "COMMIT_EXISTS",
-  "INVALID_COMMIT_ID",
-  "INVALID_WRITE",
-  "COMMIT_NOT_OPEN",
-  "COMMIT_NOT_PENDING",
-  "COMMIT_ENDED",
-  "LEASE_LOST",
-];
+export type CommitBufferErrorCode = keyof typeof COMMIT_BUFFER_CODES;
 
 /** A refused call; nothing was written. INVALID_WRITE names the field, and the commit stays open. */
 export class CommitBufferError extends OrketError {
-  static override readonly codes: Readonly<Record<string, ExitClass>> = Object.fromEntries(
-    COMMIT_BUFFER_ERROR_CODES.map((code) => [code, "failed" as const]),
-  );
+  static override readonly codes: Readonly<Record<string, ExitClass>> = COMMIT_BUFFER_CODES;
   constructor(
     override readonly code: CommitBufferErrorCode,
     readonly commitId: string,

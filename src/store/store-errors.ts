@@ -9,48 +9,33 @@ import { type ExitClass, OrketError } from "../spec/orket-error.js";
 
 export type TransitionRefusalCode = TransitionErrorCode | "UNKNOWN_ISSUE" | "TRANSITION_CONFLICT";
 
-export type StoreErrorCode =
-  | TransitionRefusalCode
-  | "SCHEMA_TOO_NEW"
-  | "NOT_A_DATABASE"
-  | "DATABASE_CORRUPT"
-  | "INVALID_ROW"
-  | "INVALID_ISSUE_SPEC"
-  | "ISSUE_EXISTS"
-  | "UNKNOWN_BUILD"
-  | "BUILD_EPIC_MISMATCH"
-  | "UNKNOWN_RUN"
-  | "RUN_EXISTS"
-  | "RUN_NOT_RUNNING"
-  | "BUILD_BUSY"
-  | "NOT_JSON";
+/** Every code of the store, with its exit class: the input was fine and the store refused or failed. */
+const STORE_CODES = {
+  ILLEGAL_TRANSITION: "failed",
+  GUARD_ONLY_STATUS: "failed",
+  WAIT_REASON_REQUIRED: "failed",
+  WAIT_REASON_UNEXPECTED: "failed",
+  UNKNOWN_ISSUE: "failed",
+  TRANSITION_CONFLICT: "failed",
+  SCHEMA_TOO_NEW: "failed",
+  NOT_A_DATABASE: "failed",
+  DATABASE_CORRUPT: "failed",
+  INVALID_ROW: "failed",
+  INVALID_ISSUE_SPEC: "failed",
+  ISSUE_EXISTS: "failed",
+  UNKNOWN_BUILD: "failed",
+  BUILD_EPIC_MISMATCH: "failed",
+  UNKNOWN_RUN: "failed",
+  RUN_EXISTS: "failed",
+  RUN_NOT_RUNNING: "failed",
+  BUILD_BUSY: "failed",
+  NOT_JSON: "failed",
+} as const satisfies Record<string, ExitClass>;
 
-export const STORE_ERROR_CODES: readonly StoreErrorCode[] = [
-  "ILLEGAL_TRANSITION",
-  "GUARD_ONLY_STATUS",
-  "WAIT_REASON_REQUIRED",
-  "WAIT_REASON_UNEXPECTED",
-  "UNKNOWN_ISSUE",
-  "TRANSITION_CONFLICT",
-  "SCHEMA_TOO_NEW",
-  "NOT_A_DATABASE",
-  "DATABASE_CORRUPT",
-  "INVALID_ROW",
-  "INVALID_ISSUE_SPEC",
-  "ISSUE_EXISTS",
-  "UNKNOWN_BUILD",
-  "BUILD_EPIC_MISMATCH",
-  "UNKNOWN_RUN",
-  "RUN_EXISTS",
-  "RUN_NOT_RUNNING",
-  "BUILD_BUSY",
-  "NOT_JSON",
-];
+export type StoreErrorCode = keyof typeof STORE_CODES;
 
 export class StoreError extends OrketError {
-  static override readonly codes: Readonly<Record<string, ExitClass>> = Object.fromEntries(
-    STORE_ERROR_CODES.map((code) => [code, "failed" as const]),
-  );
+  static override readonly codes: Readonly<Record<string, ExitClass>> = STORE_CODES;
   override readonly code: StoreErrorCode;
 
   constructor(code: StoreErrorCode, message: string, options?: { cause?: unknown }) {

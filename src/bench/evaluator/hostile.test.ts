@@ -368,8 +368,15 @@ describe.runIf(process.platform === "linux")("the sandbox keeps the host out of 
         encoding: "utf8",
         timeout: 60_000,
       });
-      if (child.status !== 0 && /EACCES|permission denied/i.test(child.stderr)) {
-        // The checkout is not readable by that user here: nothing to learn on this machine.
+      if (
+        child.status !== 0 &&
+        /EACCES|permission denied/i.test(child.stderr) &&
+        process.env.CI === undefined
+      ) {
+        // The checkout is not readable by that user on this developer machine; in CI it must be.
+        console.warn(
+          "hostile.test: SKIPPED the uid-65534 evaluator: the checkout is not readable by that user",
+        );
         return;
       }
       expect(child.status, child.stderr).toBe(0);
