@@ -22,6 +22,29 @@ const forbidden = layers.flatMap((group, level) => {
   }));
 });
 
+// Inside core, the same rule by domain: shared primitives, then the runtime's, memory's and the
+// bench's rules, then the lab's, which may build on the bench's (a sweep row is made of test runs).
+const coreLayers = [["shared"], ["runtime", "memory", "bench"], ["lab"]];
+for (const [level, group] of coreLayers.entries()) {
+  const higher = coreLayers.slice(level + 1).flat();
+  for (const name of group) {
+    const siblings = group.filter((other) => other !== name);
+    const barred = [...higher, ...siblings];
+    if (barred.length === 0) continue;
+    forbidden.push({
+      name: `core-${name}-imports-sideways-or-up`,
+      comment: `src/core/${name} may import only src/core/${coreLayers
+        .slice(0, level)
+        .flat()
+        .concat(name)
+        .join(", src/core/")} (docs/architecture.md, Layers)`,
+      severity: "error",
+      from: { path: `^src/core/${name}/` },
+      to: { path: `^src/core/(${barred.join("|")})/` },
+    });
+  }
+}
+
 forbidden.push(
   {
     name: "spec-is-types-only",

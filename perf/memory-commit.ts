@@ -12,7 +12,7 @@
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { mulberry32 } from "../src/core/random.js";
+import { mulberry32 } from "../src/core/shared/random.js";
 import { CommitBuffer } from "../src/memory/commit-buffer.js";
 import type { MemoryWrite } from "../src/spec/memory.js";
 import { openDatabase } from "../src/store/db.js";

@@ -19,7 +19,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import { roundDecimal } from "../src/core/rounding.js";
+import { roundDecimal } from "../src/core/shared/rounding.js";
 import type { SidecarPoll } from "../src/spec/sidecar.js";
 import { detectGpuBackend, startSidecar } from "../src/telemetry/sidecar.js";
 import { installFakeNvidiaSmi } from "../test/support/fake-nvidia-smi.js";

@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { compareTraces } from "../src/core/trace-compare.js";
+import { compareTraces } from "../src/core/memory/trace-compare.js";
 import { loadDeterminismTrace, loadRetrievalTrace, writeTrace } from "../src/memory/trace-file.js";
 import { DEFAULT_MAX_TRACE_BYTES } from "../src/spec/memory.js";
 import { jsonBytes, makeTraces } from "../test/support/trace-fixtures.js";

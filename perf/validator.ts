@@ -4,7 +4,7 @@
  * one forbidden, three AST rules), validated warm. Target: under 2 s per language for the 1,000.
  */
 
-import { mulberry32 } from "../src/core/random.js";
+import { mulberry32 } from "../src/core/shared/random.js";
 import type { Constraints, Language } from "../src/spec/bank.js";
 import { createConstraintValidator } from "../src/validation/constraint-validator.js";
 

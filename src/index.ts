@@ -1,10 +1,10 @@
 /** Orket's library API. The CLI is a thin shell over these. */
 
 export { type BenchmarkOptions, type BenchmarkResult, runBenchmark } from "./bench/runner.js";
-export { canonicalJson } from "./core/canonical-json.js";
-export { parseModelRef } from "./core/model-ref.js";
-export { round3 } from "./core/rounding.js";
-export { computeTokenMetrics } from "./core/token-metrics.js";
+export { computeTokenMetrics } from "./core/bench/token-metrics.js";
+export { canonicalJson } from "./core/shared/canonical-json.js";
+export { parseModelRef } from "./core/shared/model-ref.js";
+export { round3 } from "./core/shared/rounding.js";
 export { recordCassette } from "./providers/cassette.js";
 export { createModelAdapter, type ProviderSettings } from "./providers/index.js";
 export { type GenerateOptions, type GenerateOutcome, generate } from "./runtime/generate.js";

@@ -29,6 +29,18 @@ describe("docs/architecture.md", () => {
     expect(cruiser.forbidden.length).toBeGreaterThan(folders.length - 2);
   });
 
+  it("keeps src/core/ in one folder per domain, each in the layer table and the core rules", () => {
+    const rules = readFileSync(".dependency-cruiser.cjs", "utf8");
+    const entries = readdirSync("src/core");
+    const loose = entries.filter((name) => !statSync(join("src/core", name)).isDirectory());
+    expect(loose, "files directly under src/core/").toEqual([]);
+    expect(entries.sort()).toEqual(["bench", "lab", "memory", "runtime", "shared"]);
+    for (const domain of entries) {
+      expect(doc, `src/core/${domain}/ in docs/architecture.md`).toContain(`\`src/core/${domain}/\``);
+      expect(rules, `core ${domain} in .dependency-cruiser.cjs`).toContain(`"${domain}"`);
+    }
+  });
+
   it("lists every JSON Schema in schemas/", () => {
     const schemas = readdirSync("schemas").filter((name) => name.endsWith(".schema.json"));
     expect(schemas.length).toBeGreaterThan(5);

@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { checkTraces } from "../src/core/trace-check.js";
+import { checkTraces } from "../src/core/memory/trace-check.js";
 import { MemoryStore, parseMemoryWrite } from "../src/memory/memory-store.js";
 import { runEpic } from "../src/runtime/orchestrator.js";
 import type { DeterminismTrace, RetrievalTrace } from "../src/spec/memory.js";

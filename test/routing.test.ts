@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { chooseForRole, DEFAULT_ROLE_POLICIES } from "../src/core/model-selection.js";
+import { chooseForRole, DEFAULT_ROLE_POLICIES } from "../src/core/lab/model-selection.js";
 import { selectModels } from "../src/lab/select.js";
 import { runEpic } from "../src/runtime/orchestrator.js";
 import { type SweepRow, type SweepSummary, SweepSummarySchema } from "../src/spec/lab.js";

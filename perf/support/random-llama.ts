@@ -8,7 +8,7 @@
  * of control tokens and non-printable bytes weigh it strongly negative: greedy generation never ends at
  * an end-of-generation token, so every run decodes the tokens it asks for.
  */
-import { mulberry32 } from "../../src/core/random.js";
+import { mulberry32 } from "../../src/core/shared/random.js";
 import { trainByteBpe } from "../../src/providers/gguf/byte-bpe.js";
 import { encodeGguf, type GgufTensor, type GgufValue, gguf } from "../../src/providers/gguf/gguf-writer.js";
 

@@ -3,8 +3,9 @@
  * first-token latency, the peak memory over all calls, token counts and engine times summed (unknown if
  * any call did not say), and the time inside the model.
  */
-import { round3 } from "../core/rounding.js";
-import { computeTokenMetrics } from "../core/token-metrics.js";
+
+import { computeTokenMetrics } from "../core/bench/token-metrics.js";
+import { round3 } from "../core/shared/rounding.js";
 import type { CallTelemetry, TokenMetrics } from "../spec/telemetry.js";
 
 export interface CallAggregate {

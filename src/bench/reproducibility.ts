@@ -3,7 +3,7 @@
  * `describe()`), the sampler settings the runs sent, and the context size as asked and as applied. Two
  * reports whose records differ can be told apart by what differs.
  */
-import { quantizationTag } from "../core/quantization-tag.js";
+import { quantizationTag } from "../core/shared/quantization-tag.js";
 import type { CallWarning, EngineRecord, ModelAdapter } from "../spec/model.js";
 import type { Reproducibility, TestRun } from "../spec/report.js";
 import type { CallTelemetry } from "../spec/telemetry.js";

@@ -6,8 +6,8 @@
 import { cp, rm } from "node:fs/promises";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { parseModelRef } from "../core/model-ref.js";
-import { round3 } from "../core/rounding.js";
+import { parseModelRef } from "../core/shared/model-ref.js";
+import { round3 } from "../core/shared/rounding.js";
 import { DEFAULT_OLLAMA_HOST, normalizeOllamaHost, type ProviderSettings } from "../providers/index.js";
 import { findRunning, listOllamaRunning } from "../providers/ollama-ps.js";
 import type { ModelAdapter } from "../spec/model.js";

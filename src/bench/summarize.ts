@@ -2,9 +2,10 @@
  * The report's summary. Only valid runs — CLEAN, and not ended by an error — count in aggregates;
  * polluted and failed-to-run ones are listed in `test_runs` but left out here, always.
  */
-import { round3 } from "../core/rounding.js";
-import { passAtK } from "../core/scoring.js";
-import { isValidRun } from "../core/valid-run-policy.js";
+
+import { passAtK } from "../core/bench/scoring.js";
+import { isValidRun } from "../core/bench/valid-run-policy.js";
+import { round3 } from "../core/shared/rounding.js";
 import type { Task } from "../spec/bank.js";
 import type { Report, TestRun } from "../spec/report.js";
 

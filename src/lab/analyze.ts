@@ -13,7 +13,7 @@ import {
   thermalStabilityProfile,
   type VramProfile,
   vramFragmentationProfile,
-} from "../core/analyzers.js";
+} from "../core/lab/analyzers.js";
 import type { HardwareFingerprint, SweepSummary } from "../spec/lab.js";
 import { SweepSummarySchema } from "../spec/lab.js";
 import { type ExitClass, OrketError } from "../spec/orket-error.js";

@@ -8,8 +8,8 @@ import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import type { z } from "zod";
 import { isValidRun } from "../bench/summarize.js";
-import { type RowReport, sweepRules } from "../core/sweep-policy.js";
-import { type RuleResult, reportRules } from "../core/valid-run-policy.js";
+import { type RuleResult, reportRules } from "../core/bench/valid-run-policy.js";
+import { type RowReport, sweepRules } from "../core/lab/sweep-policy.js";
 import { ExecutionLaneSchema, VramProfileSchema } from "../spec/common.js";
 import {
   CHECK_SCHEMA_VERSION,

@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { realpath } from "node:fs/promises";
 import { arch, cpus, platform, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
-import { canonicalJson } from "../core/canonical-json.js";
+import { canonicalJson } from "../core/shared/canonical-json.js";
 import type { HardwareFingerprint } from "../spec/lab.js";
 import type { SidecarBackend, SidecarPoll } from "../spec/sidecar.js";
 

@@ -13,7 +13,7 @@ import {
   chooseModels,
   DEFAULT_ROLE_POLICIES,
   type RoleChoice,
-} from "../core/model-selection.js";
+} from "../core/lab/model-selection.js";
 import { loadProjectConfig } from "../runtime/config-loader.js";
 import { PREFERENCES_FILE } from "../runtime/preferences.js";
 import {

@@ -6,8 +6,8 @@
  */
 import { readdir, stat } from "node:fs/promises";
 import { resolve } from "node:path";
-import { parseModelRef } from "../core/model-ref.js";
-import { applyTagTemplate, type QuantModel } from "../core/sweep-args.js";
+import { applyTagTemplate, type QuantModel } from "../core/lab/quant-model.js";
+import { parseModelRef } from "../core/shared/model-ref.js";
 import { DEFAULT_OLLAMA_HOST, normalizeOllamaHost, type ProviderSettings } from "../providers/index.js";
 import { listOllamaModels, type OllamaModelInfo } from "../providers/ollama.js";
 import { withTag } from "../providers/ollama-ps.js";

@@ -3,7 +3,7 @@
  * text, with every unknown as "—" and its null reason as a numbered footnote (one note per distinct
  * reason). The markdown and HTML renderers only lay it out and escape it.
  */
-import { formatBytes } from "../core/frontier.js";
+import { formatBytes } from "../core/lab/frontier.js";
 import type { SweepRow, SweepSummary } from "../spec/lab.js";
 
 /** One table cell: its text and, for an unknown, the number of the footnote saying why. */

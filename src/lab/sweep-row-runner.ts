@@ -9,15 +9,15 @@ import { join } from "node:path";
 import { readJournal } from "../bench/journal.js";
 import { type BenchmarkOptions, runBenchmark } from "../bench/runner.js";
 import { isValidRun } from "../bench/summarize.js";
-import { judgeCanary } from "../core/canary.js";
-import { parseModelRef } from "../core/model-ref.js";
+import { judgeCanary } from "../core/lab/canary.js";
 import {
   aggregateSweepRow,
   median,
   type SweepRowInput,
   type SweepRunFacts,
   sweepRunFacts,
-} from "../core/sweep-row.js";
+} from "../core/lab/sweep-row.js";
+import { parseModelRef } from "../core/shared/model-ref.js";
 import { createModelAdapter, DEFAULT_OLLAMA_HOST, normalizeOllamaHost } from "../providers/index.js";
 import { findRunning, listOllamaRunning } from "../providers/ollama-ps.js";
 import type { CanaryResult, SweepRow } from "../spec/lab.js";

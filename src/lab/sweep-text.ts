@@ -1,5 +1,5 @@
 /** A sweep summary for a terminal: the rows as a table, then the frontier, the recommendation and the KPIs. */
-import { formatBytes } from "../core/frontier.js";
+import { formatBytes } from "../core/lab/frontier.js";
 import type { SweepRow, SweepSummary } from "../spec/lab.js";
 
 const dash = "—";

@@ -8,7 +8,7 @@
  */
 import { join, resolve } from "node:path";
 import { loadBank, selectTasks } from "../bench/bank/bank-loader.js";
-import { CANARY_THRESHOLDS, type CanaryThresholds } from "../core/canary.js";
+import { CANARY_THRESHOLDS, type CanaryThresholds } from "../core/lab/canary.js";
 import {
   type ContextCeilingOptions,
   DEFAULT_ADHERENCE_THRESHOLD,
@@ -17,17 +17,17 @@ import {
   recommendContext,
   safeContextCeiling,
   stabilityKpis,
-} from "../core/frontier.js";
-import { parseModelRef } from "../core/model-ref.js";
-import { round3 } from "../core/rounding.js";
-import type { QuantModel } from "../core/sweep-args.js";
+} from "../core/lab/frontier.js";
+import type { QuantModel } from "../core/lab/quant-model.js";
 import {
   aggregateSweepRow,
   pairedTasks,
   type SweepRowInput,
   type SweepRunFacts,
   sweepRunFacts,
-} from "../core/sweep-row.js";
+} from "../core/lab/sweep-row.js";
+import { parseModelRef } from "../core/shared/model-ref.js";
+import { round3 } from "../core/shared/rounding.js";
 import type { ProviderSettings } from "../providers/index.js";
 import type { ExecutionLane, VramProfile } from "../spec/common.js";
 import {

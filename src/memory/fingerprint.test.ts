@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canonicalJson } from "../core/canonical-json.js";
+import { canonicalJson } from "../core/shared/canonical-json.js";
 import { fingerprint, normalizeValue } from "./fingerprint.js";
 
 // Expected digests computed independently (Python hashlib over the canonical bytes), so a change to the

@@ -3,7 +3,7 @@
  * (`memory.canonicalization.json.v1`), so two values that mean the same thing have the same print.
  */
 import { createHash } from "node:crypto";
-import { CANONICALIZATION_VERSION, canonicalJson } from "../core/canonical-json.js";
+import { CANONICALIZATION_VERSION, canonicalJson } from "../core/shared/canonical-json.js";
 
 export { CANONICALIZATION_VERSION };
 

@@ -8,7 +8,7 @@
  * same records. A search reads at a snapshot (records introduced at or before it), which lets a turn
  * pin the memory it started with.
  */
-import { roundDecimal } from "../core/rounding.js";
+import { roundDecimal } from "../core/shared/rounding.js";
 import {
   type MemoryRecord,
   type MemoryWrite,

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { jsonBytes, makeTraces } from "../../test/support/trace-fixtures.js";
-import { checkTraces } from "../core/trace-check.js";
+import { checkTraces } from "../core/memory/trace-check.js";
 import {
   loadDeterminismTrace,
   loadRetrievalTrace,

@@ -4,7 +4,7 @@
  * and what is wrong with it (`BAD_TRACE`), so the CLI can print one line and exit 2.
  */
 import { readFile } from "node:fs/promises";
-import { formatPath } from "../core/trace-check.js";
+import { formatPath } from "../core/memory/trace-check.js";
 import {
   DEFAULT_MAX_TRACE_BYTES,
   DETERMINISM_TRACE_VERSION,

@@ -5,8 +5,8 @@
  */
 import { readdir, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve, sep } from "node:path";
-import { checkTraces, type TraceCheckResult } from "../core/trace-check.js";
-import { compareTraces, type DivergenceScope, type TraceDivergence } from "../core/trace-compare.js";
+import { checkTraces, type TraceCheckResult } from "../core/memory/trace-check.js";
+import { compareTraces, type DivergenceScope, type TraceDivergence } from "../core/memory/trace-compare.js";
 import { loadDeterminismTrace, loadRetrievalTrace, readTraceFile, TraceFileError } from "./trace-file.js";
 
 export const MEMORY_TRACE_FILE = "memory_trace.json";

@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { z } from "zod";
-import { canonicalJson } from "../core/canonical-json.js";
+import { canonicalJson } from "../core/shared/canonical-json.js";
 import { MODEL_ERROR_CODES, ModelCallError, type ModelErrorCode } from "../spec/errors.js";
 import type { GenerateResult, ModelAdapter, ModelRequest, StreamPart } from "../spec/model.js";
 

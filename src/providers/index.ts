@@ -2,7 +2,7 @@
  * Makes the adapter a model reference names. Settings come in from the caller (the CLI reads flags and
  * the environment once, at its edge); nothing here reads globals.
  */
-import { parseModelRef } from "../core/model-ref.js";
+import { parseModelRef } from "../core/shared/model-ref.js";
 import type { ModelAdapter } from "../spec/model.js";
 import { type ExitClass, OrketError } from "../spec/orket-error.js";
 import { recordCassette } from "./cassette.js";

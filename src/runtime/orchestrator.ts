@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
-import { type PlannedWork, planNext } from "../core/planner.js";
+import { type PlannedWork, planNext } from "../core/runtime/planner.js";
 import { createModelAdapter, type ProviderSettings } from "../providers/index.js";
 import type { Actor, Epic } from "../spec/cards.js";
 import type { ExecutionLane, VramProfile } from "../spec/common.js";

@@ -3,7 +3,7 @@
  * the allowed tools and how to call them in this model family's dialect, and the turn contract. Pure:
  * the same inputs give the same prompt, and its hash goes into the turn's checkpoint.
  */
-import type { Stage } from "../core/planner.js";
+import type { Stage } from "../core/runtime/planner.js";
 import type { Epic, IssueCard } from "../spec/cards.js";
 import { type Dialect, MEMORY_TOOLS, type Role, type ToolName, type TurnContract } from "../spec/config.js";
 import type { VisibilityMode } from "../spec/memory.js";

@@ -2,8 +2,9 @@
  * The run summary (`orket.run_summary.v1`): how the run ended and why, every issue's final state, time
  * inside and outside the model, the memory settings and the route each role's seats took.
  */
-import { round3 } from "../core/rounding.js";
-import { isTerminal } from "../core/state-machine.js";
+
+import { isTerminal } from "../core/runtime/state-machine.js";
+import { round3 } from "../core/shared/rounding.js";
 import type { Epic, IssueStatus, WaitReason } from "../spec/cards.js";
 import type { ExecutionLane, VramProfile } from "../spec/common.js";
 import type { VisibilityMode } from "../spec/memory.js";

@@ -7,7 +7,7 @@
  * where a value ends inside prose (braces and quotes inside strings do not confuse it), it says precisely
  * where and why broken JSON is broken, and its messages do not change with the Node version.
  */
-import { canonicalJson } from "../core/canonical-json.js";
+import { canonicalJson } from "../core/shared/canonical-json.js";
 import type { ToolCallPart } from "../spec/model.js";
 import type { ToolCall, ToolCallSource, ToolParseFailure, ToolParseResult } from "../spec/tools.js";
 import {

@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { canonicalJson } from "../core/canonical-json.js";
+import { canonicalJson } from "../core/shared/canonical-json.js";
 import type { IssueStatus } from "../spec/cards.js";
 import type { CallSettings, ModelMessage } from "../spec/model.js";
 import type { CallTelemetry } from "../spec/telemetry.js";

@@ -5,8 +5,8 @@
  * violation send exactly one corrective reprompt before the turn fails. Every path ends with the turn's
  * artifacts written and, on failure, `on_turn_failure` told.
  */
-import type { Stage } from "../core/planner.js";
-import { round3 } from "../core/rounding.js";
+import type { Stage } from "../core/runtime/planner.js";
+import { round3 } from "../core/shared/rounding.js";
 import type { Actor, Epic, IssueStatus } from "../spec/cards.js";
 import type { Dialect, Role } from "../spec/config.js";
 import type { CallSettings, ModelAdapter, ModelMessage } from "../spec/model.js";

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { checkTransition } from "../core/state-machine.js";
+import { checkTransition } from "../core/runtime/state-machine.js";
 import {
   type Actor,
   type Epic,

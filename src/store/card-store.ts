@@ -3,7 +3,7 @@
  * status change. A status changes only through `transition`, which asks the state machine first and
  * then writes the new status and its transaction row in one SQLite transaction.
  */
-import { checkTransition } from "../core/state-machine.js";
+import { checkTransition } from "../core/runtime/state-machine.js";
 import {
   type Actor,
   type Epic,

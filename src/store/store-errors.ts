@@ -3,7 +3,7 @@
  * build, issue, run); the CLI maps the code to one line. A raw `SqliteError` escaping the store is a
  * defect, except for I/O failures of the database file itself.
  */
-import type { TransitionErrorCode } from "../core/state-machine.js";
+import type { TransitionErrorCode } from "../core/runtime/state-machine.js";
 import type { IssueStatus } from "../spec/cards.js";
 import { type ExitClass, OrketError } from "../spec/orket-error.js";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { summarizeSidecarWindow } from "../core/sidecar-summary.js";
+import { summarizeSidecarWindow } from "../core/bench/sidecar-summary.js";
 import { GuardDecisionSchema } from "../spec/sidecar.js";
 import {
   type GuardClock,

@@ -5,7 +5,7 @@
  * failed guard pollutes the run (its reason joins `run_quality_reasons`); it never changes the outcome.
  * A guard with nothing to measure (no GPU, no value) skips instead of guessing.
  */
-import { round3 } from "../core/rounding.js";
+import { round3 } from "../core/shared/rounding.js";
 import type { VramProfile } from "../spec/common.js";
 import type { GuardDecision, GuardDecisionValue, SidecarSummary } from "../spec/sidecar.js";
 

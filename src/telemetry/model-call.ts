@@ -4,8 +4,8 @@
  * `CallTelemetry` record built on the client's monotonic clock, with the engine's own timings beside it.
  */
 import { randomUUID } from "node:crypto";
-import { round3 } from "../core/rounding.js";
-import { computeTokenMetrics } from "../core/token-metrics.js";
+import { computeTokenMetrics } from "../core/bench/token-metrics.js";
+import { round3 } from "../core/shared/rounding.js";
 import type { ExecutionLane, VramProfile } from "../spec/common.js";
 import {
   AbortedError,

@@ -8,7 +8,8 @@
 import { execFile } from "node:child_process";
 import { accessSync, constants, statSync } from "node:fs";
 import { delimiter, join } from "node:path";
-import { round3 } from "../core/rounding.js";
+import { round3 } from "../core/shared/rounding.js";
+import type { SidecarBackend, SidecarPoll } from "../spec/sidecar.js";
 import {
   fallbackNvidiaFields,
   invalidNvidiaField,
@@ -16,8 +17,7 @@ import {
   nvidiaQueryArgs,
   parseNvidiaSmiCsv,
   parseRocmSmiJson,
-} from "../core/sidecar-parse.js";
-import type { SidecarBackend, SidecarPoll } from "../spec/sidecar.js";
+} from "./sidecar-parse.js";
 import { readCpuTimes } from "./system-load.js";
 
 export interface ExecResult {

@@ -4,10 +4,10 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type FakeSmi, installFakeNvidiaSmi } from "../../test/support/fake-nvidia-smi.js";
-import { LEGACY_REASONS_FIELD, NVIDIA_QUERY_FIELDS } from "../core/sidecar-parse.js";
 import type { SidecarPoll } from "../spec/sidecar.js";
 import { SidecarSummarySchema } from "../spec/sidecar.js";
 import { detectGpuBackend, execFileNoShell, startSidecar, temperatureProbe } from "./sidecar.js";
+import { LEGACY_REASONS_FIELD, NVIDIA_QUERY_FIELDS } from "./sidecar-parse.js";
 
 const fixture = (name: string) =>
   fileURLToPath(new URL(`../../test/fixtures/sidecar/${name}`, import.meta.url));

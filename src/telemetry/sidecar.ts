@@ -11,8 +11,9 @@
  * died) the polls run here on a timer. Either way polls never overlap: a tick that finds one running is
  * skipped and counted, and a poll that fails is an error entry in the summary, never an exception.
  */
-import { round3 } from "../core/rounding.js";
-import { createSidecarAccumulator } from "../core/sidecar-summary.js";
+
+import { createSidecarAccumulator } from "../core/bench/sidecar-summary.js";
+import { round3 } from "../core/shared/rounding.js";
 import type { SidecarPoll, SidecarSummary, SidecarTimings } from "../spec/sidecar.js";
 import {
   type BackendOptions,

@@ -4,7 +4,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
-import { roundDecimal } from "../core/rounding.js";
+import { roundDecimal } from "../core/shared/rounding.js";
 import type { InferenceProcess } from "../spec/model.js";
 import type { SystemLoad } from "../spec/report.js";
 

@@ -6,7 +6,7 @@
  */
 
 import type { Node } from "web-tree-sitter";
-import { round3 } from "../core/rounding.js";
+import { round3 } from "../core/shared/rounding.js";
 import type { ConstraintCheck, Constraints, Language, ValidationResult } from "../spec/bank.js";
 import { pythonFunctions } from "./ast-python.js";
 import { checkAstRule } from "./ast-rules.js";

@@ -4,8 +4,8 @@
  * and KPIs the lab's own functions compute — so a fixture is consistent until a test tampers with it.
  */
 import { isValidRun, summarizeRuns } from "../../src/bench/summarize.js";
-import { efficiencyFrontier, recommend, stabilityKpis } from "../../src/core/frontier.js";
-import { aggregateSweepRow, sweepRunFacts } from "../../src/core/sweep-row.js";
+import { efficiencyFrontier, recommend, stabilityKpis } from "../../src/core/lab/frontier.js";
+import { aggregateSweepRow, sweepRunFacts } from "../../src/core/lab/sweep-row.js";
 import type { Task } from "../../src/spec/bank.js";
 import { SWEEP_SCHEMA_VERSION, type SweepRow, type SweepSummary } from "../../src/spec/lab.js";
 import { REPORT_SCHEMA_VERSION, type Report, type TestRun } from "../../src/spec/report.js";

@@ -3,7 +3,7 @@
  * validator. A bank whose own solutions fail its examples or break its own constraints would blame
  * models for the bank's mistakes, so a shipped bank must pass 100 %.
  */
-import { round3 } from "../../core/rounding.js";
+import { round3 } from "../../core/shared/rounding.js";
 import type { ConstraintCheck, Evaluation, Language, Task, TaskBank } from "../../spec/bank.js";
 import type { ConstraintValidator } from "../../validation/constraint-validator.js";
 import type { EvaluatorLimits } from "../evaluator/limits.js";

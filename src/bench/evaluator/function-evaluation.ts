@@ -14,7 +14,7 @@
  * is reached, while output of an example that already returned (read late) only costs a fresh process at
  * the next example, never a result.
  */
-import { round3 } from "../../core/rounding.js";
+import { round3 } from "../../core/shared/rounding.js";
 import { EvaluatorError, type ExampleResult, oneLine } from "./evaluation-result.js";
 import { type CallResult, parseServerMessage } from "./harness-protocol.js";
 import { runSandboxed, type SandboxControl } from "./sandbox-process.js";

@@ -4,7 +4,7 @@
  * the sandbox. The wall limit counts from the runtime's `ready` to the process's exit, the same span a
  * function example gets.
  */
-import { round3 } from "../../core/rounding.js";
+import { round3 } from "../../core/shared/rounding.js";
 import type { ExampleResult } from "./evaluation-result.js";
 import { oneLine } from "./evaluation-result.js";
 import { isReady } from "./harness-protocol.js";

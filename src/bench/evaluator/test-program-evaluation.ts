@@ -10,7 +10,7 @@
  * Both processes are sandboxed alike, each in a folder of its own, so the candidate cannot rewrite the
  * test program either.
  */
-import { round3 } from "../../core/rounding.js";
+import { round3 } from "../../core/shared/rounding.js";
 import { type ExampleResult, oneLine } from "./evaluation-result.js";
 import {
   type CallResult,

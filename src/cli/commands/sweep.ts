@@ -5,11 +5,12 @@
  */
 import { resolve } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
-import { parseContextList, parseModelList, parseQuantList, type QuantModel } from "../../core/sweep-args.js";
+import type { QuantModel } from "../../core/lab/quant-model.js";
 import type { CliEnvironment } from "../environment.js";
 import { CliUsageError, EXIT_FAILED } from "../errors.js";
 import { addLaneFlags, floatArg, intArg } from "../options.js";
 import { addProviderFlags, type ProviderFlags, providerSettings } from "../provider-flags.js";
+import { parseContextList, parseModelList, parseQuantList } from "../sweep-args.js";
 
 interface CommonFlags extends ProviderFlags {
   bank: string;

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { mulberry32 } from "../../core/random.js";
+import { mulberry32 } from "../../core/shared/random.js";
 import { trainByteBpe } from "./byte-bpe.js";
 import { encodeGguf, type GgufTensor, type GgufValue, gguf } from "./gguf-writer.js";
 

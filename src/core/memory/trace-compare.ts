@@ -4,8 +4,8 @@
  * name one run (run id, event ids, retrieval ids) and times are not compared; values compare by their
  * canonical JSON, so key order, Unicode form and float noise past 6 decimals do not count.
  */
-import type { DeterminismEvent, DeterminismTrace, RetrievalTrace } from "../spec/memory.js";
-import { canonicalJson } from "./canonical-json.js";
+import type { DeterminismEvent, DeterminismTrace, RetrievalTrace } from "../../spec/memory.js";
+import { canonicalJson } from "../shared/canonical-json.js";
 
 export type DivergenceScope = "envelope" | "event" | "output" | "retrieval";
 

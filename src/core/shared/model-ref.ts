@@ -2,8 +2,8 @@
  * Model references: one `provider/model` string names a model everywhere (CLI, config, reports).
  * `ollama/qwen2.5-coder:7b`, `openai/<model>`, `gguf/<path.gguf>`, `replay/<cassette.jsonl>`.
  */
-import type { ProviderId } from "../spec/model.js";
-import { type ExitClass, OrketError } from "../spec/orket-error.js";
+import type { ProviderId } from "../../spec/model.js";
+import { type ExitClass, OrketError } from "../../spec/orket-error.js";
 
 export const PROVIDERS: readonly ProviderId[] = ["ollama", "openai", "gguf", "replay"];
 

@@ -9,8 +9,9 @@
  * only prefill figures and never makes a run invalid, so it needs no tolerance.) Any other pollution (a
  * loaded machine, throttling) or an error leaves the run out, as it would leave out a sweep run.
  */
+
+import { round3 } from "../shared/rounding.js";
 import { ratio } from "./frontier.js";
-import { round3 } from "./rounding.js";
 
 /**
  * Canary thresholds. At temperature 0 with a fixed seed the same task should get the same answer, so

@@ -1,7 +1,7 @@
 /** `checkTraces`: for every rule, a trace that keeps it and one that breaks it, and the error order. */
 import { describe, expect, it } from "vitest";
-import { clone, jsonBytes, makeTraces } from "../../test/support/trace-fixtures.js";
-import type { DeterminismTrace, RetrievalTrace } from "../spec/memory.js";
+import { clone, jsonBytes, makeTraces } from "../../../test/support/trace-fixtures.js";
+import type { DeterminismTrace, RetrievalTrace } from "../../spec/memory.js";
 import { checkTraces, comparePaths, TRACE_RULES, type TraceRule } from "./trace-check.js";
 
 type Doc = Record<string, unknown>;

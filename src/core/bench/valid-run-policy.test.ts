@@ -4,8 +4,8 @@
  * rule fails, by name, on the one tampering it exists to catch.
  */
 import { describe, expect, it } from "vitest";
-import { reportOf, testRun } from "../../test/support/lab-fixtures.js";
-import type { Report } from "../spec/report.js";
+import { reportOf, testRun } from "../../../test/support/lab-fixtures.js";
+import type { Report } from "../../spec/report.js";
 import {
   firstDifference,
   isSortedUnique,

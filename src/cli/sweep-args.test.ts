@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { applyTagTemplate, parseContextList, parseModelList, parseQuantList } from "./sweep-args.js";
+import { applyTagTemplate } from "../core/lab/quant-model.js";
+import { parseContextList, parseModelList, parseQuantList } from "./sweep-args.js";
 
 describe("sweep list arguments", () => {
   it("parse quant tags, context sizes and quant=ref pairs in the order given", () => {

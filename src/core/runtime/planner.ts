@@ -4,7 +4,7 @@
  * whose dependencies are blocked or canceled are to be blocked with reason `dependency`; issues blocked
  * on dependencies that are all done again are to be released.
  */
-import type { IssueCard, IssueStatus, Priority } from "../spec/cards.js";
+import type { IssueCard, IssueStatus, Priority } from "../../spec/cards.js";
 
 export type Stage = "implement" | "review" | "guard";
 

@@ -4,12 +4,12 @@
  * tampering it exists to catch.
  */
 import { describe, expect, it } from "vitest";
-import { guard, type RowSpec, reportOf, sweepSummary, testRun } from "../../test/support/lab-fixtures.js";
-import type { SweepRow, SweepSummary } from "../spec/lab.js";
-import type { Report } from "../spec/report.js";
+import { guard, type RowSpec, reportOf, sweepSummary, testRun } from "../../../test/support/lab-fixtures.js";
+import type { SweepRow, SweepSummary } from "../../spec/lab.js";
+import type { Report } from "../../spec/report.js";
+import { isValidRun } from "../bench/valid-run-policy.js";
 import { safeContextCeiling } from "./frontier.js";
 import { names, type RowReport, sweepRules } from "./sweep-policy.js";
-import { isValidRun } from "./valid-run-policy.js";
 
 const runs = (adherence: number, total: number, reasons: string[] = []) => [
   testRun({ task: "a", index: 0, adherence, total, reasons }),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type Actor, ISSUE_STATUSES, type IssueStatus, WAIT_REASONS } from "../spec/cards.js";
+import { type Actor, ISSUE_STATUSES, type IssueStatus, WAIT_REASONS } from "../../spec/cards.js";
 import { allowedTransitions, checkTransition, GUARD_ONLY, isTerminal } from "./state-machine.js";
 
 const guard: Actor = { kind: "seat", name: "integrity_guard" };

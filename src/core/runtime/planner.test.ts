@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { IssueCard } from "../spec/cards.js";
+import type { IssueCard } from "../../spec/cards.js";
 import { planNext } from "./planner.js";
 
 function card(id: string, over: Partial<IssueCard> = {}): IssueCard {

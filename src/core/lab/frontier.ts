@@ -7,8 +7,8 @@
  * rows (their aggregates are over counted runs only). `includeInvalid` lets invalid rows into the Pareto
  * VIEW, by their all-runs measures, and changes nothing else.
  */
-import type { EfficiencyFrontier, StabilityKpis, SweepRow, SweepSummary } from "../spec/lab.js";
-import { round3 } from "./rounding.js";
+import type { EfficiencyFrontier, StabilityKpis, SweepRow, SweepSummary } from "../../spec/lab.js";
+import { round3 } from "../shared/rounding.js";
 import type { SweepRunFacts } from "./sweep-row.js";
 
 export const DEFAULT_ADHERENCE_THRESHOLD = 0.9;

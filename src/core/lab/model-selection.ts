@@ -4,7 +4,7 @@
  * rows compete, so a polluted measurement can never win a role. Pure: the same rows and policies give
  * the same choices, with the reason in plain words.
  */
-import type { RolePolicy, SweepRow } from "../spec/lab.js";
+import type { RolePolicy, SweepRow } from "../../spec/lab.js";
 
 /** Built-in policies (a project's `orket/lab/role_policies.json` replaces them by role name). */
 export const DEFAULT_ROLE_POLICIES: Readonly<Record<string, RolePolicy>> = {

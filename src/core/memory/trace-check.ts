@@ -9,7 +9,7 @@ import {
   DeterminismTraceSchema,
   RETRIEVAL_TRACE_VERSION,
   RetrievalTraceSchema,
-} from "../spec/memory.js";
+} from "../../spec/memory.js";
 
 export const TRACE_RULES = [
   "size_cap",

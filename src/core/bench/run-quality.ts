@@ -2,7 +2,7 @@
  * Whether a test run is clean enough to count. Each pollution reason has one rule and one threshold;
  * the reasons are sorted and unique, and any reason makes the run POLLUTED (excluded from aggregates).
  */
-import type { TokenMetrics } from "../spec/telemetry.js";
+import type { TokenMetrics } from "../../spec/telemetry.js";
 
 export interface QualityInput {
   tokenMetrics: TokenMetrics;

@@ -6,7 +6,7 @@
  *                  ↑  ↖_________________________ guard_requested_changes / guard_rejected
  *   blocked and waiting_for_developer need a wait reason; canceled and done can only be archived.
  */
-import type { Actor, IssueStatus, WaitReason } from "../spec/cards.js";
+import type { Actor, IssueStatus, WaitReason } from "../../spec/cards.js";
 
 const TRANSITIONS: Record<IssueStatus, readonly IssueStatus[]> = {
   ready: ["in_progress", "blocked", "waiting_for_developer", "canceled"],

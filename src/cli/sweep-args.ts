@@ -3,12 +3,7 @@
  * Each parser throws `SweepArgumentError` with a message that names the flag, so the CLI can print it
  * as the one line of a usage error.
  */
-import { type ExitClass, OrketError } from "../spec/orket-error.js";
-
-export class SweepArgumentError extends OrketError {
-  static override readonly codes: Readonly<Record<string, ExitClass>> = { BAD_USAGE: "usage" };
-  override readonly code = "BAD_USAGE";
-}
+import { type QuantModel, SweepArgumentError } from "../core/lab/quant-model.js";
 
 /** Letters, digits, `_`, `.` and `-`: q4_K_M, IQ4_XS, f16, bf16, 8.0bpw. */
 const QUANT_TAG = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -44,11 +39,6 @@ export function parseContextList(text: string, flag = "--contexts"): number[] {
   return sizes;
 }
 
-export interface QuantModel {
-  quant: string;
-  ref: string;
-}
-
 /** `q8_0=ollama/x:q8,q4=gguf/./a.gguf` → pairs in the order given. The reference itself is checked later. */
 export function parseModelList(text: string, flag = "--models"): QuantModel[] {
   const pairs = splitList(text, flag).map((item) => {
@@ -68,13 +58,6 @@ export function parseModelList(text: string, flag = "--models"): QuantModel[] {
     flag,
   );
   return pairs;
-}
-
-/** `{family}-instruct-{quant}` with the values put in; a template without `{quant}` is refused. */
-export function applyTagTemplate(template: string, family: string, quant: string): string {
-  if (!template.includes("{quant}"))
-    throw new SweepArgumentError(`--tag-template "${template}" has no {quant} placeholder`);
-  return template.replaceAll("{family}", family).replaceAll("{quant}", quant);
 }
 
 function splitList(text: string, flag: string): string[] {

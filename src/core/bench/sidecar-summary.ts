@@ -10,9 +10,9 @@ import type {
   SidecarPoll,
   SidecarSummary,
   SidecarTimings,
-} from "../spec/sidecar.js";
-import { SIDECAR_PARSE_SCHEMA_VERSION } from "../spec/sidecar.js";
-import { round3 } from "./rounding.js";
+} from "../../spec/sidecar.js";
+import { SIDECAR_PARSE_SCHEMA_VERSION } from "../../spec/sidecar.js";
+import { round3 } from "../shared/rounding.js";
 
 const REQUIRED = [
   "vram_total_mb",

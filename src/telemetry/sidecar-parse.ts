@@ -8,9 +8,10 @@
  * null with a `parse:` entry. Neither ever fails the whole sample, and the same text always yields the
  * same result.
  */
+
+import { round3 } from "../core/shared/rounding.js";
 import type { SidecarBackend, SidecarSample } from "../spec/sidecar.js";
 import { THROTTLE_REASONS } from "../spec/sidecar.js";
-import { round3 } from "./rounding.js";
 
 export const EVENT_REASONS_FIELD = "clocks_event_reasons.active";
 /** The name drivers before 535 know the active clock event reasons by. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { TokenMetrics } from "../spec/telemetry.js";
+import type { TokenMetrics } from "../../spec/telemetry.js";
 import { judgeRunQuality, type QualityInput } from "./run-quality.js";
 
 const metrics = (over: Partial<TokenMetrics> = {}): TokenMetrics => ({

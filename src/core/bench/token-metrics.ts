@@ -3,9 +3,9 @@
  * are; throughput is derived only from engine timings, never from client wall time, so a slow network
  * or a queue in front of the server cannot pass for a slow model.
  */
-import type { ServerTimings, Usage } from "../spec/model.js";
-import type { TokenMetrics, TokenStatus } from "../spec/telemetry.js";
-import { round3 } from "./rounding.js";
+import type { ServerTimings, Usage } from "../../spec/model.js";
+import type { TokenMetrics, TokenStatus } from "../../spec/telemetry.js";
+import { round3 } from "../shared/rounding.js";
 
 export function computeTokenMetrics(
   usage: Usage | undefined,

@@ -4,8 +4,9 @@
  * canary behave as documented.
  */
 import { describe, expect, it } from "vitest";
-import type { SweepRow } from "../spec/lab.js";
-import type { TestRun } from "../spec/report.js";
+import type { SweepRow } from "../../spec/lab.js";
+import type { TestRun } from "../../spec/report.js";
+import { isValidRun } from "../bench/valid-run-policy.js";
 import { CANARY_THRESHOLDS, type CanaryRun, judgeCanary } from "./canary.js";
 import {
   efficiencyFrontier,
@@ -16,7 +17,6 @@ import {
   stabilityKpis,
 } from "./frontier.js";
 import { aggregateSweepRow, type SweepRowInput, type SweepRunFacts, sweepRunFacts } from "./sweep-row.js";
-import { isValidRun } from "./valid-run-policy.js";
 
 interface RunSpec {
   task?: string;

@@ -4,10 +4,13 @@
  * and in a row that nothing polluted as a whole (a model spilled to the CPU, a failed VRAM guard). The
  * other runs are counted in `test_runs` and their reasons listed, and nothing else: no override.
  */
-import type { SweepRow } from "../spec/lab.js";
-import type { TestRun } from "../spec/report.js";
-import type { GuardDecision, SidecarSummary } from "../spec/sidecar.js";
-import { round3 } from "./rounding.js";
+import type { SweepRow } from "../../spec/lab.js";
+import type { TestRun } from "../../spec/report.js";
+import type { GuardDecision, SidecarSummary } from "../../spec/sidecar.js";
+import { round3 } from "../shared/rounding.js";
+import { known, mean, median } from "../shared/stats.js";
+
+export { mean, median };
 
 /** Added to a row's reasons when a run ended in an error: excluded, though not polluted. */
 export const RUN_ERROR_REASON = "RUN_ERROR";
@@ -178,22 +181,6 @@ function nullReasons(
     if (!(field in fields) || fields[field] === null) reasons[field] ??= reason;
   }
   return reasons;
-}
-
-function known(values: ReadonlyArray<number | null>): number[] {
-  return values.filter((v): v is number => v !== null && Number.isFinite(v));
-}
-
-export function mean(values: ReadonlyArray<number | null>): number | null {
-  const k = known(values);
-  return k.length ? round3(k.reduce((a, b) => a + b, 0) / k.length) : null;
-}
-
-export function median(values: ReadonlyArray<number | null>): number | null {
-  const k = known(values).sort((a, b) => a - b);
-  if (k.length === 0) return null;
-  const mid = Math.floor(k.length / 2);
-  return round3(k.length % 2 ? (k[mid] ?? 0) : ((k[mid - 1] ?? 0) + (k[mid] ?? 0)) / 2);
 }
 
 function max(values: ReadonlyArray<number | null>): number | null {

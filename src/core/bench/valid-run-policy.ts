@@ -5,11 +5,11 @@
  * aggregates are exactly what the VALID runs give, so a polluted run can never move a KPI. `orket check`
  * runs these; whether a run is valid is passed in, so the one rule stays where the bench defines it.
  */
-import type { CheckArtifact } from "../spec/lab.js";
-import type { Report, TestRun } from "../spec/report.js";
-import { round3 } from "./rounding.js";
+import type { CheckArtifact } from "../../spec/lab.js";
+import type { Report, TestRun } from "../../spec/report.js";
+import { round3 } from "../shared/rounding.js";
+import { mean, median } from "../shared/stats.js";
 import { passAtK } from "./scoring.js";
-import { mean, median } from "./sweep-row.js";
 import { tokenStatus } from "./token-metrics.js";
 
 export type RuleResult = CheckArtifact["rules"][number];

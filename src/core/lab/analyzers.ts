@@ -5,7 +5,7 @@
  * does a window peak). Each says "not applicable" with the reason when the data is not there — a CPU
  * machine has no GPU temperatures — rather than inventing a verdict.
  */
-import { round3 } from "./rounding.js";
+import { round3 } from "../shared/rounding.js";
 
 export interface ThermalPoint {
   /** The test run (or row) the point belongs to, in the order they ran. */

@@ -1,7 +1,7 @@
 /** `compareTraces`: what counts for equivalence, what does not, and where the first divergence is named. */
 import { describe, expect, it } from "vitest";
-import { clone, makeTraces } from "../../test/support/trace-fixtures.js";
-import type { DeterminismTrace, RetrievalTrace } from "../spec/memory.js";
+import { clone, makeTraces } from "../../../test/support/trace-fixtures.js";
+import type { DeterminismTrace, RetrievalTrace } from "../../spec/memory.js";
 import { compareTraces, same } from "./trace-compare.js";
 
 type Doc = Record<string, unknown>;

@@ -4,18 +4,18 @@
  * recommended, the frontier and KPIs are what the rows (and, when loaded, their reports) give, and the
  * lab lane recorded its guards. A row's report is passed in already read; the caller does the I/O.
  */
-import type { SweepRow, SweepSummary } from "../spec/lab.js";
-import type { Report } from "../spec/report.js";
-import { efficiencyFrontier, meetsThreshold, safeContextCeiling, stabilityKpis } from "./frontier.js";
-import { round3 } from "./rounding.js";
-import { aggregateSweepRow, RUN_ERROR_REASON, type SweepRowInput, sweepRunFacts } from "./sweep-row.js";
+import type { SweepRow, SweepSummary } from "../../spec/lab.js";
+import type { Report } from "../../spec/report.js";
 import {
   firstDifference,
   type IsValidRun,
   isSortedUnique,
   type RuleResult,
   verdict,
-} from "./valid-run-policy.js";
+} from "../bench/valid-run-policy.js";
+import { round3 } from "../shared/rounding.js";
+import { efficiencyFrontier, meetsThreshold, safeContextCeiling, stabilityKpis } from "./frontier.js";
+import { aggregateSweepRow, RUN_ERROR_REASON, type SweepRowInput, sweepRunFacts } from "./sweep-row.js";
 
 export const SWEEP_RULES = [
   "schema_version",

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { summarizeSidecarWindow } from "../core/bench/sidecar-summary.js";
 import type { SidecarPoll } from "../spec/sidecar.js";
 import { SidecarSampleSchema, SidecarSummarySchema } from "../spec/sidecar.js";
 import {
@@ -15,7 +16,6 @@ import {
   parseNvidiaSmiCsv,
   parseRocmSmiJson,
 } from "./sidecar-parse.js";
-import { summarizeSidecarWindow } from "./sidecar-summary.js";
 
 const fixture = (name: string) =>
   readFileSync(fileURLToPath(new URL(`../../test/fixtures/sidecar/${name}`, import.meta.url)), "utf8");
