@@ -12,6 +12,7 @@ export type { Interceptor } from "./runtime/interceptors.js";
 export { type RunEpicOptions, type RunSummary, runEpic } from "./runtime/orchestrator.js";
 export { parseToolCalls } from "./runtime/tool-parser.js";
 export * from "./spec/index.js";
+export { type EventSink, EventStream } from "./telemetry/event-stream.js";
 export {
   type CallOptions,
   type CallResult,

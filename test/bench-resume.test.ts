@@ -65,6 +65,19 @@ afterAll(async () => {
 });
 
 /** Measured test runs the server answered (the warm-up asks for one token). */
+/**
+ * The request count once no request of a killed process is still arriving: one sent just before the
+ * kill may reach the server a moment after it.
+ */
+async function settledRequestCount(): Promise<number> {
+  let count = server.requests.length;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 300));
+    if (server.requests.length === count) return count;
+    count = server.requests.length;
+  }
+}
+
 function measuredCalls(from = 0): number {
   return server.requests
     .slice(from)
@@ -125,7 +138,7 @@ describe("orket bench killed and resumed", () => {
     expect(kept).toBeLessThan(TOTAL);
     expect(existsSync(join(out, "orket_report.json"))).toBe(false);
 
-    const before = server.requests.length;
+    const before = await settledRequestCount();
     const resumed = await runCli(benchArgs(out, ["--resume", out]), { env: env() });
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toContain(
@@ -152,7 +165,7 @@ describe("orket bench killed and resumed", () => {
     bench.child.kill("SIGTERM");
     const ended = await bench.exited;
     expect(ended).toEqual({ code: 1, signal: null });
-    expect(bench.stderr()).toMatch(/interrupted; writing the partial report/);
+    expect(bench.stderr()).toMatch(/interrupted \(SIGTERM\); writing the partial report/);
     const partial = JSON.parse(readFileSync(join(out, "orket_report.json"), "utf8"));
     expect(partial.interrupted).toBe(true);
     const kept = journalRuns(out);
@@ -214,7 +227,7 @@ describe("orket sweep killed and resumed", () => {
     const kept = rowRuns(out);
     expect(kept).toBeLessThan(6);
 
-    const before = server.requests.length;
+    const before = await settledRequestCount();
     const resumed = await runCli(sweepArgs(out, ["--resume", out]), { env: env() });
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(measuredCalls(before)).toBe(6 - kept);

@@ -17,10 +17,12 @@ import { resolveDefaultModel } from "../runtime/generate.js";
 import { runEpic } from "../runtime/orchestrator.js";
 import type { Task } from "../spec/bank.js";
 import type { ExecutionLane, VramProfile } from "../spec/common.js";
+import type { Reporter } from "../spec/events.js";
 import type { ModelAdapter, ModelMessage } from "../spec/model.js";
 import { REPORT_SCHEMA_VERSION, type Report, type TestRun } from "../spec/report.js";
 import type { CallTelemetry } from "../spec/telemetry.js";
 import { writeFileAtomic } from "../store/atomic-file.js";
+import { abortReason, type EventSink, eventStreamFor } from "../telemetry/event-stream.js";
 import { callModel } from "../telemetry/model-call.js";
 import { ORKET_VERSION } from "../telemetry/orket-version.js";
 import { detectGpuBackend, type GpuBackend } from "../telemetry/sidecar.js";
@@ -91,9 +93,12 @@ export interface BenchmarkOptions {
   providers?: ProviderSettings;
   signal?: AbortSignal;
   adapter?: ModelAdapter;
-  onNotice?: (message: string) => void;
-  onTestRun?: (run: TestRun, done: number, total: number) => void;
-  onStart?: (total: number) => void;
+  /**
+   * Follows the benchmark: `run_start`, each test run's start and end, progress, info and warnings,
+   * `interrupted`, `run_end` (docs/events.md). A reporter gets a new stream; an `EventStream` (or a
+   * sink in front of one) is emitted into, so its sequence carries on.
+   */
+  reporter?: Reporter | EventSink | undefined;
   /** Samples system load around each test run (default: this machine's counters; injected by tests). */
   loadSampler?: LoadSampler;
   /** Sample the hardware (nvidia-smi, rocm-smi or the CPU) during each test run (default true). */
@@ -130,18 +135,20 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
   const lane = options.lane ?? "ci";
   const vramProfile = options.vramProfile ?? "safe";
 
+  const events = eventStreamFor(options.reporter);
+  const info = (message: string) => events.emit({ type: "info", message });
   let chosenBecause = "named with --model";
   let modelRef = options.adapter?.ref ?? options.model;
   if (!modelRef) {
     const chosen = await resolveDefaultModel({
       home: options.home,
       providers: options.providers,
-      onNotice: options.onNotice,
+      onNotice: info,
     });
     modelRef = chosen.ref;
     chosenBecause = chosen.because;
   }
-  options.onNotice?.(`model: ${modelRef} (${chosenBecause})`);
+  info(`model: ${modelRef} (${chosenBecause})`);
   const outDir = resolve(options.out ?? "orket-results");
   await mkdir(outDir, { recursive: true });
   const identity: JournalIdentity = {
@@ -173,9 +180,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
       );
     }
     journaled = previous.runs;
-    options.onNotice?.(
-      `resuming ${previous.path}: ${journaled.size} of ${tasks.length * runs} test runs already done`,
-    );
+    info(`resuming ${previous.path}: ${journaled.size} of ${tasks.length * runs} test runs already done`);
   }
   const remaining = tasks.length * runs - countJournaled(journaled, tasks, runs);
   // The embedded engine's method: every test run pays its own prompt processing, no KV-cache prefix
@@ -213,13 +218,30 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
   const sandbox = await defaultIsolation();
   const evaluatorSandbox = { kind: sandbox.kind, description: describeIsolation(sandbox) };
   if (sandbox.kind !== "bwrap") {
-    options.onNotice?.(
-      `evaluator sandbox: ${evaluatorSandbox.description} (install bubblewrap for a private root; docs/benchmark.md)`,
-    );
+    events.emit({
+      type: "warning",
+      code: "WEAK_SANDBOX",
+      message: `evaluator sandbox: ${evaluatorSandbox.description} (install bubblewrap for a private root; docs/benchmark.md)`,
+    });
   }
   const testRuns: TestRun[] = [];
   const total = tasks.length * runs;
-  options.onStart?.(total);
+  events.emit({ type: "run_start", command: "bench", run_id: null, subject: modelRef, total });
+  const finished = (run: TestRun, seconds: number | null) => {
+    const done = testRuns.length;
+    events.emit({
+      type: "test_run_end",
+      test_id: run.test_id,
+      task_id: run.task_id,
+      outcome: run.outcome,
+      done,
+      total,
+      seconds,
+      resumed: seconds === null,
+      row: null,
+    });
+    events.emit({ type: "progress", done, total, unit: "test_run", label: `${run.test_id} ${run.outcome}` });
+  };
 
   const path = join(outDir, "orket_report.json");
   let interrupted = false;
@@ -229,7 +251,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
         const done = journaled.get(runKey(task.id, runIndex));
         if (done !== undefined) {
           testRuns.push(done);
-          options.onTestRun?.(done, testRuns.length, total);
+          finished(done, null);
           continue;
         }
         if (options.signal?.aborted) {
@@ -255,11 +277,20 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
               ? join(outDir, "traces", safeName(task.id), String(runIndex))
               : undefined,
         };
+        events.emit({
+          type: "test_run_start",
+          test_id: `${task.id}#${runIndex}`,
+          task_id: task.id,
+          index: testRuns.length,
+          total,
+          row: null,
+        });
+        const started = performance.now();
         const run = await runOne(context);
         testRuns.push(run);
         // A run cut short by an interruption is in the report, but not journaled: a resume runs it again.
         if (!options.signal?.aborted) journal.run(task.id, runIndex, run);
-        options.onTestRun?.(run, testRuns.length, total);
+        finished(run, round3((performance.now() - started) / 1000));
       }
       if (interrupted) break;
     }
@@ -267,6 +298,12 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
     if (!options.adapter) await adapter.close?.();
   }
   interrupted ||= Boolean(options.signal?.aborted);
+  if (interrupted) {
+    events.emit({
+      type: "interrupted",
+      reason: `${abortReason(options.signal)}: stopped after ${testRuns.length} of ${total} test runs; the partial report is written`,
+    });
+  }
 
   const report: Report = {
     schema_version: REPORT_SCHEMA_VERSION,
@@ -320,6 +357,13 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
     const guards = labGuardsArtifact(testRuns, path, new Date(), lane, vramProfile);
     await writeFileAtomic(join(outDir, "lab_guards.json"), `${JSON.stringify(guards, null, 2)}\n`);
   }
+  events.emit({
+    type: "run_end",
+    status: interrupted ? "interrupted" : "done",
+    reason: null,
+    done: testRuns.length,
+    total,
+  });
   return { report, path };
 }
 

@@ -2,6 +2,7 @@
 import { existsSync, statSync } from "node:fs";
 import { dirname, resolve as resolvePath } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
+import { REPORTER_NAMES } from "./reporters.js";
 
 export function intArg(flag: string, min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
@@ -36,6 +37,46 @@ export function choiceArg<T extends string>(flag: string, choices: readonly T[])
 
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+/**
+ * The flags several commands share, each defined here once: the model, the time limit of a model
+ * call, the output folder, the progress reporter, the lane and the VRAM profile. (How to reach a model
+ * server — base URL, Ollama host, key — is in provider-flags.ts.)
+ */
+export function addModelFlag(command: Command, help: string, options: { required?: boolean } = {}): Command {
+  return options.required
+    ? command.requiredOption("-m, --model <ref>", help)
+    : command.option("-m, --model <ref>", help);
+}
+
+export const DEFAULT_TIMEOUT_MS = 300_000;
+
+export function addTimeoutFlag(
+  command: Command,
+  help = "time limit of one model call in ms (0: no limit)",
+): Command {
+  return command.option("--timeout <ms>", help, intArg("--timeout", 0), DEFAULT_TIMEOUT_MS);
+}
+
+/** The one line a `--timeout 0` gets, so nobody waits on a hung server by accident. */
+export function noteNoTimeout(timeoutMs: number | undefined): void {
+  if (timeoutMs === 0) process.stderr.write("orket: --timeout 0: model calls have no time limit\n");
+}
+
+export function addOutFlag(command: Command, help: string, fallback?: string): Command {
+  return fallback === undefined
+    ? command.option("--out <dir>", help)
+    : command.option("--out <dir>", help, fallback);
+}
+
+export function addReporterFlag(command: Command): Command {
+  return command.option(
+    "--reporter <name>",
+    `progress view: ${REPORTER_NAMES.join(", ")} (auto: a bar with ETA on a terminal, plain lines elsewhere and under CI; json: every event as a JSON line on stdout)`,
+    choiceArg("--reporter", REPORTER_NAMES),
+    "auto",
+  );
 }
 
 /** `--lane` and `--vram-profile`, the same on every command that measures. */

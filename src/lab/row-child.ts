@@ -27,8 +27,7 @@ process.on("message", (raw: unknown) => {
   runBenchmark({
     ...options,
     signal: controller.signal,
-    onNotice: (text) => send({ type: "notice", message: text }),
-    onTestRun: (run, done, total) => send({ type: "test-run", run, done, total }),
+    reporter: { onEvent: (event) => send({ type: "event", event }) },
   }).then(
     ({ path }) => {
       send({ type: "done", path });

@@ -14,19 +14,21 @@ import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import type { BenchmarkOptions } from "../bench/runner.js";
+import { type OrketEventInput, OrketEventSchema } from "../spec/events.js";
 import { type ExitClass, OrketError } from "../spec/orket-error.js";
-import { type Report, ReportSchema, type TestRun } from "../spec/report.js";
+import { type Report, ReportSchema } from "../spec/report.js";
+import type { EventSink } from "../telemetry/event-stream.js";
 
 /** What may cross into the child: the benchmark's options without callbacks, signals or injected parts. */
 export type RowBenchOptions = Omit<
   BenchmarkOptions,
-  "adapter" | "signal" | "onNotice" | "onTestRun" | "onStart" | "loadSampler" | "gpuBackend"
+  "adapter" | "signal" | "reporter" | "loadSampler" | "gpuBackend"
 >;
 
 export interface RowProcessCallbacks {
   signal?: AbortSignal | undefined;
-  onNotice?: ((message: string) => void) | undefined;
-  onTestRun?: ((run: TestRun, done: number, total: number) => void) | undefined;
+  /** Gets the child benchmark's events, unstamped: they join the parent's stream in order. */
+  events?: EventSink | undefined;
 }
 
 /**
@@ -50,8 +52,7 @@ export class RowProcessError extends OrketError {
 }
 
 const ChildMessageSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("notice"), message: z.string() }),
-  z.object({ type: z.literal("test-run"), run: z.unknown(), done: z.number(), total: z.number() }),
+  z.object({ type: z.literal("event"), event: OrketEventSchema }),
   z.object({ type: z.literal("done"), path: z.string() }),
   z.object({
     type: z.literal("failed"),
@@ -78,10 +79,10 @@ export async function runBenchmarkInChild(
         const parsed = ChildMessageSchema.safeParse(raw);
         if (!parsed.success) return;
         const message = parsed.data;
-        if (message.type === "notice") callbacks.onNotice?.(message.message);
-        else if (message.type === "test-run")
-          callbacks.onTestRun?.(message.run as TestRun, message.done, message.total);
-        else if (message.type === "done") outcome = { path: message.path };
+        if (message.type === "event") {
+          const { seq: _seq, at: _at, ...event } = message.event;
+          callbacks.events?.emit(event as OrketEventInput);
+        } else if (message.type === "done") outcome = { path: message.path };
         else {
           const from =
             message.code !== null && message.exit !== null

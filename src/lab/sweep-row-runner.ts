@@ -24,6 +24,7 @@ import type { CanaryResult, SweepRow } from "../spec/lab.js";
 import type { ModelAdapter } from "../spec/model.js";
 import type { Report, TestRun } from "../spec/report.js";
 import type { GuardDecision, SidecarSummary } from "../spec/sidecar.js";
+import { eventStreamFor } from "../telemetry/event-stream.js";
 import { guardPollutionReasons, sidecarWindowGuards, vramPreflight } from "../telemetry/gpu-guards.js";
 import { type GpuBackend, startSidecar } from "../telemetry/sidecar.js";
 import { type RowBenchOptions, runBenchmarkInChild } from "./row-process.js";
@@ -196,8 +197,7 @@ async function bench(
       ctx.rowIsolation === "process" && parseModelRef(target.modelRef).provider === "gguf"
         ? await runBenchmarkInChild(childOptions(options), {
             signal: options.signal,
-            onNotice: options.onNotice,
-            onTestRun: options.onTestRun,
+            events: eventStreamFor(options.reporter),
           })
         : await runBenchmark(options);
     return { runs: report.test_runs, reportPath: path, reproducibility: report.reproducibility };
@@ -209,7 +209,7 @@ async function bench(
 
 /** The benchmark's options as plain data for a row process; an injected part cannot cross. */
 function childOptions(options: BenchmarkOptions): RowBenchOptions {
-  const { adapter, signal, onNotice, onTestRun, onStart, loadSampler, gpuBackend, ...rest } = options;
+  const { adapter, signal, reporter, loadSampler, gpuBackend, ...rest } = options;
   if (loadSampler || gpuBackend || adapter) {
     throw new Error(
       'an injected loadSampler, gpuBackend or adapter cannot cross into a row process: use rowIsolation: "in-process"',

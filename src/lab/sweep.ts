@@ -30,6 +30,7 @@ import { parseModelRef } from "../core/shared/model-ref.js";
 import { round3 } from "../core/shared/rounding.js";
 import type { ProviderSettings } from "../providers/index.js";
 import type { ExecutionLane, VramProfile } from "../spec/common.js";
+import type { OrketEventInput, Reporter } from "../spec/events.js";
 import {
   type CanaryResult,
   SWEEP_SCHEMA_VERSION,
@@ -38,8 +39,9 @@ import {
   SweepSummarySchema,
 } from "../spec/lab.js";
 import { type ExitClass, OrketError } from "../spec/orket-error.js";
-import type { SystemLoad, TestRun } from "../spec/report.js";
+import type { SystemLoad } from "../spec/report.js";
 import { writeFileAtomic } from "../store/atomic-file.js";
+import { abortReason, type EventSink, eventStreamFor } from "../telemetry/event-stream.js";
 import { detectGpuBackend, type GpuBackend } from "../telemetry/sidecar.js";
 import { hardwareFingerprint, orketCommitSha } from "./hardware.js";
 import {
@@ -101,11 +103,12 @@ export interface SweepOptions {
   rowIsolation?: "process" | "in-process" | undefined;
   /** The benchmark's experimental control: `false` turns a server's prompt cache off for measured runs. */
   promptCache?: boolean | undefined;
-  onNotice?: ((message: string) => void) | undefined;
-  /** Before each row (the canary is row "canary"). */
-  onRowStart?: ((label: string, index: number, count: number) => void) | undefined;
-  onTestRun?: ((label: string, run: TestRun, done: number, total: number) => void) | undefined;
-  onRow?: ((row: SweepRow) => void) | undefined;
+  /**
+   * Follows the sweep as one stream (docs/events.md): `run_start`, a line before each row (the canary
+   * is row "canary"), every row's test runs labelled with their row, progress over the whole sweep,
+   * `interrupted`, `run_end`.
+   */
+  reporter?: Reporter | EventSink | undefined;
 }
 
 export interface QuantSweepOptions extends SweepOptions {
@@ -175,6 +178,7 @@ interface SweepPlan {
 
 async function runSweep(plan: SweepPlan): Promise<SweepResult> {
   const { options, targets } = plan;
+  const events = eventStreamFor(options.reporter);
   const generatedAt = new Date();
   const stamp = generatedAt.toISOString().replace(/[:.]/g, "-");
   const out = resolve(options.out ?? join("orket-sweeps", `${safeSegment(plan.family)}-${stamp}`));
@@ -221,15 +225,21 @@ async function runSweep(plan: SweepPlan): Promise<SweepResult> {
       ...(options.resume ? { resume: "if-present" as const } : {}),
       signal: options.signal,
       loadSampler: options.loadSampler,
-      onNotice: options.onNotice,
     },
   };
+  const willCanary = options.skipCanary !== true && targets[0] !== undefined;
+  const canaryTasks = willCanary ? (options.canaryTasks ?? (await firstTwo(bank, options.tasks))) : "";
+  const total =
+    (await countTasks(bank, options.tasks)) * runs * targets.length +
+    (willCanary ? (await countTasks(bank, canaryTasks)) * (options.canaryRuns ?? 2) : 0);
+  const progress = sweepProgress(events, total);
+  events.emit({ type: "run_start", command: "sweep", run_id: null, subject: plan.family, total });
 
   const thresholds = { ...CANARY_THRESHOLDS, ...options.canaryThresholds };
   let canary: CanaryResult;
   let canarySeconds = 0;
   const first = targets[0];
-  if (options.skipCanary || !first) {
+  if (!willCanary || !first) {
     canary = {
       decision: "skip",
       reason: options.skipCanary ? "skipped with --skip-canary" : "no row to run",
@@ -240,10 +250,9 @@ async function runSweep(plan: SweepPlan): Promise<SweepResult> {
       thresholds: { ...thresholds },
     };
   } else {
-    const canaryTasks = options.canaryTasks ?? (await firstTwo(bank, options.tasks));
-    options.onRowStart?.("canary", 0, targets.length);
+    events.emit({ type: "info", message: "canary: checking repeatability first" });
     const before = benchmarkSeconds;
-    canary = await runCanary(first, withProgress(ctx, "canary", options), {
+    canary = await runCanary(first, progress.row(ctx, "canary"), {
       tasks: canaryTasks,
       runs: options.canaryRuns ?? 2,
       thresholds,
@@ -259,12 +268,17 @@ async function runSweep(plan: SweepPlan): Promise<SweepResult> {
         interrupted = true;
         break;
       }
-      options.onRowStart?.(target.quant, index, targets.length);
-      const result = await runSweepRow(target, withProgress(ctx, target.quant, options));
+      events.emit({ type: "info", message: `row ${target.quant} (${index + 1}/${targets.length})` });
+      const result = await runSweepRow(target, progress.row(ctx, target.quant));
       inputs.push(result.input);
-      options.onRow?.(result.row);
     }
     interrupted ||= Boolean(options.signal?.aborted);
+  }
+  if (interrupted || options.signal?.aborted) {
+    events.emit({
+      type: "interrupted",
+      reason: `${abortReason(options.signal)}: stopped after ${inputs.length} of ${targets.length} rows; the summary is written`,
+    });
   }
   // Rows are compared like with like: every row's figures over the same tasks, those valid in all rows.
   const paired = pairedTasks(inputs);
@@ -330,6 +344,13 @@ async function runSweep(plan: SweepPlan): Promise<SweepResult> {
   const path = join(out, "sweep_summary.json");
   await writeFileAtomic(path, text);
   if (canary.decision === "fail") {
+    events.emit({
+      type: "run_end",
+      status: "canary_failed",
+      reason: canary.reason,
+      done: 0,
+      total: targets.length,
+    });
     throw new CanaryFailedError(
       `the canary on ${canary.model_ref} failed: ${canary.reason}; nothing else ran (summary: ${path}; --skip-canary runs anyway)`,
     );
@@ -342,6 +363,13 @@ async function runSweep(plan: SweepPlan): Promise<SweepResult> {
     `${stamp}-${plan.kind}-sweep.json`,
   );
   await writeFileAtomic(historyPath, text);
+  events.emit({
+    type: "run_end",
+    status: interrupted ? "interrupted" : "done",
+    reason: null,
+    done: rows.length,
+    total: targets.length,
+  });
   return { summary, path, historyPath };
 }
 
@@ -381,14 +409,44 @@ async function firstTwo(bankRef: string, tasks: string | undefined): Promise<str
     .join(",");
 }
 
-function withProgress(ctx: RowContext, label: string, options: SweepOptions): RowContext {
-  const onTestRun = options.onTestRun;
-  if (!onTestRun) return ctx;
-  const bench: RowContext["bench"] = {
-    ...ctx.bench,
-    onTestRun: (run, done, total) => onTestRun(label, run, done, total),
+/** How many tasks a selection picks from the bank. */
+async function countTasks(bankRef: string, tasks: string | undefined): Promise<number> {
+  const bank = await loadBank(bankRef);
+  return (tasks ? selectTasks(bank, tasks) : bank.tasks).length;
+}
+
+/**
+ * Progress over the whole sweep, in test runs (the canary's and every row's). Each row's benchmark
+ * emits into a sink that labels its test runs with the row and keeps its own start, progress and end
+ * out of the sweep's stream.
+ */
+function sweepProgress(events: EventSink, total: number) {
+  let done = 0;
+  return {
+    row(ctx: RowContext, label: string): RowContext {
+      const sink: EventSink = {
+        emit(event: OrketEventInput) {
+          if (event.type === "test_run_start") {
+            events.emit({ ...event, row: label });
+          } else if (event.type === "test_run_end") {
+            done += 1;
+            events.emit({ ...event, row: label });
+            events.emit({
+              type: "progress",
+              done,
+              total,
+              unit: "test_run",
+              label: `${label} ${event.test_id} ${event.outcome}`,
+            });
+          } else if (event.type === "info" || event.type === "warning") {
+            events.emit(event);
+          }
+          // The row's own run_end, progress and interrupted are the sweep's to say.
+        },
+      };
+      return { ...ctx, bench: { ...ctx.bench, reporter: sink } };
+    },
   };
-  return { ...ctx, bench };
 }
 
 /**

@@ -11,6 +11,7 @@ import { type PlannedWork, planNext } from "../core/runtime/planner.js";
 import { createModelAdapter, type ProviderSettings } from "../providers/index.js";
 import type { Actor, Epic } from "../spec/cards.js";
 import type { ExecutionLane, VramProfile } from "../spec/common.js";
+import type { Reporter } from "../spec/events.js";
 import type { VisibilityMode } from "../spec/memory.js";
 import type { CallSettings, ModelAdapter } from "../spec/model.js";
 import { type ExitClass, OrketError } from "../spec/orket-error.js";
@@ -20,6 +21,7 @@ import { CardStore } from "../store/card-store.js";
 import { openDatabase } from "../store/db.js";
 import { RunStore } from "../store/run-store.js";
 import { BuildBusyError } from "../store/store-errors.js";
+import { abortReason, type EventSink, eventStreamFor } from "../telemetry/event-stream.js";
 import { ConfigError, dialectFor, loadProjectConfig, type ProjectConfig } from "./config-loader.js";
 import { EventLog, type RunEvent } from "./event-log.js";
 import { resolveDefaultModel } from "./generate.js";
@@ -27,6 +29,7 @@ import { type Interceptor, InterceptorChain } from "./interceptors.js";
 import { RunMemory } from "./memory-access.js";
 import { MemoryTraceRecorder } from "./memory-trace.js";
 import { loadPreferences, routeFor, type SeatRoute } from "./preferences.js";
+import { runProgress } from "./run-progress.js";
 import { type LoopResult, type RunSummary, summarize } from "./run-summary.js";
 import { createWorkspace } from "./tools/workspace.js";
 import { executeTurn, type TurnOutcome, type TurnServices } from "./turn-executor.js";
@@ -59,9 +62,13 @@ export interface RunEpicOptions {
   signal?: AbortSignal;
   /** Destructive tools (write_file): allowed by default. */
   confirmDestructive?: (call: ToolCall) => boolean | Promise<boolean>;
+  /** Told of every event of the run's log (`events.jsonl`) as it is written: the artifact, line by line. */
   onEvent?: (event: RunEvent) => void;
-  onTextDelta?: (issueId: string, text: string) => void;
-  onNotice?: (message: string) => void;
+  /**
+   * Follows the run (docs/events.md): `run_start`, each turn's start, output and end, progress in
+   * cards, warnings (violations, corrective reprompts, blocked cards), `interrupted`, `run_end`.
+   */
+  reporter?: Reporter | EventSink | undefined;
   /** An adapter to use instead of making one from the model reference (tests, benchmarks). */
   adapter?: ModelAdapter;
   /** Project memory visibility for the seats (default off). */
@@ -140,7 +147,13 @@ export async function runEpic(options: RunEpicOptions): Promise<RunSummary> {
   const runs = new RunStore(db);
   const runId = `${startedAt.toISOString().replace(/[-:]/g, "").replace(/\..*/, "")}-${randomUUID().slice(0, 8)}`;
   const runDir = join(workspaceDir, "runs", runId);
-  const events = new EventLog(join(runDir, "events.jsonl"), runId, now, options.onEvent);
+  const stream = eventStreamFor(options.reporter);
+  const progress = runProgress(stream, () => cards.getIssues(buildId).map((issue) => issue.status));
+  const events = new EventLog(join(runDir, "events.jsonl"), runId, now, (event) => {
+    options.onEvent?.(event);
+    progress.onLogEvent(event);
+  });
+  const info = (message: string) => stream.emit({ type: "info", message });
   const emit = (type: string, data: Record<string, unknown> = {}) => {
     events.emit(type, data);
   };
@@ -164,11 +177,11 @@ export async function runEpic(options: RunEpicOptions): Promise<RunSummary> {
       const chosen = await resolveDefaultModel({
         home: options.home,
         providers: options.providers,
-        onNotice: options.onNotice,
+        onNotice: info,
       });
       modelRef = chosen.ref;
       because = chosen.because;
-      options.onNotice?.(`model: ${chosen.ref} (${chosen.because})`);
+      info(`model: ${chosen.ref} (${chosen.because})`);
     }
     adapter =
       options.adapter ??
@@ -292,7 +305,7 @@ export async function runEpic(options: RunEpicOptions): Promise<RunSummary> {
         vramProfile: options.vramProfile,
         signal: options.signal,
       },
-      onTextDelta: options.onTextDelta,
+      onTextDelta: progress.onTextDelta,
       confirmDestructive: options.confirmDestructive ?? (() => true),
       now,
     };
@@ -337,6 +350,12 @@ export async function runEpic(options: RunEpicOptions): Promise<RunSummary> {
     });
     runs.finishRun(runId, summary.status, summary, now());
     await writeFileAtomic(join(runDir, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
+    if (options.signal?.aborted) {
+      stream.emit({
+        type: "interrupted",
+        reason: `${abortReason(options.signal)}: no turn was started after it`,
+      });
+    }
     emit("run_finished", { status: summary.status, reason: summary.reason });
     return summary;
   } finally {

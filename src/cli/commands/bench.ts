@@ -1,9 +1,21 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import type { CliEnvironment } from "../environment.js";
-import { CliUsageError, EXIT_FAILED } from "../errors.js";
-import { addLaneFlags, choiceArg, floatArg, intArg } from "../options.js";
+import { CliUsageError } from "../errors.js";
+import {
+  addLaneFlags,
+  addModelFlag,
+  addOutFlag,
+  addReporterFlag,
+  addTimeoutFlag,
+  choiceArg,
+  floatArg,
+  intArg,
+  noteNoTimeout,
+} from "../options.js";
 import { addProviderFlags, type ProviderFlags, providerSettings } from "../provider-flags.js";
+import type { ReporterName } from "../reporters.js";
+import { runReported } from "../with-reporter.js";
 
 interface BenchFlags extends ProviderFlags {
   model?: string;
@@ -20,6 +32,7 @@ interface BenchFlags extends ProviderFlags {
   out: string;
   resume?: string;
   json?: boolean;
+  reporter?: ReporterName;
   memoryTrace: boolean;
   sidecar: boolean;
   warmup: boolean;
@@ -33,11 +46,11 @@ interface BenchFlags extends ProviderFlags {
 export function registerBench(program: Command, env: CliEnvironment): void {
   const command = program
     .command("bench")
-    .description("run a task bank through a model and write orket_report.json")
-    .option(
-      "-m, --model <ref>",
-      "provider/model; default Ollama when it answers, else the embedded smoke model",
-    )
+    .description("run a task bank through a model and write orket_report.json");
+  addModelFlag(command, "provider/model; default Ollama when it answers, else the embedded smoke model");
+  addTimeoutFlag(command);
+  addOutFlag(command, "where orket_report.json goes", "orket-results");
+  command
     .option("--bank <bank>", "builtin, or a bank JSON file", "builtin")
     .option("--runs <n>", "runs per task", intArg("--runs", 1, 1000), 1)
     .option("--tasks <list>", "positions or ids, e.g. 1-10,12")
@@ -51,13 +64,6 @@ export function registerBench(program: Command, env: CliEnvironment): void {
     .option("--seed <n>", "sampling seed", intArg("--seed", 0, 2 ** 31 - 1), 42)
     .option("--temperature <t>", "sampling temperature", floatArg("--temperature", 0, 5), 0)
     .option("--max-tokens <n>", "most tokens per answer", intArg("--max-tokens", 1))
-    .option(
-      "--timeout <ms>",
-      "time limit of one model call in ms (0: no limit)",
-      intArg("--timeout", 0),
-      300_000,
-    )
-    .option("--out <dir>", "where orket_report.json goes", "orket-results")
     .option(
       "--resume <out>",
       "continue the benchmark journaled in <out> (after a kill or Ctrl-C): finished test runs are kept, only the missing ones run; same settings as the first command",
@@ -88,7 +94,7 @@ export function registerBench(program: Command, env: CliEnvironment): void {
       120,
     )
     .option("--no-cooldown-wait", "lab lane: do not wait; a start above the target is HOT_START");
-  addProviderFlags(addLaneFlags(command)).action(async (flags: BenchFlags) => {
+  addProviderFlags(addLaneFlags(addReporterFlag(command))).action(async (flags: BenchFlags) => {
     const { runBenchmark } = await import("../../bench/runner.js");
     const { renderText } = await import("../../bench/report-render.js");
     if (
@@ -101,97 +107,43 @@ export function registerBench(program: Command, env: CliEnvironment): void {
       );
     }
     const out = flags.resume ?? flags.out;
-    if (flags.timeout === 0) process.stderr.write("orket: --timeout 0: model calls have no time limit\n");
-    const controller = new AbortController();
-    const onSigint = () => {
-      process.stderr.write(
-        "\norket: interrupted; writing the partial report (orket bench --resume continues it)\n",
-      );
-      controller.abort();
-    };
-    // SIGTERM (a service manager, `kill`, a CI timeout) stops the benchmark like Ctrl-C.
-    process.once("SIGINT", onSigint);
-    process.once("SIGTERM", onSigint);
-    const progress = await makeProgress(env.isTTY && !flags.json);
-    try {
-      const { report, path } = await runBenchmark({
-        model: flags.model,
-        bank: flags.bank,
-        runs: flags.runs,
-        tasks: flags.tasks,
-        mode: flags.mode,
-        lane: flags.lane,
-        vramProfile: flags.vramProfile,
-        seed: flags.seed,
-        temperature: flags.temperature,
-        maxOutputTokens: flags.maxTokens,
-        timeoutMs: flags.timeout,
-        out,
-        resume: flags.resume !== undefined,
-        memoryTrace: flags.memoryTrace,
-        sidecar: flags.sidecar,
-        warmup: flags.warmup,
-        ...(flags.coldPrefill ? { promptCache: false } : {}),
-        thermal: {
-          targetC: flags.cooldownTarget,
-          timeoutMs: flags.cooldownTimeout * 1000,
-          wait: flags.cooldownWait,
-        },
-        home: env.home,
-        signal: controller.signal,
-        providers: { ...providerSettings(flags, env), contextSize: flags.ctxSize },
-        onNotice: (message) => process.stderr.write(`orket: ${message}\n`),
-        onStart: (total) => progress.start(total),
-        onTestRun: (run, done, total) => progress.update(done, total, `${run.test_id} ${run.outcome}`),
-      });
-      progress.stop();
-      if (flags.json) process.stdout.write(`${JSON.stringify({ path, summary: report.summary }, null, 2)}\n`);
-      else process.stdout.write(`${renderText(report)}\n\nreport: ${path}\n`);
-      if (report.interrupted) process.exitCode = EXIT_FAILED;
-    } finally {
-      progress.stop();
-      process.off("SIGINT", onSigint);
-      process.off("SIGTERM", onSigint);
-    }
+    noteNoTimeout(flags.timeout);
+    await runReported(env, {
+      reporter: flags.reporter,
+      json: flags.json,
+      onInterrupt: "writing the partial report (orket bench --resume continues it)",
+      run: ({ stream, signal }) =>
+        runBenchmark({
+          model: flags.model,
+          bank: flags.bank,
+          runs: flags.runs,
+          tasks: flags.tasks,
+          mode: flags.mode,
+          lane: flags.lane,
+          vramProfile: flags.vramProfile,
+          seed: flags.seed,
+          temperature: flags.temperature,
+          maxOutputTokens: flags.maxTokens,
+          timeoutMs: flags.timeout,
+          out,
+          resume: flags.resume !== undefined,
+          memoryTrace: flags.memoryTrace,
+          sidecar: flags.sidecar,
+          warmup: flags.warmup,
+          ...(flags.coldPrefill ? { promptCache: false } : {}),
+          thermal: {
+            targetC: flags.cooldownTarget,
+            timeoutMs: flags.cooldownTimeout * 1000,
+            wait: flags.cooldownWait,
+          },
+          home: env.home,
+          signal,
+          providers: { ...providerSettings(flags, env), contextSize: flags.ctxSize },
+          reporter: stream,
+        }),
+      record: ({ report, path }) => ({ path, summary: report.summary }),
+      text: ({ report, path }) => `${renderText(report)}\n\nreport: ${path}\n`,
+      failed: ({ report }) => report.interrupted,
+    });
   });
-}
-
-interface Progress {
-  start(total: number): void;
-  update(done: number, total: number, label: string): void;
-  stop(): void;
-}
-
-/** A bar with ETA on a terminal; a plain line per test run elsewhere. */
-async function makeProgress(tty: boolean): Promise<Progress> {
-  if (!tty) {
-    return {
-      start: (total) => process.stderr.write(`orket: ${total} test runs\n`),
-      update: (done, total, label) => process.stderr.write(`[${done}/${total}] ${label}\n`),
-      stop: () => undefined,
-    };
-  }
-  const { default: cliProgress } = await import("cli-progress");
-  const bar = new cliProgress.SingleBar(
-    {
-      format: "{bar} {value}/{total} · ETA {eta_formatted} · {label}",
-      stream: process.stderr,
-      hideCursor: true,
-    },
-    cliProgress.Presets.shades_classic,
-  );
-  let running = false;
-  return {
-    start(total) {
-      bar.start(total, 0, { label: "" });
-      running = true;
-    },
-    update(done, _total, label) {
-      bar.update(done, { label });
-    },
-    stop() {
-      if (running) bar.stop();
-      running = false;
-    },
-  };
 }

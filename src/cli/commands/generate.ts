@@ -1,7 +1,16 @@
 import type { Command } from "commander";
 import type { CliEnvironment } from "../environment.js";
 import { CliUsageError, exitCodeFor } from "../errors.js";
-import { addLaneFlags, collect, floatArg, intArg, outputFileArg } from "../options.js";
+import { listenForInterrupt } from "../interrupt.js";
+import {
+  addLaneFlags,
+  addModelFlag,
+  addTimeoutFlag,
+  collect,
+  floatArg,
+  intArg,
+  outputFileArg,
+} from "../options.js";
 import { addProviderFlags, type ProviderFlags, providerSettings } from "../provider-flags.js";
 
 interface GenerateFlags extends ProviderFlags {
@@ -26,11 +35,13 @@ export function registerGenerate(program: Command, env: CliEnvironment): void {
   const command = program
     .command("generate")
     .description("send one prompt to a model, stream the answer, and print the call's telemetry record")
-    .argument("[prompt...]", 'the prompt; "-" or nothing with piped input reads standard input')
-    .option(
-      "-m, --model <ref>",
-      "provider/model: ollama/<name>, openai/<name>, gguf/<file.gguf>, replay/<cassette.jsonl>",
-    )
+    .argument("[prompt...]", 'the prompt; "-" or nothing with piped input reads standard input');
+  addModelFlag(
+    command,
+    "provider/model: ollama/<name>, openai/<name>, gguf/<file.gguf>, replay/<cassette.jsonl>",
+  );
+  addTimeoutFlag(command, "time limit of one attempt in ms (0: no limit)");
+  command
     .option("--system <text>", "a system message")
     .option("--no-stream", "ask for the whole answer at once (init_latency is then null)")
     .option(
@@ -53,12 +64,6 @@ export function registerGenerate(program: Command, env: CliEnvironment): void {
       intArg("--ctx-size", 16),
     )
     .option(
-      "--timeout <ms>",
-      "time limit of one attempt in ms (0: no limit)",
-      intArg("--timeout", 0),
-      300_000,
-    )
-    .option(
       "--retries <n>",
       "retries for retryable errors (connection refused, 429, 5xx)",
       intArg("--retries", 0, 10),
@@ -73,9 +78,7 @@ async function runGenerate(words: string[], flags: GenerateFlags, env: CliEnviro
   const prompt = await readPrompt(words);
   const { generate } = await import("../../runtime/generate.js");
   const { formatTelemetry } = await import("../format-telemetry.js");
-  const controller = new AbortController();
-  const onSigint = () => controller.abort();
-  process.once("SIGINT", onSigint);
+  const interrupt = listenForInterrupt();
 
   try {
     const outcome = await generate({
@@ -92,7 +95,7 @@ async function runGenerate(words: string[], flags: GenerateFlags, env: CliEnviro
       contextSize: flags.ctxSize,
       timeoutMs: flags.timeout,
       retry: { maxRetries: flags.retries ?? 2 },
-      signal: controller.signal,
+      signal: interrupt.signal,
       lane: flags.lane,
       vramProfile: flags.vramProfile,
       providers: { ...providerSettings(flags, env), contextSize: flags.ctxSize },
@@ -121,7 +124,7 @@ async function runGenerate(words: string[], flags: GenerateFlags, env: CliEnviro
       process.exitCode = exitCodeFor(result.error);
     }
   } finally {
-    process.off("SIGINT", onSigint);
+    interrupt.dispose();
   }
 }
 

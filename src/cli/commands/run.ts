@@ -1,9 +1,10 @@
 import type { Command } from "commander";
 import { VISIBILITY_MODES, type VisibilityMode } from "../../spec/memory-modes.js";
 import type { CliEnvironment } from "../environment.js";
-import { EXIT_FAILED } from "../errors.js";
-import { addLaneFlags, choiceArg, intArg } from "../options.js";
+import { addLaneFlags, addModelFlag, addReporterFlag, choiceArg, intArg } from "../options.js";
 import { addProviderFlags, type ProviderFlags, providerSettings } from "../provider-flags.js";
+import type { ReporterName } from "../reporters.js";
+import { runReported } from "../with-reporter.js";
 
 interface RunFlags extends ProviderFlags {
   epic: string;
@@ -14,6 +15,7 @@ interface RunFlags extends ProviderFlags {
   concurrency: number;
   maxTurns: number;
   json?: boolean;
+  reporter?: ReporterName;
   denyWrites?: boolean;
   lane?: "ci" | "lab";
   vramProfile?: "safe" | "balanced" | "stress";
@@ -27,11 +29,9 @@ export function registerRun(program: Command, env: CliEnvironment): void {
   const command = program
     .command("run")
     .description("work an epic's cards with LLM turns until they are done, blocked, or out of turns")
-    .requiredOption("--epic <name>", "the epic to run (orket/epics/<name>.json or a built-in)")
-    .option(
-      "-m, --model <ref>",
-      "provider/model; else the epic environment's model; else Ollama or the smoke model",
-    )
+    .requiredOption("--epic <name>", "the epic to run (orket/epics/<name>.json or a built-in)");
+  addModelFlag(command, "provider/model; else the epic environment's model; else Ollama or the smoke model");
+  command
     .option("--workspace <dir>", "the run folder (default workspace/<epic>)")
     .option("--project <dir>", "the project folder holding orket/", ".")
     .option("--resume", "requeue cards left in progress by a crashed run and carry on")
@@ -53,51 +53,45 @@ export function registerRun(program: Command, env: CliEnvironment): void {
       "cap on one trace file; a longer trace is cut at an event boundary (default 10 MiB)",
       intArg("--max-trace-bytes", 1024),
     );
-  addProviderFlags(addLaneFlags(command)).action(async (flags: RunFlags) => {
+  addProviderFlags(addLaneFlags(addReporterFlag(command))).action(async (flags: RunFlags) => {
     const { runEpic } = await import("../../runtime/orchestrator.js");
-    const { createLiveView } = await import("../live-view.js");
-    const view = await createLiveView(env.isTTY && !flags.json, (line) => process.stderr.write(`${line}\n`));
-    const controller = new AbortController();
-    const onSigint = () => controller.abort();
-    process.once("SIGINT", onSigint);
-    try {
-      const summary = await runEpic({
-        projectDir: flags.project,
-        home: env.home,
-        epicId: flags.epic,
-        model: flags.model,
-        workspaceDir: flags.workspace,
-        resume: flags.resume,
-        concurrency: flags.concurrency,
-        maxIterations: flags.maxTurns,
-        lane: flags.lane,
-        vramProfile: flags.vramProfile,
-        signal: controller.signal,
-        confirmDestructive: () => !flags.denyWrites,
-        denyWrites: Boolean(flags.denyWrites),
-        memory: flags.memory,
-        memoryTrace: Boolean(flags.memoryTrace),
-        routing: flags.routing,
-        maxTraceBytes: flags.maxTraceBytes,
-        providers: providerSettings(flags, env),
-        onEvent: (event) => view.onEvent(event),
-        onTextDelta: (issueId, text) => view.onTextDelta(issueId, text),
-        onNotice: (message) => process.stderr.write(`orket: ${message}\n`),
-      });
-      view.stop();
-      if (flags.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-      else {
-        process.stdout.write(`${summary.status}: ${summary.reason}\n`);
-        for (const i of summary.issues)
-          process.stdout.write(
-            `  ${i.id.padEnd(24)} ${i.status}${i.wait_reason ? ` (${i.wait_reason})` : ""}\n`,
-          );
-        process.stdout.write(`output: ${summary.workspace}/output  artifacts: ${summary.run_dir}\n`);
-      }
-      if (summary.status !== "done") process.exitCode = EXIT_FAILED;
-    } finally {
-      view.stop();
-      process.off("SIGINT", onSigint);
-    }
+    await runReported(env, {
+      reporter: flags.reporter,
+      json: flags.json,
+      onInterrupt: "finishing the turns at work, starting no new one (orket run --resume carries on)",
+      run: ({ stream, signal }) =>
+        runEpic({
+          projectDir: flags.project,
+          home: env.home,
+          epicId: flags.epic,
+          model: flags.model,
+          workspaceDir: flags.workspace,
+          resume: flags.resume,
+          concurrency: flags.concurrency,
+          maxIterations: flags.maxTurns,
+          lane: flags.lane,
+          vramProfile: flags.vramProfile,
+          signal,
+          confirmDestructive: () => !flags.denyWrites,
+          denyWrites: Boolean(flags.denyWrites),
+          memory: flags.memory,
+          memoryTrace: Boolean(flags.memoryTrace),
+          routing: flags.routing,
+          maxTraceBytes: flags.maxTraceBytes,
+          providers: providerSettings(flags, env),
+          reporter: stream,
+        }),
+      record: (summary) => summary,
+      text: (summary) =>
+        [
+          `${summary.status}: ${summary.reason}`,
+          ...summary.issues.map(
+            (i) => `  ${i.id.padEnd(24)} ${i.status}${i.wait_reason ? ` (${i.wait_reason})` : ""}`,
+          ),
+          `output: ${summary.workspace}/output  artifacts: ${summary.run_dir}`,
+          "",
+        ].join("\n"),
+      failed: (summary) => summary.status !== "done",
+    });
   });
 }

@@ -7,10 +7,21 @@ import { resolve } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
 import type { QuantModel } from "../../core/lab/quant-model.js";
 import type { CliEnvironment } from "../environment.js";
-import { CliUsageError, EXIT_FAILED } from "../errors.js";
-import { addLaneFlags, floatArg, intArg } from "../options.js";
+import { CliUsageError } from "../errors.js";
+import {
+  addLaneFlags,
+  addModelFlag,
+  addOutFlag,
+  addReporterFlag,
+  addTimeoutFlag,
+  floatArg,
+  intArg,
+  noteNoTimeout,
+} from "../options.js";
 import { addProviderFlags, type ProviderFlags, providerSettings } from "../provider-flags.js";
+import type { ReporterName } from "../reporters.js";
 import { parseContextList, parseModelList, parseQuantList } from "../sweep-args.js";
+import { runReported } from "../with-reporter.js";
 
 interface CommonFlags extends ProviderFlags {
   bank: string;
@@ -33,6 +44,7 @@ interface CommonFlags extends ProviderFlags {
   out?: string;
   resume?: string;
   json?: boolean;
+  reporter?: ReporterName;
 }
 
 interface QuantFlags extends CommonFlags {
@@ -71,12 +83,6 @@ function addCommonFlags(command: Command): Command {
     .option("--temperature <t>", "sampling temperature", floatArg("--temperature", 0, 5), 0)
     .option("--max-tokens <n>", "most tokens per answer", intArg("--max-tokens", 1))
     .option(
-      "--timeout <ms>",
-      "time limit of one model call in ms (0: no limit)",
-      intArg("--timeout", 0),
-      300_000,
-    )
-    .option(
       "--adherence-threshold <r>",
       "adherence a row must reach to be picked",
       floatArg("--adherence-threshold", 0, 1),
@@ -96,17 +102,14 @@ function addCommonFlags(command: Command): Command {
       "--cold-prefill",
       "experimental control: a server may not reuse a cached prompt prefix (llama.cpp cache_prompt: false)",
     )
-
-    .option(
-      "--out <dir>",
-      "where the summary and each row's report go (default orket-sweeps/<family>-<time>)",
-    )
     .option(
       "--resume <dir>",
       "continue the sweep in <dir> (after a kill or Ctrl-C): each row keeps its journaled test runs and runs only the missing ones",
     )
     .option("--json", "print the summary as JSON");
-  return addProviderFlags(addLaneFlags(command));
+  addTimeoutFlag(command);
+  addOutFlag(command, "where the summary and each row's report go (default orket-sweeps/<family>-<time>)");
+  return addProviderFlags(addLaneFlags(addReporterFlag(command)));
 }
 
 export function registerSweep(program: Command, env: CliEnvironment): void {
@@ -142,8 +145,8 @@ export function registerSweep(program: Command, env: CliEnvironment): void {
 
   const context = sweep
     .command("context")
-    .description("sweep context sizes of one model and find the largest safe one")
-    .requiredOption("-m, --model <ref>", "provider/model (gguf/ or ollama/)")
+    .description("sweep context sizes of one model and find the largest safe one");
+  addModelFlag(context, "provider/model (gguf/ or ollama/)", { required: true })
     .requiredOption(
       "--contexts <list>",
       "context sizes in tokens, e.g. 2048,4096,8192",
@@ -232,60 +235,40 @@ async function runAndPrint(
       `--resume ${flags.resume} and --out ${flags.out} name different folders; give one`,
     );
   }
-  if (flags.timeout === 0) process.stderr.write("orket: --timeout 0: model calls have no time limit\n");
-  const controller = new AbortController();
-  const onSigint = () => {
-    process.stderr.write(
-      "\norket: interrupted; stopping after the current test run and writing the summary (--resume continues it)\n",
-    );
-    controller.abort();
-  };
-  // SIGTERM stops the sweep like Ctrl-C.
-  process.once("SIGINT", onSigint);
-  process.once("SIGTERM", onSigint);
-  const say = (line: string) => process.stderr.write(`orket: ${line}\n`);
-  try {
-    const { summary, path, historyPath } = await run({
-      home: env.home,
-      out: flags.resume ?? flags.out,
-      ...(flags.resume !== undefined ? { resume: true } : {}),
-      bank: flags.bank,
-      tasks: flags.tasks,
-      runs: flags.runs,
-      seed: flags.seed,
-      temperature: flags.temperature,
-      maxOutputTokens: flags.maxTokens,
-      timeoutMs: flags.timeout,
-      lane: flags.lane,
-      vramProfile: flags.vramProfile,
-      adherenceThreshold: flags.adherenceThreshold,
-      latencyCeiling: flags.latencyCeiling ?? null,
-      includeInvalid: flags.includeInvalid === true,
-      skipCanary: flags.skipCanary === true,
-      canaryTasks: flags.canaryTasks,
-      canaryRuns: flags.canaryRuns,
-      warmup: flags.warmup,
-      ...(flags.coldPrefill ? { promptCache: false } : {}),
-      providers: providerSettings(flags, env),
-      signal: controller.signal,
-      onNotice: say,
-      onRowStart: (label, index, count) =>
-        say(
-          label === "canary"
-            ? "canary: checking repeatability first"
-            : `row ${label} (${index + 1}/${count})`,
-        ),
-      onTestRun: (label, testRun, done, total) =>
-        process.stderr.write(`[${label} ${done}/${total}] ${testRun.test_id} ${testRun.outcome}\n`),
-    });
-    if (flags.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-    else
-      process.stdout.write(
-        `${renderSweepText(summary)}\n\nsummary: ${path}${historyPath ? `\nhistory: ${historyPath}` : ""}\n`,
-      );
-    if (summary.interrupted === true) process.exitCode = EXIT_FAILED;
-  } finally {
-    process.off("SIGINT", onSigint);
-    process.off("SIGTERM", onSigint);
-  }
+  noteNoTimeout(flags.timeout);
+  await runReported(env, {
+    reporter: flags.reporter,
+    json: flags.json,
+    onInterrupt: "stopping after the current test run and writing the summary (--resume continues it)",
+    run: ({ stream, signal }) =>
+      run({
+        home: env.home,
+        out: flags.resume ?? flags.out,
+        ...(flags.resume !== undefined ? { resume: true } : {}),
+        bank: flags.bank,
+        tasks: flags.tasks,
+        runs: flags.runs,
+        seed: flags.seed,
+        temperature: flags.temperature,
+        maxOutputTokens: flags.maxTokens,
+        timeoutMs: flags.timeout,
+        lane: flags.lane,
+        vramProfile: flags.vramProfile,
+        adherenceThreshold: flags.adherenceThreshold,
+        latencyCeiling: flags.latencyCeiling ?? null,
+        includeInvalid: flags.includeInvalid === true,
+        skipCanary: flags.skipCanary === true,
+        canaryTasks: flags.canaryTasks,
+        canaryRuns: flags.canaryRuns,
+        warmup: flags.warmup,
+        ...(flags.coldPrefill ? { promptCache: false } : {}),
+        providers: providerSettings(flags, env),
+        signal,
+        reporter: stream,
+      }),
+    record: ({ summary }) => summary,
+    text: ({ summary, path, historyPath }) =>
+      `${renderSweepText(summary)}\n\nsummary: ${path}${historyPath ? `\nhistory: ${historyPath}` : ""}\n`,
+    failed: ({ summary }) => summary.interrupted === true,
+  });
 }

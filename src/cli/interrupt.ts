@@ -1,0 +1,32 @@
+/**
+ * The one interrupt handler of every command. The first Ctrl-C (SIGINT) or SIGTERM (a service manager,
+ * `kill`, a CI timeout) aborts the command's signal with the signal's name as the reason, so the
+ * command stops as it was designed to: a bench writes its partial report, a sweep its summary, a run
+ * starts no new turn. The handler is then removed, so a second signal ends Orket at once, the default
+ * way (exit 130 for SIGINT).
+ */
+
+export interface Interrupt {
+  readonly signal: AbortSignal;
+  /** Removes the handler; call it when the command is done (idempotent). */
+  dispose(): void;
+}
+
+export function listenForInterrupt(
+  /** What happens now, said on stderr on the first signal ("writing the partial report"); none: silent. */
+  whatHappens?: string,
+  stderr: (text: string) => void = (text) => process.stderr.write(text),
+): Interrupt {
+  const controller = new AbortController();
+  const signals = ["SIGINT", "SIGTERM"] as const;
+  const onSignal = (name: NodeJS.Signals) => {
+    dispose();
+    if (whatHappens) stderr(`\norket: interrupted (${name}); ${whatHappens}\n`);
+    controller.abort(name);
+  };
+  const dispose = () => {
+    for (const name of signals) process.off(name, onSignal);
+  };
+  for (const name of signals) process.on(name, onSignal);
+  return { signal: controller.signal, dispose };
+}

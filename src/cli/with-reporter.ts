@@ -1,0 +1,59 @@
+/**
+ * How a command that reports progress runs: it makes the chosen reporter and one event stream over it,
+ * listens for Ctrl-C and SIGTERM, runs the library call with both, and prints the result in the one
+ * place the flags say: the `end` event under `--reporter json`, the JSON record under `--json`, else the
+ * text for a person. The two flags never both write stdout.
+ */
+import { OrketError } from "../spec/orket-error.js";
+import { EventStream } from "../telemetry/event-stream.js";
+import type { CliEnvironment } from "./environment.js";
+import { EXIT_FAILED } from "./errors.js";
+import { listenForInterrupt } from "./interrupt.js";
+import { createCliReporter, type ReporterName } from "./reporters.js";
+
+export interface ReportedCommand<T> {
+  reporter: ReporterName | undefined;
+  json: boolean | undefined;
+  /** Said on stderr at the first Ctrl-C: what the command does now. */
+  onInterrupt: string;
+  run(context: { stream: EventStream; signal: AbortSignal }): Promise<T>;
+  /** What `--json` prints, and the `end` event carries. */
+  record(result: T): unknown;
+  /** The text for a person, on stdout. */
+  text(result: T): string;
+  /** A result that is not a success: exit 1 (an interrupted bench, a run that did not finish). */
+  failed(result: T): boolean;
+}
+
+export async function runReported<T>(env: CliEnvironment, command: ReportedCommand<T>): Promise<void> {
+  const write = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(text);
+  const reporter = await createCliReporter(
+    command.reporter ?? "auto",
+    { isTTY: env.isTTY, stdout: write(process.stdout), stderr: write(process.stderr) },
+    { json: command.json },
+  );
+  const stream = new EventStream(reporter);
+  const interrupt = listenForInterrupt(command.onInterrupt);
+  try {
+    let result: T;
+    try {
+      result = await command.run({ stream, signal: interrupt.signal });
+    } catch (error) {
+      reporter.close();
+      if (reporter.ownsStdout) {
+        const message = error instanceof Error ? error.message : String(error);
+        const code = OrketError.isInstance(error) ? error.code : null;
+        stream.emit({ type: "end", record: null, error: { code, message } });
+      }
+      throw error;
+    }
+    reporter.close();
+    if (reporter.ownsStdout) stream.emit({ type: "end", record: command.record(result), error: null });
+    else if (command.json) process.stdout.write(`${JSON.stringify(command.record(result), null, 2)}\n`);
+    else process.stdout.write(command.text(result));
+    if (command.failed(result)) process.exitCode = EXIT_FAILED;
+  } finally {
+    reporter.close();
+    interrupt.dispose();
+  }
+}
