@@ -61,6 +61,22 @@ forbidden.push(
     to: { dependencyTypes: ["core"] },
   },
   {
+    name: "cli-uses-the-public-library",
+    comment:
+      "src/cli is a thin shell: it imports only the library's entry (src/index.ts), its version and the spec (docs/architecture.md, The CLI)",
+    severity: "error",
+    from: { path: "^src/cli/" },
+    to: { path: "^src/", pathNot: "^src/(cli/|spec/|index\\.ts$|version\\.ts$)" },
+  },
+  {
+    name: "cli-loads-the-library-lazily",
+    comment:
+      "a command imports the library when it runs (await import), so `orket --help` loads no engine, database or HTTP stack; types may be imported statically",
+    severity: "error",
+    from: { path: "^src/cli/", pathNot: "\\.test\\.ts$" },
+    to: { path: "^src/index\\.ts$", dynamic: false, dependencyTypesNot: ["type-only"] },
+  },
+  {
     name: "no-circular",
     severity: "error",
     from: {},

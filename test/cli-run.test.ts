@@ -47,13 +47,13 @@ describe("orket init, run, board, runs, replay", () => {
     expect(run.stderr).toMatch(/✓ greet · coder · turn 1: ok/);
     expect(readFileSync(join(dir, "workspace", "hello-python", "output", "greet.py"), "utf8")).toBe(GREET);
 
-    const board = await runCli(["board"], { env });
+    const board = await runCli(["board"], { env, cwd: dir });
     expect(board.stdout).toMatch(/hello-python@hello-python\n\s+greet\s+done\s+coder\s+attempts 0\s+turns 3/);
 
-    const runs = await runCli(["runs", "--json"], { env });
+    const runs = await runCli(["runs", "--json", "--project", dir], { env });
     const [latest] = JSON.parse(runs.stdout);
     expect(latest).toMatchObject({ status: "done", epic_id: "hello-python" });
-    const show = await runCli(["runs", "show", latest.run_id], { env });
+    const show = await runCli(["runs", "show", latest.run_id], { env, cwd: dir });
     expect(show.stdout).toMatch(/greet\s+coder\s+turn 1\s+ok/);
 
     const replay = await runCli(
@@ -68,13 +68,14 @@ describe("orket init, run, board, runs, replay", () => {
         "-m",
         `replay/${writeScript(join(dir, "other.jsonl"), ["A different answer."])}`,
       ],
-      { env },
+      { env, cwd: dir },
     );
     expect(replay.code, replay.stderr).toBe(0);
     expect(replay.stdout).toMatch(/the answer differs/);
     expect(replay.stdout).toMatch(/^\+A different answer\./m);
     const missing = await runCli(["replay", "--run", latest.run_id, "--issue", "greet", "--turn", "9"], {
       env,
+      cwd: dir,
     });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/TURN_NOT_FOUND: issue greet has no turn 9/);
@@ -86,9 +87,9 @@ describe("orket init, run, board, runs, replay", () => {
     const unknown = await runCli(["run", "--epic", "nope", "--project", dir], { env });
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/BAD_CONFIG: .*no epic named "nope"/);
-    const noState = await runCli(["runs", "show", "x"], { env });
+    const noState = await runCli(["runs", "show", "x"], { env, cwd: dir });
     expect(noState.code).toBe(2);
-    expect(noState.stderr).toMatch(/no Orket state at/);
+    expect(noState.stderr).toMatch(/no Orket state for project in this folder at .*orket\.db yet/);
 
     // Two references with one file name: one line naming the epic file and the field, no stack.
     expect((await runCli(["init", dir], { env })).code).toBe(0);

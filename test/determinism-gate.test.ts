@@ -4,7 +4,7 @@
  * must be reported divergent at the event where it changed — by `orket memory compare` on the two run
  * folders, exactly as a user would call it.
  */
-import { mkdtempSync, readdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -36,6 +36,9 @@ const cassette = join(dir, "epic.jsonl");
 async function runEpicCli(name: string, cassette: string): Promise<string> {
   const home = join(dir, `${name}-home`);
   const workspace = join(dir, `${name}-ws`);
+  // Each run is its own project: project memory (buffered_write) must not carry from one to the next.
+  const project = join(dir, `${name}-project`);
+  mkdirSync(project, { recursive: true });
   const result = await runCli(
     [
       "run",
@@ -53,7 +56,7 @@ async function runEpicCli(name: string, cassette: string): Promise<string> {
       "--workspace",
       workspace,
       "--project",
-      dir,
+      project,
       "--json",
     ],
     { env: { ORKET_HOME: home } },

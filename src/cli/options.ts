@@ -64,6 +64,14 @@ export function noteNoTimeout(timeoutMs: number | undefined): void {
   if (timeoutMs === 0) process.stderr.write("orket: --timeout 0: model calls have no time limit\n");
 }
 
+/**
+ * The project folder: its `orket/` config and its own state in `<dir>/.orket/orket.db` (cards, runs,
+ * memory). ORKET_HOME holds only what is machine-wide (docs/runtime.md, Where state lives).
+ */
+export function addProjectFlag(command: Command): Command {
+  return command.option("--project <dir>", "the project folder (orket/ config; its state in .orket/)", ".");
+}
+
 export function addOutFlag(command: Command, help: string, fallback?: string): Command {
   return fallback === undefined
     ? command.option("--out <dir>", help)

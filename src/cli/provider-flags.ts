@@ -3,7 +3,7 @@
  * they are turned into provider settings (flags over environment variables).
  */
 import type { Command } from "commander";
-import type { ProviderSettings } from "../providers/index.js";
+import type { ProviderSettings } from "../index.js";
 import type { CliEnvironment } from "./environment.js";
 import { CliUsageError } from "./errors.js";
 import { choiceArg, intArg, outputFileArg, serverUrlArg, serverUrlProblem } from "./options.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyTagTemplate } from "../core/lab/quant-model.js";
+import { applyTagTemplate } from "../index.js";
 import { parseContextList, parseModelList, parseQuantList } from "./sweep-args.js";
 
 describe("sweep list arguments", () => {

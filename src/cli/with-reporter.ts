@@ -4,8 +4,8 @@
  * place the flags say: the `end` event under `--reporter json`, the JSON record under `--json`, else the
  * text for a person. The two flags never both write stdout.
  */
+import type { EventStream } from "../index.js";
 import { OrketError } from "../spec/orket-error.js";
-import { EventStream } from "../telemetry/event-stream.js";
 import type { CliEnvironment } from "./environment.js";
 import { EXIT_FAILED } from "./errors.js";
 import { listenForInterrupt } from "./interrupt.js";
@@ -32,6 +32,7 @@ export async function runReported<T>(env: CliEnvironment, command: ReportedComma
     { isTTY: env.isTTY, stdout: write(process.stdout), stderr: write(process.stderr) },
     { json: command.json },
   );
+  const { EventStream } = await import("../index.js");
   const stream = new EventStream(reporter);
   const interrupt = listenForInterrupt(command.onInterrupt);
   try {

@@ -19,6 +19,7 @@ import type { ToolCall } from "../spec/tools.js";
 import { writeFileAtomic } from "../store/atomic-file.js";
 import { CardStore } from "../store/card-store.js";
 import { openDatabase } from "../store/db.js";
+import { projectDatabasePath } from "../store/project-state.js";
 import { RunStore } from "../store/run-store.js";
 import { BuildBusyError } from "../store/store-errors.js";
 import { abortReason, type EventSink, eventStreamFor } from "../telemetry/event-stream.js";
@@ -38,8 +39,13 @@ export type { RunStatus, RunSummary } from "./run-summary.js";
 
 export interface RunEpicOptions {
   projectDir: string;
-  /** Orket's state folder: the SQLite database lives here. */
+  /**
+   * The machine-wide folder (`ORKET_HOME`): the smoke model the default model choice may write. A
+   * project's cards, runs and memory never live here (docs/runtime.md, Where state lives).
+   */
   home: string;
+  /** The project's state folder, holding `orket.db` (cards, runs, memory); default `<projectDir>/.orket`. */
+  stateDir?: string;
   epicId: string;
   /** An epic made in code (the benchmark's agent mode) instead of one from the project's files. */
   epic?: Epic;
@@ -142,7 +148,7 @@ export async function runEpic(options: RunEpicOptions): Promise<RunSummary> {
   });
   const workspace = await createWorkspace({ root: join(workspaceDir, "output"), references });
 
-  const db = openDatabase(join(options.home, "orket.db"));
+  const db = openDatabase(projectDatabasePath(options.projectDir, options.stateDir));
   const cards = new CardStore(db);
   const runs = new RunStore(db);
   const runId = `${startedAt.toISOString().replace(/[-:]/g, "").replace(/\..*/, "")}-${randomUUID().slice(0, 8)}`;

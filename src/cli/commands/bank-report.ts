@@ -9,8 +9,7 @@ export function registerBankAndReport(program: Command): void {
     .description("check a bank's format and contents")
     .argument("[bank]", "builtin or a bank JSON file", "builtin")
     .action(async (source: string) => {
-      const { loadBank, validateBank } = await import("../../bench/bank/bank-loader.js");
-      const { formatProblem } = await import("../../bench/bank/bank-error.js");
+      const { loadBank, validateBank, formatProblem } = await import("../../index.js");
       const problems = await validateBank(source);
       if (problems.length > 0) {
         for (const problem of problems) process.stderr.write(`${formatProblem(problem)}\n`);
@@ -31,8 +30,7 @@ export function registerBankAndReport(program: Command): void {
     .argument("[bank]", "builtin or a bank JSON file", "builtin")
     .option("--json", "print JSON")
     .action(async (source: string, flags: { json?: boolean }) => {
-      const { loadBank } = await import("../../bench/bank/bank-loader.js");
-      const { selftestBank } = await import("../../bench/bank/selftest.js");
+      const { loadBank, selftestBank } = await import("../../index.js");
       const loaded = await loadBank(source);
       const result = await selftestBank(loaded);
       if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -52,7 +50,7 @@ export function registerBankAndReport(program: Command): void {
     .requiredOption("--out <file>", "the bank JSON to write")
     .option("--name <name>", "the bank's name")
     .action(async (file: string, flags: { out: string; name?: string }) => {
-      const { importHumanEval } = await import("../../bench/bank/humaneval-import.js");
+      const { importHumanEval } = await import("../../index.js");
       let text: string;
       try {
         text = await readFile(file, "utf8");
@@ -72,7 +70,7 @@ export function registerBankAndReport(program: Command): void {
     .description("the summary and a per-task table")
     .argument("<file>", "an orket_report.json")
     .action(async (file: string) => {
-      const { renderText } = await import("../../bench/report-render.js");
+      const { renderReportText: renderText } = await import("../../index.js");
       process.stdout.write(`${renderText(await readReport(file))}\n`);
     });
   report
@@ -81,7 +79,7 @@ export function registerBankAndReport(program: Command): void {
     .argument("<file>", "an orket_report.json")
     .option("--out <file>", "write here instead of standard output")
     .action(async (file: string, flags: { out?: string }) => {
-      const { renderMarkdown } = await import("../../bench/report-render.js");
+      const { renderReportMarkdown: renderMarkdown } = await import("../../index.js");
       const md = renderMarkdown(await readReport(file));
       if (flags.out) await writeFile(flags.out, md);
       else process.stdout.write(md);

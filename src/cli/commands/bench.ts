@@ -95,8 +95,7 @@ export function registerBench(program: Command, env: CliEnvironment): void {
     )
     .option("--no-cooldown-wait", "lab lane: do not wait; a start above the target is HOT_START");
   addProviderFlags(addLaneFlags(addReporterFlag(command))).action(async (flags: BenchFlags) => {
-    const { runBenchmark } = await import("../../bench/runner.js");
-    const { renderText } = await import("../../bench/report-render.js");
+    const { runBenchmark, renderReportText: renderText } = await import("../../index.js");
     if (
       flags.resume !== undefined &&
       flags.out !== "orket-results" &&

@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import type { CliEnvironment } from "../environment.js";
 import { CliUsageError } from "../errors.js";
-import { intArg, outputFolderProblem } from "../options.js";
+import { addProjectFlag, intArg, outputFolderProblem } from "../options.js";
 
 export function registerCardCommands(program: Command, env: CliEnvironment): void {
   program
@@ -15,8 +15,7 @@ export function registerCardCommands(program: Command, env: CliEnvironment): voi
     .action(async (dir: string, flags: { model?: string }) => {
       const problem = outputFolderProblem(dir);
       if (problem !== null) throw new CliUsageError(`init: "${dir}" ${problem}`);
-      const { BUILTIN_EPICS } = await import("../../runtime/builtins/epics.js");
-      const { BUILTIN_ENVIRONMENTS } = await import("../../runtime/builtins/teams.js");
+      const { BUILTIN_EPICS, BUILTIN_ENVIRONMENTS } = await import("../../index.js");
       const root = resolve(dir);
       const files: Array<[string, unknown]> = [
         ...BUILTIN_EPICS.map((e): [string, unknown] => [join("orket", "epics", `${e.id}.json`), e]),
@@ -48,13 +47,15 @@ export function registerCardCommands(program: Command, env: CliEnvironment): voi
       );
     });
 
-  program
-    .command("board")
-    .description("the cards of a build as a table (default: every build)")
+  addProjectFlag(
+    program
+      .command("board")
+      .description("the cards of a build as a table (default: every build of the project)"),
+  )
     .option("--build <id>", "one build (epic@workspace)")
     .option("--json", "print JSON")
-    .action(async (flags: { build?: string; json?: boolean }) => {
-      const store = await openStores(env);
+    .action(async (flags: { build?: string; json?: boolean; project: string }) => {
+      const store = await openStores(env, flags.project);
       try {
         const builds = flags.build ? [flags.build] : store.cards.listBuilds().map((b) => b.build_id);
         const boards = builds.map((build) => ({ build, issues: store.cards.getIssues(build) }));
@@ -76,13 +77,11 @@ export function registerCardCommands(program: Command, env: CliEnvironment): voi
     });
 
   const runs = program.command("runs").description("past runs, newest first");
-  runs
-    .command("list", { isDefault: true })
-    .description("list runs")
+  addProjectFlag(runs.command("list", { isDefault: true }).description("list the project's runs"))
     .option("--limit <n>", "how many", intArg("--limit", 1, 1000), 20)
     .option("--json", "print JSON")
-    .action(async (flags: { limit: number; json?: boolean }) => {
-      const store = await openStores(env);
+    .action(async (flags: { limit: number; json?: boolean; project: string }) => {
+      const store = await openStores(env, flags.project);
       try {
         const list = store.runs.listRuns(flags.limit);
         if (flags.json) return print(JSON.stringify(list, null, 2));
@@ -95,17 +94,14 @@ export function registerCardCommands(program: Command, env: CliEnvironment): voi
         store.close();
       }
     });
-  runs
-    .command("show")
-    .description("one run: its summary and its ledger of turns")
+  addProjectFlag(runs.command("show").description("one run: its summary and its ledger of turns"))
     .argument("<run-id>", "the run")
     .option("--json", "print JSON")
-    .action(async (runId: string, flags: { json?: boolean }) => {
-      const store = await openStores(env);
+    .action(async (runId: string, flags: { json?: boolean; project: string }) => {
+      const store = await openStores(env, flags.project);
       try {
         const run = store.runs.getRun(runId);
-        if (!run)
-          throw new CliUsageError(`no run ${runId} in ${join(env.home, "orket.db")} (orket runs lists them)`);
+        if (!run) throw new CliUsageError(`no run ${runId} in ${store.path} (orket runs lists them)`);
         const ledger = store.runs.listLedger(runId);
         if (flags.json) return print(JSON.stringify({ run, ledger }, null, 2));
         print(
@@ -122,15 +118,25 @@ export function registerCardCommands(program: Command, env: CliEnvironment): voi
     });
 }
 
-async function openStores(env: CliEnvironment) {
-  const dbPath = join(env.home, "orket.db");
-  if (!existsSync(dbPath))
-    throw new CliUsageError(`no Orket state at ${dbPath} yet (set ORKET_HOME, or run an epic first)`);
-  const { openDatabase } = await import("../../store/db.js");
-  const { CardStore } = await import("../../store/card-store.js");
-  const { RunStore } = await import("../../store/run-store.js");
+async function openStores(env: CliEnvironment, project: string) {
+  const { openDatabase, CardStore, RunStore, projectDatabasePath } = await import("../../index.js");
+  const dbPath = projectDatabasePath(project);
+  if (!existsSync(dbPath)) throw new CliUsageError(noProjectState(env, project, dbPath));
   const db = openDatabase(dbPath);
-  return { cards: new CardStore(db), runs: new RunStore(db), close: () => db.close() };
+  return { cards: new CardStore(db), runs: new RunStore(db), path: dbPath, close: () => db.close() };
+}
+
+/**
+ * The project has no state yet. Before a project's state moved into the project, it lived in
+ * ORKET_HOME, shared by every project: say where that old file is rather than read it as this one's.
+ */
+export function noProjectState(env: CliEnvironment, project: string, dbPath: string): string {
+  const shared = join(env.home, "orket.db");
+  const old =
+    existsSync(shared) && shared !== dbPath
+      ? `; ${shared} holds state from before projects kept their own (move it there if it is this project's)`
+      : "";
+  return `no Orket state for project ${project === "." ? "in this folder" : project} at ${dbPath} yet (run an epic first, or give --project)${old}`;
 }
 
 function print(line: string): void {

@@ -39,7 +39,7 @@ export function registerCheck(program: Command, _env: CliEnvironment): void {
     .option("--json", "print the check artifact as JSON")
     .option("--out <file>", "where to write the check artifact (default: orket_check.json beside the input)")
     .action(async (file: string, flags: CheckFlags) => {
-      const { checkReport } = await import("../../lab/check.js");
+      const { checkReport } = await import("../../index.js");
       const value = await readJson(file);
       await finish(file, checkReport(value, { source: file }), flags);
     });
@@ -50,7 +50,7 @@ export function registerCheck(program: Command, _env: CliEnvironment): void {
     .option("--json", "print the check artifact as JSON")
     .option("--out <file>", "where to write the check artifact (default: orket_check.json beside the input)")
     .action(async (file: string, flags: CheckFlags) => {
-      const { checkSweep, loadSweepReports } = await import("../../lab/check.js");
+      const { checkSweep, loadSweepReports } = await import("../../index.js");
       const { SweepSummarySchema } = await import("../../spec/lab.js");
       const value = await readJson(file);
       const parsed = SweepSummarySchema.safeParse(value);
@@ -76,12 +76,12 @@ async function readJson(file: string): Promise<unknown> {
 }
 
 async function finish(file: string, check: CheckArtifact, flags: CheckFlags): Promise<void> {
-  const { INPUT_RULES, firstFailure } = await import("../../lab/check.js");
+  const { INPUT_RULES, firstFailure } = await import("../../index.js");
   const failed = firstFailure(check);
   if (failed && INPUT_RULES.includes(failed.rule))
     throw new CheckInputError(`${file}: not a valid ${check.kind} file: ${oneLine(failed.detail)}`);
   const out = flags.out ?? join(dirname(file), "orket_check.json");
-  const { writeFileAtomic } = await import("../../store/atomic-file.js");
+  const { writeFileAtomic } = await import("../../index.js");
   await writeFileAtomic(out, `${JSON.stringify(check, null, 2)}\n`);
   if (flags.json) process.stdout.write(`${JSON.stringify(check, null, 2)}\n`);
   else {

@@ -15,7 +15,7 @@ export function registerDev(program: Command): void {
     .action(async (out: string, flags: { seed?: number; json?: boolean }) => {
       const problem = outputFileProblem(out);
       if (problem !== null) throw new CliUsageError(`dev tiny-model: "${out}" ${problem}`);
-      const { writeTinyModel } = await import("../../providers/gguf/tiny-model.js");
+      const { writeTinyModel } = await import("../../index.js");
       const info = await writeTinyModel(out, flags.seed === undefined ? {} : { seed: flags.seed });
       if (flags.json) process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
       else

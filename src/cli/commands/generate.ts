@@ -76,7 +76,7 @@ export function registerGenerate(program: Command, env: CliEnvironment): void {
 
 async function runGenerate(words: string[], flags: GenerateFlags, env: CliEnvironment): Promise<void> {
   const prompt = await readPrompt(words);
-  const { generate } = await import("../../runtime/generate.js");
+  const { generate } = await import("../../index.js");
   const { formatTelemetry } = await import("../format-telemetry.js");
   const interrupt = listenForInterrupt();
 
@@ -104,7 +104,7 @@ async function runGenerate(words: string[], flags: GenerateFlags, env: CliEnviro
     });
     const { result } = outcome;
     if (flags.telemetryOut) {
-      const { writeFileAtomic } = await import("../../store/atomic-file.js");
+      const { writeFileAtomic } = await import("../../index.js");
       await writeFileAtomic(flags.telemetryOut, `${JSON.stringify(result.telemetry, null, 2)}\n`);
     }
     if (flags.json) {

@@ -37,7 +37,7 @@ export function registerLab(program: Command, env: CliEnvironment): void {
     .option("--gpu <index>", "which GPU to summarize", intArg("--gpu", 0), 0)
     .option("--json", "print the sample and its summary as JSON")
     .action(async (flags: ProbeFlags) => {
-      const { startSidecar } = await import("../../telemetry/sidecar.js");
+      const { startSidecar } = await import("../../index.js");
       const polls: unknown[] = [];
       const sidecar = startSidecar({ relay: false, gpuIndex: flags.gpu, onPoll: (p) => polls.push(p) });
       const summary = await sidecar.stop();
@@ -75,8 +75,7 @@ export function registerLab(program: Command, env: CliEnvironment): void {
     .option("--gpu <index>", "which GPU", intArg("--gpu", 0), 0)
     .option("--json", "print the guard decision as JSON")
     .action(async (flags: CooldownFlags) => {
-      const { detectGpuBackend, temperatureProbe } = await import("../../telemetry/sidecar.js");
-      const { waitForCooldown } = await import("../../telemetry/gpu-guards.js");
+      const { detectGpuBackend, temperatureProbe, waitForCooldown } = await import("../../index.js");
       const gpu = detectGpuBackend();
       const decision = await waitForCooldown({
         targetC: flags.target,
@@ -102,7 +101,7 @@ export function registerLab(program: Command, env: CliEnvironment): void {
     .argument("<file>", "an orket_report.json or a sweep_summary.json")
     .option("--json", "print the analyses as JSON")
     .action(async (file: string, flags: { json?: boolean }) => {
-      const { analyze } = await import("../../lab/analyze.js");
+      const { analyze } = await import("../../index.js");
       const result = await analyze({ path: file, home: env.home });
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -121,7 +120,7 @@ export function registerLab(program: Command, env: CliEnvironment): void {
     .option("--dry-run", "show the choices without writing preferences")
     .option("--json", "print the choices as JSON")
     .action(async (flags: SelectFlags) => {
-      const { selectModels } = await import("../../lab/select.js");
+      const { selectModels } = await import("../../index.js");
       const result = await selectModels({
         projectDir: flags.project,
         sweeps: flags.sweep,

@@ -5,12 +5,12 @@
  */
 import type { Command } from "commander";
 import { TRUST_LEVELS, type Trust } from "../../spec/memory-modes.js";
-import type { CliEnvironment } from "../environment.js";
-import { choiceArg, intArg } from "../options.js";
+import { addProjectFlag, choiceArg, intArg } from "../options.js";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 interface AddFlags {
+  project: string;
   namespace: string;
   type: string;
   tag?: string[];
@@ -21,6 +21,7 @@ interface AddFlags {
 }
 
 interface SearchFlags {
+  project: string;
   namespace?: string[];
   tag?: string[];
   minTrust?: Trust;
@@ -30,10 +31,12 @@ interface SearchFlags {
   json?: boolean;
 }
 
-export function registerMemoryRecords(memory: Command, env: CliEnvironment): void {
-  memory
-    .command("add")
-    .description("remember something for every later run (a decision, a convention, a note)")
+export function registerMemoryRecords(memory: Command): void {
+  addProjectFlag(
+    memory
+      .command("add")
+      .description("remember something for every later run (a decision, a convention, a note)"),
+  )
     .argument("<content>", "what to remember")
     .option("--namespace <name>", "e.g. decisions (injected into prompts), conventions, notes", "decisions")
     .option("--type <record_type>", "decision, convention, note …", "decision")
@@ -49,7 +52,7 @@ export function registerMemoryRecords(memory: Command, env: CliEnvironment): voi
     .option("--json", "print the result as JSON")
     .action(async (content: string, flags: AddFlags) => {
       const { withMemory } = await import("./memory-store-access.js");
-      await withMemory(env.home, (store, parse) => {
+      await withMemory(flags.project, (store, parse) => {
         const write = parse({
           namespace: flags.namespace,
           record_type: flags.type,
@@ -75,9 +78,11 @@ export function registerMemoryRecords(memory: Command, env: CliEnvironment): voi
       });
     });
 
-  memory
-    .command("search")
-    .description("search the project memory as a seat's memory_search does (FTS5, BM25)")
+  addProjectFlag(
+    memory
+      .command("search")
+      .description("search the project memory as a seat's memory_search does (FTS5, BM25)"),
+  )
     .argument("<query>", "words to look for")
     .option("--namespace <name>", "only this namespace (repeatable)", collect)
     .option("--tag <tag>", "records carrying this tag (repeatable: all of them)", collect)
@@ -88,7 +93,7 @@ export function registerMemoryRecords(memory: Command, env: CliEnvironment): voi
     .option("--json", "print the result as JSON")
     .action(async (query: string, flags: SearchFlags) => {
       const { withMemory } = await import("./memory-store-access.js");
-      await withMemory(env.home, (store) => {
+      await withMemory(flags.project, (store) => {
         const result = store.search({
           text: query,
           namespaces: flags.namespace,

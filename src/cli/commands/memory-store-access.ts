@@ -1,14 +1,13 @@
-/** Opens the project memory in `<home>/orket.db` for a CLI command and closes it afterwards. */
-import { join } from "node:path";
-import { MemoryStore, parseMemoryWrite } from "../../memory/memory-store.js";
-import { openDatabase } from "../../store/db.js";
+/** Opens the project memory in `<project>/.orket/orket.db` for a CLI command and closes it afterwards. */
+import type { MemoryStore, parseMemoryWrite } from "../../index.js";
 import { CliUsageError } from "../errors.js";
 
 export async function withMemory(
-  home: string,
+  project: string,
   body: (store: MemoryStore, parse: (write: unknown) => ReturnType<typeof parseMemoryWrite>) => void,
 ): Promise<void> {
-  const db = openDatabase(join(home, "orket.db"));
+  const { MemoryStore, openDatabase, parseMemoryWrite, projectDatabasePath } = await import("../../index.js");
+  const db = openDatabase(projectDatabasePath(project));
   try {
     body(new MemoryStore(db), (write) => {
       try {

@@ -4,17 +4,16 @@
  * bad usage or a trace file that cannot be read (`BAD_TRACE`).
  */
 import type { Command } from "commander";
-import type { SetDivergence, TraceSetCheck, TraceSetComparison } from "../../memory/trace-folders.js";
-import type { CliEnvironment } from "../environment.js";
+import type { SetDivergence, TraceSetCheck, TraceSetComparison } from "../../index.js";
 import { EXIT_FAILED } from "../errors.js";
 import { intArg } from "../options.js";
 import { registerMemoryRecords } from "./memory-records.js";
 
-export function registerMemory(program: Command, env: CliEnvironment): void {
+export function registerMemory(program: Command): void {
   const memory = program
     .command("memory")
     .description("project memory (add, search) and memory traces (check, compare two runs)");
-  registerMemoryRecords(memory, env);
+  registerMemoryRecords(memory);
   memory
     .command("check")
     .description("check determinism and retrieval traces against their contract")
@@ -24,7 +23,7 @@ export function registerMemory(program: Command, env: CliEnvironment): void {
     .option("--json", "print JSON")
     .action(
       async (flags: { trace: string; retrievalTrace?: string; maxTraceBytes?: number; json?: boolean }) => {
-        const { checkTracePath } = await import("../../memory/trace-folders.js");
+        const { checkTracePath } = await import("../../index.js");
         const result = await checkTracePath({
           trace: flags.trace,
           retrieval: flags.retrievalTrace,
@@ -52,7 +51,7 @@ export function registerMemory(program: Command, env: CliEnvironment): void {
         rightRetrieval?: string;
         json?: boolean;
       }) => {
-        const { compareTracePaths } = await import("../../memory/trace-folders.js");
+        const { compareTracePaths } = await import("../../index.js");
         const result = await compareTracePaths({
           left: flags.left,
           right: flags.right,

@@ -28,8 +28,7 @@ export function registerModels(program: Command, env: CliEnvironment): void {
     .action(async (flags: ModelsFlags) => {
       const signal = AbortSignal.timeout(10_000);
       if (flags.provider === "ollama") {
-        const { listOllamaModels } = await import("../../providers/ollama.js");
-        const { DEFAULT_OLLAMA_HOST, normalizeOllamaHost } = await import("../../providers/index.js");
+        const { listOllamaModels, DEFAULT_OLLAMA_HOST, normalizeOllamaHost } = await import("../../index.js");
         const host = normalizeOllamaHost(flags.ollamaHost ?? env.ollamaHost ?? DEFAULT_OLLAMA_HOST);
         const models = await listOllamaModels({ host }, signal);
         if (flags.json)
@@ -50,7 +49,7 @@ export function registerModels(program: Command, env: CliEnvironment): void {
       }
       const baseURL = flags.baseUrl ?? env.openaiBaseURL;
       if (!baseURL) throw new CliUsageError("models --provider openai needs --base-url or OPENAI_BASE_URL");
-      const { listOpenAIModels } = await import("../../providers/openai-compatible.js");
+      const { listOpenAIModels } = await import("../../index.js");
       const models = await listOpenAIModels({ baseURL, apiKey: flags.apiKey ?? env.openaiApiKey }, signal);
       if (flags.json)
         return print(

@@ -2,12 +2,14 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import type { CliEnvironment } from "../environment.js";
 import { CliUsageError, EXIT_FAILED } from "../errors.js";
-import { intArg } from "../options.js";
+import { addProjectFlag, intArg } from "../options.js";
 
 export function registerReplay(program: Command, env: CliEnvironment): void {
-  program
-    .command("replay")
-    .description("re-execute one stored turn from its messages and show how the answer differs")
+  addProjectFlag(
+    program
+      .command("replay")
+      .description("re-execute one stored turn from its messages and show how the answer differs"),
+  )
     .requiredOption("--run <id>", "the run (orket runs)")
     .requiredOption("--issue <id>", "the issue")
     .requiredOption("--turn <n>", "the issue's turn number", intArg("--turn", 1))
@@ -24,17 +26,20 @@ export function registerReplay(program: Command, env: CliEnvironment): void {
         ollamaHost?: string;
         baseUrl?: string;
         json?: boolean;
+        project: string;
       }) => {
-        const { openDatabase } = await import("../../store/db.js");
-        const { RunStore } = await import("../../store/run-store.js");
+        const { openDatabase, RunStore, projectDatabasePath } = await import("../../index.js");
         const { existsSync } = await import("node:fs");
-        const dbPath = join(env.home, "orket.db");
-        if (!existsSync(dbPath)) throw new CliUsageError(`no Orket state at ${dbPath}`);
+        const dbPath = projectDatabasePath(flags.project);
+        if (!existsSync(dbPath)) {
+          const { noProjectState } = await import("./cards.js");
+          throw new CliUsageError(noProjectState(env, flags.project, dbPath));
+        }
         const db = openDatabase(dbPath);
         const run = new RunStore(db).getRun(flags.run);
         db.close();
         if (!run) throw new CliUsageError(`--run: no run ${flags.run} (orket runs lists them)`);
-        const { replayTurn } = await import("../../runtime/replay-turn.js");
+        const { replayTurn } = await import("../../index.js");
         const result = await replayTurn({
           runDir: join(run.workspace, "runs", run.run_id),
           issueId: flags.issue,

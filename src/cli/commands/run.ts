@@ -1,7 +1,14 @@
 import type { Command } from "commander";
 import { VISIBILITY_MODES, type VisibilityMode } from "../../spec/memory-modes.js";
 import type { CliEnvironment } from "../environment.js";
-import { addLaneFlags, addModelFlag, addReporterFlag, choiceArg, intArg } from "../options.js";
+import {
+  addLaneFlags,
+  addModelFlag,
+  addProjectFlag,
+  addReporterFlag,
+  choiceArg,
+  intArg,
+} from "../options.js";
 import { addProviderFlags, type ProviderFlags, providerSettings } from "../provider-flags.js";
 import type { ReporterName } from "../reporters.js";
 import { runReported } from "../with-reporter.js";
@@ -33,7 +40,6 @@ export function registerRun(program: Command, env: CliEnvironment): void {
   addModelFlag(command, "provider/model; else the epic environment's model; else Ollama or the smoke model");
   command
     .option("--workspace <dir>", "the run folder (default workspace/<epic>)")
-    .option("--project <dir>", "the project folder holding orket/", ".")
     .option("--resume", "requeue cards left in progress by a crashed run and carry on")
     .option("--concurrency <n>", "issues worked at once", intArg("--concurrency", 1, 32), 3)
     .option("--max-turns <n>", "most turns in this run", intArg("--max-turns", 1), 200)
@@ -53,8 +59,8 @@ export function registerRun(program: Command, env: CliEnvironment): void {
       "cap on one trace file; a longer trace is cut at an event boundary (default 10 MiB)",
       intArg("--max-trace-bytes", 1024),
     );
-  addProviderFlags(addLaneFlags(addReporterFlag(command))).action(async (flags: RunFlags) => {
-    const { runEpic } = await import("../../runtime/orchestrator.js");
+  addProviderFlags(addLaneFlags(addReporterFlag(addProjectFlag(command)))).action(async (flags: RunFlags) => {
+    const { runEpic } = await import("../../index.js");
     await runReported(env, {
       reporter: flags.reporter,
       json: flags.json,

@@ -5,7 +5,7 @@
  */
 import { resolve } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
-import type { QuantModel } from "../../core/lab/quant-model.js";
+import type { QuantModel } from "../../index.js";
 import type { CliEnvironment } from "../environment.js";
 import { CliUsageError } from "../errors.js";
 import {
@@ -130,7 +130,7 @@ export function registerSweep(program: Command, env: CliEnvironment): void {
       listArg(parseModelList),
     );
   addCommonFlags(quant).action(async (flags: QuantFlags) => {
-    const { runQuantSweep } = await import("../../lab/sweep.js");
+    const { runQuantSweep } = await import("../../index.js");
     await runAndPrint(flags, env, (common) =>
       runQuantSweep({
         ...common,
@@ -169,7 +169,7 @@ export function registerSweep(program: Command, env: CliEnvironment): void {
       floatArg("--decode-floor", 0, 1_000_000),
     );
   addCommonFlags(context).action(async (flags: ContextFlags) => {
-    const { runContextSweep } = await import("../../lab/sweep.js");
+    const { runContextSweep } = await import("../../index.js");
     await runAndPrint(flags, env, (common) =>
       runContextSweep({
         ...common,
@@ -192,8 +192,7 @@ export function registerSweep(program: Command, env: CliEnvironment): void {
       const { readFile } = await import("node:fs/promises");
       const { dirname, join } = await import("node:path");
       const { SweepSummarySchema } = await import("../../spec/lab.js");
-      const { renderSweepReport } = await import("../../lab/sweep-report.js");
-      const { writeFileAtomic } = await import("../../store/atomic-file.js");
+      const { renderSweepReport, writeFileAtomic } = await import("../../index.js");
       let value: unknown;
       try {
         value = JSON.parse(await readFile(flags.summary, "utf8"));
@@ -221,15 +220,15 @@ export function registerSweep(program: Command, env: CliEnvironment): void {
     });
 }
 
-type Common = Parameters<typeof import("../../lab/sweep.js").runQuantSweep>[0];
-type Result = Awaited<ReturnType<typeof import("../../lab/sweep.js").runQuantSweep>>;
+type Common = Parameters<typeof import("../../index.js").runQuantSweep>[0];
+type Result = Awaited<ReturnType<typeof import("../../index.js").runQuantSweep>>;
 
 async function runAndPrint(
   flags: CommonFlags,
   env: CliEnvironment,
   run: (common: Common) => Promise<Result>,
 ): Promise<void> {
-  const { renderSweepText } = await import("../../lab/sweep-text.js");
+  const { renderSweepText } = await import("../../index.js");
   if (flags.resume !== undefined && flags.out !== undefined && resolve(flags.out) !== resolve(flags.resume)) {
     throw new CliUsageError(
       `--resume ${flags.resume} and --out ${flags.out} name different folders; give one`,
