@@ -8,12 +8,16 @@ export { formatProblem } from "./bench/bank/bank-error.js";
 export { loadBank, validateBank } from "./bench/bank/bank-loader.js";
 export { importHumanEval } from "./bench/bank/humaneval-import.js";
 export { type BankSelftest, selftestBank } from "./bench/bank/selftest.js";
+// Comparing runs.
+export { CompareInputError, type CompareRunOptions, compareReportFiles } from "./bench/compare.js";
+export { renderCompareHtml, renderCompareMarkdown, renderCompareText } from "./bench/compare-render.js";
 export {
   renderMarkdown as renderReportMarkdown,
   renderText as renderReportText,
 } from "./bench/report-render.js";
 // The benchmark.
 export { type BenchmarkOptions, type BenchmarkResult, runBenchmark } from "./bench/runner.js";
+export { applyGate, GateSpecError, parseFailOn } from "./core/bench/gate.js";
 export { computeTokenMetrics } from "./core/bench/token-metrics.js";
 export { applyTagTemplate, type QuantModel } from "./core/lab/quant-model.js";
 // Small pure helpers a caller may want.
@@ -60,6 +64,7 @@ export type { Interceptor } from "./runtime/interceptors.js";
 export { type RunEpicOptions, type RunSummary, runEpic } from "./runtime/orchestrator.js";
 export { type ReplayTurnOptions, type ReplayTurnResult, replayTurn } from "./runtime/replay-turn.js";
 export { parseToolCalls } from "./runtime/tool-parser.js";
+export type { Comparison } from "./spec/comparison.js";
 // The contract: every artifact's zod schema and type, the event stream's events, the error base.
 export * from "./spec/index.js";
 export { writeFileAtomic } from "./store/atomic-file.js";

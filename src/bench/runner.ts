@@ -29,7 +29,7 @@ import { createLoadSampler, type LoadSampler, unmeasuredCpuWindow } from "../tel
 import { createConstraintValidator } from "../validation/constraint-validator.js";
 import { ORKET_VERSION } from "../version.js";
 import { aggregateCalls } from "./aggregate-telemetry.js";
-import { loadBank, selectTasks } from "./bank/bank-loader.js";
+import { bankSha256, loadBank, selectTasks } from "./bank/bank-loader.js";
 import { defaultIsolation, describeIsolation, evaluate, preloadTranspiler } from "./evaluator/index.js";
 import { type ExtractedCode, extractCode } from "./extract-code.js";
 import {
@@ -314,7 +314,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
     settings: {
       model_ref: adapter.ref,
       model_chosen_because: chosenBecause,
-      bank: { name: bank.name, version: bank.version, source: bankSource },
+      bank: { name: bank.name, version: bank.version, source: bankSource, sha256: bankSha256(bank) },
       task_ids: tasks.map((t) => t.id),
       runs_per_task: runs,
       mode,

@@ -5,9 +5,8 @@
  * Pareto front as a line and the adherence threshold and latency ceiling as rules. Rows the chart
  * cannot place are listed under it with the reason.
  */
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+
+import { chartLibrary, escapeHtml, scriptJson } from "../bench/html-parts.js";
 import type { SweepRow, SweepSummary } from "../spec/lab.js";
 import type { Cell, SweepDocument } from "./sweep-report-document.js";
 
@@ -83,33 +82,7 @@ function missing(row: SweepRow, noAdherence: boolean, noLatency: boolean): strin
   return parts.join("; ");
 }
 
-/** Text for HTML text and attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-/** JSON that is safe inside a `<script>` element. */
-function scriptJson(value: unknown): string {
-  return JSON.stringify(value)
-    .replace(/</g, "\\u003c")
-    .replace(/>/g, "\\u003e")
-    .replace(/\u2028/g, "\\u2028")
-    .replace(/\u2029/g, "\\u2029");
-}
-
-let chartJs: string | undefined;
-
-/** Chart.js's UMD bundle, found through module resolution so it works from `src/` and `dist/` alike. */
-function chartLibrary(): string {
-  if (chartJs === undefined) {
-    const entry = createRequire(import.meta.url).resolve("chart.js");
-    chartJs = readFileSync(join(dirname(entry), "chart.umd.min.js"), "utf8").replace(
-      /<\/script/gi,
-      "<\\/script",
-    );
-  }
-  return chartJs;
-}
+export { escapeHtml };
 
 function htmlCell(cell: Cell): string {
   const note = cell.note === undefined ? "" : `<sup><a href="#note-${cell.note}">${cell.note}</a></sup>`;

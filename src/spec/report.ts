@@ -180,7 +180,16 @@ export const ReportSchema = z.looseObject({
   settings: z.looseObject({
     model_ref: z.string(),
     model_chosen_because: z.string(),
-    bank: z.looseObject({ name: z.string(), version: z.string(), source: z.string() }),
+    bank: z.looseObject({
+      name: z.string(),
+      version: z.string(),
+      source: z.string(),
+      /** sha256 of the bank's canonical JSON: its identity (additive; older reports lack it). */
+      sha256: z
+        .string()
+        .regex(/^[0-9a-f]{64}$/)
+        .optional(),
+    }),
     task_ids: z.array(z.string()),
     runs_per_task: z.number().int().positive(),
     mode: z.enum(["direct", "agent"]),

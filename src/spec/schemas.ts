@@ -1,6 +1,7 @@
 /** Every artifact schema, by the file name its JSON Schema is exported under in `schemas/`. */
 import type { z } from "zod";
 import { TaskBankSchema } from "./bank.js";
+import { ComparisonSchema } from "./comparison.js";
 import { OrketEventSchema } from "./events.js";
 import { CheckArtifactSchema, PreferencesSchema, SweepSummarySchema } from "./lab.js";
 import { DeterminismTraceSchema, RetrievalTraceSchema } from "./memory.js";
@@ -20,4 +21,5 @@ export const ARTIFACT_SCHEMAS: Record<string, z.ZodType> = {
   "preferences.v1.schema.json": PreferencesSchema,
   "task-bank.v1.schema.json": TaskBankSchema,
   "orket-event.v1.schema.json": OrketEventSchema,
+  "comparison.v1.schema.json": ComparisonSchema,
 };

@@ -4,8 +4,10 @@
  * reference solution really defines). Every problem names the file and the field path, so
  * `orket bank validate` can list them all and `loadBank` can fail on the first with a usable message.
  */
+import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { isAbsolute, normalize } from "node:path";
+import { canonicalJson } from "../../core/shared/canonical-json.js";
 import { type Task, type TaskBank, TaskBankSchema } from "../../spec/bank.js";
 import { patternProblem } from "../../validation/regex-rules.js";
 import { BankError, type BankProblem } from "./bank-error.js";
@@ -25,6 +27,14 @@ export interface BankCheck {
  * The bank at `pathOrBuiltin` (a JSON file, or `builtin`), validated. Throws `BankError` (code `BAD_BANK`)
  * naming the file and field of the first problem, e.g. `banks/x.json: tasks.3.evaluation.examples: ...`.
  */
+/**
+ * A bank's identity: sha256 of its canonical JSON (keys sorted, no whitespace), so two reports ran the
+ * same tasks with the same tests exactly when their `settings.bank.sha256` agree, wherever the file was.
+ */
+export function bankSha256(bank: TaskBank): string {
+  return createHash("sha256").update(canonicalJson(bank)).digest("hex");
+}
+
 export async function loadBank(pathOrBuiltin: string): Promise<TaskBank> {
   const { bank, problems } = await checkBankAt(pathOrBuiltin);
   if (bank === undefined || problems.length > 0) throw new BankError(problems);

@@ -1,6 +1,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { CliUsageError, EXIT_FAILED, EXIT_USAGE } from "../errors.js";
+import { registerCompare } from "./compare.js";
 
 export function registerBankAndReport(program: Command): void {
   const bank = program.command("bank").description("task banks: validate, self-test, import");
@@ -64,7 +65,8 @@ export function registerBankAndReport(program: Command): void {
       );
     });
 
-  const report = program.command("report").description("read orket_report.json files");
+  const report = program.command("report").description("read and compare orket_report.json files");
+  registerCompare(report);
   report
     .command("show")
     .description("the summary and a per-task table")

@@ -265,15 +265,14 @@ describe("compareTraces", () => {
     expect(same(1, "1")).toBe(false);
   });
 
-  it("compares two ~10 MiB traces (20k events each) in well under a second", () => {
+  // Its speed is measured by `npm run perf:trace-compare`, not here: a timed test fails on a loaded machine.
+  it("compares two ~10 MiB traces (20k events each) to the end", () => {
     const a = makeTraces({ runId: "run-a", events: 20_000 });
     const b = makeTraces({ runId: "run-b", events: 20_000 });
-    const started = performance.now();
     const result = compareTraces(a.trace, b.trace, {
       leftRetrieval: a.retrieval,
       rightRetrieval: b.retrieval,
     });
-    expect(performance.now() - started).toBeLessThan(1000);
     expect(result).toMatchObject({ equivalent: true, compared_events: 20_000, compared_retrievals: 5_000 });
   });
 });

@@ -1,0 +1,136 @@
+/**
+ * `orket report compare`: reads a baseline `orket_report.json` and one or more candidates, refuses
+ * reports of different banks, compares each candidate with the baseline (src/core/bench/compare.ts),
+ * applies the `--fail-on` gate, and returns the `orket.comparison.v1` record (docs/compare.md).
+ */
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import {
+  COMPARED_METRICS,
+  type CompareOptions,
+  compareReports,
+  DEFAULT_COMPARE_OPTIONS,
+} from "../core/bench/compare.js";
+import { applyGate, gateFails, parseFailOn } from "../core/bench/gate.js";
+import { COMPARISON_SCHEMA_VERSION, type ComparedReport, type Comparison } from "../spec/comparison.js";
+import { type ExitClass, OrketError } from "../spec/orket-error.js";
+import { type Report, ReportSchema } from "../spec/report.js";
+import { ORKET_VERSION } from "../version.js";
+
+export class CompareInputError extends OrketError {
+  static override readonly codes: Readonly<Record<string, ExitClass>> = {
+    BAD_COMPARE_INPUT: "usage",
+    BANK_MISMATCH: "usage",
+  };
+  override readonly code: "BAD_COMPARE_INPUT" | "BANK_MISMATCH";
+  constructor(code: "BAD_COMPARE_INPUT" | "BANK_MISMATCH", message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+export interface CompareRunOptions extends Partial<CompareOptions> {
+  baseline: string;
+  candidates: readonly string[];
+  /** `--fail-on`: thresholds such as `pass_rate:-2pp,init_latency_p50:+10%`. */
+  failOn?: string | undefined;
+  /** A threshold passed by its estimate alone (or unknown) fails the gate too. */
+  strict?: boolean;
+  /** Show tasks left out of the statistics in the views (they never enter the statistics). */
+  includeInvalid?: boolean;
+}
+
+export async function readComparedReport(path: string): Promise<{ report: Report; info: ComparedReport }> {
+  let value: unknown;
+  try {
+    value = JSON.parse(await readFile(path, "utf8"));
+  } catch (error) {
+    const why =
+      (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message;
+    throw new CompareInputError("BAD_COMPARE_INPUT", `${path}: cannot read it as JSON (${why})`, {
+      cause: error,
+    });
+  }
+  const schema = (value as { schema_version?: unknown } | null)?.schema_version;
+  const parsed = ReportSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue ? `${issue.path.join(".") || "(top)"}: ${issue.message}` : "not a report";
+    throw new CompareInputError(
+      "BAD_COMPARE_INPUT",
+      `${path}: not an orket_report.json (schema_version ${JSON.stringify(schema ?? null)}; ${where})`,
+    );
+  }
+  const report = parsed.data;
+  return {
+    report,
+    info: {
+      path: resolve(path),
+      model_ref: report.settings.model_ref,
+      report_generated_at: report.report_generated_at,
+      bank: {
+        name: report.settings.bank.name,
+        version: report.settings.bank.version,
+        sha256: report.settings.bank.sha256 ?? null,
+      },
+      runs_per_task: report.settings.runs_per_task,
+    },
+  };
+}
+
+/** Two reports ran one bank when their sha256 agree, or (older reports) their name and version do. */
+function sameBank(a: ComparedReport, b: ComparedReport): void {
+  const same =
+    a.bank.sha256 !== null && b.bank.sha256 !== null
+      ? a.bank.sha256 === b.bank.sha256
+      : a.bank.name === b.bank.name && a.bank.version === b.bank.version;
+  if (!same) {
+    const name = (r: ComparedReport) =>
+      `${r.bank.name} ${r.bank.version}${r.bank.sha256 ? ` (sha256 ${r.bank.sha256.slice(0, 12)})` : ""}`;
+    throw new CompareInputError(
+      "BANK_MISMATCH",
+      `${b.path} ran bank ${name(b)}, the baseline ${a.path} ran ${name(a)}: only runs of one bank compare`,
+    );
+  }
+}
+
+export async function compareReportFiles(options: CompareRunOptions): Promise<Comparison> {
+  const settings: CompareOptions = {
+    resamples: options.resamples ?? DEFAULT_COMPARE_OPTIONS.resamples,
+    seed: options.seed ?? DEFAULT_COMPARE_OPTIONS.seed,
+    confidence: options.confidence ?? DEFAULT_COMPARE_OPTIONS.confidence,
+  };
+  if (options.candidates.length === 0)
+    throw new CompareInputError("BAD_COMPARE_INPUT", "give a candidate report to compare with the baseline");
+  // The gate is parsed before any file is read: a typo fails at once.
+  const thresholds = options.failOn === undefined ? null : parseFailOn(options.failOn);
+  const baseline = await readComparedReport(options.baseline);
+  const candidates = [];
+  for (const path of options.candidates) {
+    const candidate = await readComparedReport(path);
+    sameBank(baseline.info, candidate.info);
+    candidates.push(candidate);
+  }
+  const comparisons = candidates.map((candidate) => {
+    const compared = compareReports(baseline.report, candidate.report, candidate.info, settings);
+    return { ...compared, gate: thresholds === null ? null : applyGate(thresholds, compared) };
+  });
+  return {
+    schema_version: COMPARISON_SCHEMA_VERSION,
+    generated_at: new Date().toISOString(),
+    orket_version: ORKET_VERSION,
+    settings: {
+      confidence: settings.confidence,
+      bootstrap_resamples: settings.resamples,
+      seed: settings.seed,
+      include_invalid: options.includeInvalid === true,
+      fail_on: options.failOn ?? null,
+      strict: options.strict === true,
+    },
+    baseline: baseline.info,
+    comparisons,
+    gate_failed: comparisons.some((c) => c.gate !== null && gateFails(c.gate, options.strict === true)),
+  };
+}
+
+export { COMPARED_METRICS };
