@@ -10,26 +10,10 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderSweepReport } from "../src/lab/sweep-report.js";
 import { EXCLUDED_LABEL } from "../src/lab/sweep-report-html.js";
+import { chromium, launchChromium, requireChromium } from "./support/chromium.js";
 import { guard, sweepSummary, testRun } from "./support/lab-fixtures.js";
 
-// ORKET_CHROMIUM, when set, is the only binary tried (set it to a missing path to see the skip).
-const CANDIDATES = process.env.ORKET_CHROMIUM
-  ? [process.env.ORKET_CHROMIUM]
-  : [
-      "/usr/bin/chromium",
-      "/usr/bin/chromium-browser",
-      "/usr/bin/google-chrome",
-      "/usr/bin/google-chrome-stable",
-    ];
-const chromium = CANDIDATES.find((p) => existsSync(p));
-// A developer's machine without Chromium skips with a warning; in CI (CI=true) a missing browser fails.
-const missing = "no Chromium binary found (apt-get install chromium, or set ORKET_CHROMIUM)";
-if (!chromium && !process.env.CI) console.warn(`sweep-report-browser: SKIPPED: ${missing}`);
-if (!chromium && process.env.CI) {
-  it("needs Chromium in CI", () => {
-    throw new Error(`sweep-report-browser: ${missing}; .ci/run installs it`);
-  });
-}
+requireChromium("sweep-report-browser");
 
 /** The little of the page's globals the checks touch (the project's types do not include the DOM). */
 interface Page {
@@ -78,12 +62,7 @@ describe.skipIf(!chromium)("the sweep report's frontier chart in headless Chromi
   const dir = mkdtempSync(join(tmpdir(), "orket-sweep-report-"));
 
   beforeAll(async () => {
-    const { chromium: driver } = await import("playwright-core");
-    browser = await driver.launch({
-      executablePath: chromium,
-      headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-    });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
