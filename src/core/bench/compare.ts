@@ -130,7 +130,9 @@ export function compareReports(
   }
 
   const pass = comparePass(compared, rows, options);
-  const metrics = COMPARED_METRICS.map((spec) => compareMetric(spec, compared, options));
+  const samples = COMPARED_METRICS.map((spec) => metricSamples(spec, compared));
+  bootstrap(samples, compared.length, options);
+  const metrics = samples.map((m) => compareMetric(m, compared.length, options));
   const reproducibility = reproducibilityDifferences(baseline, candidate);
   const comparison: CandidateComparison = {
     candidate: candidateInfo,
@@ -183,66 +185,86 @@ function comparePass(
   };
 }
 
-function compareMetric(
-  spec: MetricSpec,
-  compared: ReadonlyArray<{ base: Side; cand: Side }>,
-  options: CompareOptions,
-): MetricComparison {
+/** One metric's samples: the two reports' values by task, and the per-task paired differences. */
+interface MetricSamples {
+  spec: MetricSpec;
+  base: WeightedSample;
+  cand: WeightedSample;
+  paired: WeightedSample;
+  pairedTasks: number;
+  /** Bootstrap replicates of each statistic's relative change, and of the paired median difference. */
+  replicates: number[][];
+  pairedReplicates: number[];
+}
+
+function metricSamples(spec: MetricSpec, compared: ReadonlyArray<{ base: Side; cand: Side }>): MetricSamples {
   const values = (side: Side) =>
     side.valid.map(spec.read).filter((v): v is number => typeof v === "number" && Number.isFinite(v));
   const basePerTask = compared.map(({ base }) => values(base));
   const candPerTask = compared.map(({ cand }) => values(cand));
-  const baseSample = new WeightedSample(basePerTask);
-  const candSample = new WeightedSample(candPerTask);
+  const middle = (list: number[]) =>
+    quantileSorted(
+      [...list].sort((x, y) => x - y),
+      0.5,
+    ) as number;
   // Per task, the candidate's median less the baseline's, over tasks with values on both sides.
-  const paired: number[][] = basePerTask.map((b, i) => {
+  const paired = basePerTask.map((b, i) => {
     const c = candPerTask[i] as number[];
-    if (b.length === 0 || c.length === 0) return [];
-    return [
-      (quantileSorted(
-        [...c].sort((x, y) => x - y),
-        0.5,
-      ) as number) -
-        (quantileSorted(
-          [...b].sort((x, y) => x - y),
-          0.5,
-        ) as number),
-    ];
+    return b.length === 0 || c.length === 0 ? [] : [middle(c) - middle(b)];
   });
-  const pairedSample = new WeightedSample(paired);
-  const pairedTasks = paired.filter((p) => p.length > 0).length;
+  return {
+    spec,
+    base: new WeightedSample(basePerTask),
+    cand: new WeightedSample(candPerTask),
+    paired: new WeightedSample(paired),
+    pairedTasks: paired.filter((p) => p.length > 0).length,
+    replicates: STATISTICS.map(() => []),
+    pairedReplicates: [],
+  };
+}
 
+/**
+ * The paired cluster bootstrap: each resample draws tasks with replacement once, and that one draw
+ * serves every statistic of every metric in both reports, so their intervals are of the same resamples.
+ */
+function bootstrap(samples: readonly MetricSamples[], tasks: number, options: CompareOptions): void {
+  if (tasks < 2) return;
+  const random = mulberry32(options.seed);
+  const counts = new Uint32Array(tasks);
+  const b: Array<number | null> = new Array(QUANTILES.length + 1).fill(null);
+  const c: Array<number | null> = new Array(QUANTILES.length + 1).fill(null);
+  const p: Array<number | null> = [null, null];
+  for (let r = 0; r < options.resamples; r++) {
+    resampleCounts(tasks, random, counts);
+    for (const m of samples) {
+      if (m.base.size === 0 || m.cand.size === 0) continue;
+      m.base.quantiles(QUANTILES, counts, b);
+      m.cand.quantiles(QUANTILES, counts, c);
+      for (let s = 0; s < STATISTICS.length; s++) {
+        const bv = b[s];
+        const cv = c[s];
+        (m.replicates[s] as number[]).push(bv == null || cv == null || bv === 0 ? Number.NaN : cv / bv - 1);
+      }
+      if (m.paired.size > 0) {
+        m.paired.quantiles([0.5], counts, p);
+        m.pairedReplicates.push(p[0] ?? Number.NaN);
+      }
+    }
+  }
+}
+
+function compareMetric(m: MetricSamples, tasks: number, options: CompareOptions): MetricComparison {
+  const { spec, replicates, pairedReplicates } = m;
+  const baseSample = m.base;
+  const candSample = m.cand;
+  const pairedSample = m.paired;
+  const pairedTasks = m.pairedTasks;
   const baseStats: Array<number | null> = new Array(QUANTILES.length + 1).fill(null);
   const candStats: Array<number | null> = new Array(QUANTILES.length + 1).fill(null);
   const pairedStat: Array<number | null> = [null, null];
   baseSample.quantiles(QUANTILES, null, baseStats);
   candSample.quantiles(QUANTILES, null, candStats);
   pairedSample.quantiles([0.5], null, pairedStat);
-
-  // The paired cluster bootstrap: one draw of tasks serves every statistic of both reports.
-  const replicates: number[][] = STATISTICS.map(() => []);
-  const pairedReplicates: number[] = [];
-  if (compared.length >= 2 && baseSample.size > 0 && candSample.size > 0) {
-    const random = mulberry32(options.seed);
-    const counts = new Uint32Array(compared.length);
-    const b: Array<number | null> = new Array(QUANTILES.length + 1).fill(null);
-    const c: Array<number | null> = new Array(QUANTILES.length + 1).fill(null);
-    const p: Array<number | null> = [null, null];
-    for (let r = 0; r < options.resamples; r++) {
-      resampleCounts(compared.length, random, counts);
-      baseSample.quantiles(QUANTILES, counts, b);
-      candSample.quantiles(QUANTILES, counts, c);
-      for (let s = 0; s < STATISTICS.length; s++) {
-        const bv = b[s];
-        const cv = c[s];
-        (replicates[s] as number[]).push(bv == null || cv == null || bv === 0 ? Number.NaN : cv / bv - 1);
-      }
-      if (pairedSample.size > 0) {
-        pairedSample.quantiles([0.5], counts, p);
-        pairedReplicates.push(p[0] ?? Number.NaN);
-      }
-    }
-  }
 
   const changes = STATISTICS.map((statistic, s) => {
     const bv = baseStats[s] ?? null;
@@ -264,7 +286,7 @@ function compareMetric(
   const nullReason =
     baseSample.size === 0 || candSample.size === 0
       ? `no ${spec.key} in the valid runs of ${baseSample.size === 0 ? "the baseline" : "the candidate"}`
-      : compared.length < 2
+      : tasks < 2
         ? "fewer than 2 compared tasks: no interval"
         : null;
   return {

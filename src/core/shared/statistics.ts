@@ -83,7 +83,14 @@ export class WeightedSample {
     pairs.sort((a, b) => a[0] - b[0]);
     this.values = Float64Array.from(pairs, (p) => p[0]);
     this.taskOf = Uint32Array.from(pairs, (p) => p[1]);
+    this.perTaskSize = Uint32Array.from(perTask, (values) => values.length);
+    const first = perTask[0]?.length ?? 0;
+    this.uniform = first > 0 && perTask.every((values) => values.length === first) ? first : null;
   }
+
+  /** How many values each task has; `uniform` is that number when every task has the same (and some). */
+  private readonly perTaskSize: Uint32Array;
+  private readonly uniform: number | null;
 
   get size(): number {
     return this.values.length;
@@ -91,51 +98,83 @@ export class WeightedSample {
 
   /**
    * The type-7 quantiles `qs` (ascending) and the maximum of the sample in which task t appears
-   * counts[t] times (all ones: the sample itself). Null entries when the resample drew no value.
+   * counts[t] times (null: the sample itself); `counts` is a draw of resampleCounts (its counts sum to the
+   * number of tasks). Null entries when the resample drew no value.
    */
   quantiles(qs: readonly number[], counts: Uint32Array | null, out: Array<number | null>): void {
-    const { values, taskOf } = this;
-    const weight = (i: number) => (counts === null ? 1 : (counts[taskOf[i] as number] as number));
-    let total = 0;
-    for (let i = 0; i < values.length; i++) total += weight(i);
+    const total = this.resampledSize(counts);
     if (total === 0) {
       out.fill(null, 0, qs.length + 1);
       return;
     }
-    // One walk up the sorted values: `end` is one past the last position (in the sample with each value
-    // repeated by its task's count) that `current` occupies. Positions asked are nondecreasing, except
-    // that a quantile's lower position may be the previous quantile's lower one again.
-    let i = -1;
-    let end = 0;
-    let current = Number.NaN;
-    let lastLo = -1;
-    let lastLoValue = Number.NaN;
-    const valueAt = (position: number): number => {
-      if (position === lastLo) return lastLoValue;
-      while (end <= position) {
-        i++;
-        const w = weight(i);
-        if (w === 0) continue;
-        end += w;
-        current = values[i] as number;
-      }
-      return current;
-    };
+    // The positions asked (0-based, in the resample with each value repeated as often as its task was
+    // drawn): floor(h) and floor(h) + 1 of each quantile, and the last. Those in the lower half are
+    // found walking up from the smallest value, the others walking down from the largest, so a walk
+    // covers only the part of the sample it needs (p90, p99 and the max touch the top tenth).
+    const positions: number[] = [];
+    for (const q of qs) {
+      const lo = Math.floor((total - 1) * q);
+      positions.push(lo, Math.min(lo + 1, total - 1));
+    }
+    positions.push(total - 1);
+    const found = this.valuesAt(positions, total, counts);
     qs.forEach((q, k) => {
       const h = (total - 1) * q;
-      const lo = Math.floor(h);
-      const below = valueAt(lo);
-      lastLo = lo;
-      lastLoValue = below;
-      const above = lo + 1 < total ? valueAt(lo + 1) : below;
-      out[k] = below + (h - lo) * (above - below);
+      const below = found[2 * k] as number;
+      const above = found[2 * k + 1] as number;
+      out[k] = below + (h - Math.floor(h)) * (above - below);
     });
-    for (let j = values.length - 1; j >= 0; j--) {
-      if (weight(j) > 0) {
-        out[qs.length] = values[j] as number;
-        return;
+    out[qs.length] = found[positions.length - 1] as number;
+  }
+
+  /** How many values the resample holds: each task's values times its count. */
+  private resampledSize(counts: Uint32Array | null): number {
+    if (counts === null) return this.values.length;
+    // resampleCounts draws exactly as many tasks as there are: with the same number of values in every
+    // task, the resample's size is known without a pass.
+    if (this.uniform !== null) return counts.length * this.uniform;
+    let total = 0;
+    const { perTaskSize } = this;
+    for (let t = 0; t < perTaskSize.length; t++) total += (counts[t] as number) * (perTaskSize[t] as number);
+    return total;
+  }
+
+  private valuesAt(positions: readonly number[], total: number, counts: Uint32Array | null): number[] {
+    const { values, taskOf } = this;
+    const n = values.length;
+    const found = new Array<number>(positions.length).fill(Number.NaN);
+    const half = total / 2;
+    const up = positions
+      .map((p, i) => [p, i] as const)
+      .filter(([p]) => p < half)
+      .sort((a, b) => a[0] - b[0]);
+    const down = positions
+      .map((p, i) => [total - 1 - p, i] as const)
+      .filter(([r]) => total - 1 - r >= half)
+      .sort((a, b) => a[0] - b[0]);
+    let k = 0;
+    let filled = 0;
+    for (let i = 0; i < n && k < up.length; i++) {
+      const w = counts === null ? 1 : (counts[taskOf[i] as number] as number);
+      if (w === 0) continue;
+      filled += w;
+      while (k < up.length && (up[k] as readonly [number, number])[0] < filled) {
+        found[(up[k] as readonly [number, number])[1]] = values[i] as number;
+        k++;
       }
     }
+    k = 0;
+    filled = 0;
+    for (let i = n - 1; i >= 0 && k < down.length; i--) {
+      const w = counts === null ? 1 : (counts[taskOf[i] as number] as number);
+      if (w === 0) continue;
+      filled += w;
+      while (k < down.length && (down[k] as readonly [number, number])[0] < filled) {
+        found[(down[k] as readonly [number, number])[1]] = values[i] as number;
+        k++;
+      }
+    }
+    return found;
   }
 }
 
