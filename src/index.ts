@@ -11,6 +11,8 @@ export { type BankSelftest, selftestBank } from "./bench/bank/selftest.js";
 // Comparing runs.
 export { CompareInputError, type CompareRunOptions, compareReportFiles } from "./bench/compare.js";
 export { renderCompareHtml, renderCompareMarkdown, renderCompareText } from "./bench/compare-render.js";
+// History and the leaderboard.
+export { addHistoryFiles, HistoryInputError, historyEntryOf, recordHistory } from "./bench/history.js";
 export {
   renderMarkdown as renderReportMarkdown,
   renderText as renderReportText,
@@ -18,6 +20,13 @@ export {
 // The benchmark.
 export { type BenchmarkOptions, type BenchmarkResult, runBenchmark } from "./bench/runner.js";
 export { applyGate, GateSpecError, parseFailOn } from "./core/bench/gate.js";
+export {
+  type HistoryFigures,
+  type LeaderboardRow,
+  leaderboard,
+  passRateInterval,
+  trend,
+} from "./core/bench/leaderboard.js";
 export { computeTokenMetrics } from "./core/bench/token-metrics.js";
 export { applyTagTemplate, type QuantModel } from "./core/lab/quant-model.js";
 // Small pure helpers a caller may want.
@@ -70,6 +79,7 @@ export * from "./spec/index.js";
 export { writeFileAtomic } from "./store/atomic-file.js";
 export { CardStore } from "./store/card-store.js";
 export { type Database, openDatabase } from "./store/db.js";
+export { type HistoryEntry, type HistoryFilter, HistoryStore } from "./store/history-store.js";
 export { PROJECT_STATE_DIR, projectDatabasePath } from "./store/project-state.js";
 export { RunStore } from "./store/run-store.js";
 // Progress: one event stream that reporters read (docs/events.md).

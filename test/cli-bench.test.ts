@@ -15,8 +15,19 @@ describe("orket bench, report and bank", () => {
     const dir = mkdtempSync(join(tmpdir(), "orket-cli-bench-"));
     const env = { ORKET_HOME: join(dir, ".orket"), OLLAMA_HOST: await refusedUrl() };
     const out = join(dir, "results");
-    const bench = await runCli(["bench", "--tasks", "1-2", "--max-tokens", "32", "--out", out], { env });
+    const bench = await runCli(["bench", "--tasks", "1-2", "--max-tokens", "32", "--out", out], {
+      env,
+      cwd: dir,
+    });
     expect(bench.code, bench.stderr).toBe(0);
+    // The finished report is recorded in the project's history.
+    const history = JSON.parse((await runCli(["history", "--json"], { env, cwd: dir })).stdout);
+    expect(history).toHaveLength(1);
+    expect(history[0]).toMatchObject({
+      kind: "bench",
+      report_path: join(out, "orket_report.json"),
+      test_runs: 2,
+    });
     expect(bench.stderr).toMatch(
       /model: gguf\/.*orket-tiny\.gguf \(no Ollama at .*embedded llama\.cpp on the smoke model/,
     );

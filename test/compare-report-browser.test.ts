@@ -130,7 +130,8 @@ describe.skipIf(!chromium)("the comparison page in headless Chromium", () => {
     }
     // The slow candidate's latency median is 30 % up; the same one's is unchanged.
     const latency = (i: number) =>
-      (drawn[i]?.estimates as Array<{ x: number; y: string }>).find((e) => e.y === "total_latency")?.x;
+      ((drawn[i]?.estimates ?? []) as Array<{ x: number; y: string }>).find((e) => e.y === "total_latency")
+        ?.x;
     expect(latency(0)).toBeCloseTo(30, 6);
     expect(latency(1)).toBe(0);
     expect(existsSync(png)).toBe(true);

@@ -32,6 +32,7 @@ import { aggregateCalls } from "./aggregate-telemetry.js";
 import { bankSha256, loadBank, selectTasks } from "./bank/bank-loader.js";
 import { defaultIsolation, describeIsolation, evaluate, preloadTranspiler } from "./evaluator/index.js";
 import { type ExtractedCode, extractCode } from "./extract-code.js";
+import { recordBenchReport } from "./history.js";
 import {
   identityMismatch,
   JOURNAL_FILE,
@@ -90,6 +91,13 @@ export interface BenchmarkOptions {
    */
   memoryTrace?: boolean;
   home: string;
+  /**
+   * The project database to record the finished report in (its history: `orket history`, `orket
+   * leaderboard`); an interrupted benchmark is not recorded. Default: not recorded.
+   */
+  history?: string | undefined;
+  /** Set when the benchmark is a row of the sweep summarized at this path (for its history row). */
+  sweepPath?: string | undefined;
   providers?: ProviderSettings;
   signal?: AbortSignal;
   adapter?: ModelAdapter;
@@ -353,6 +361,8 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
   await writeFileAtomic(path, `${JSON.stringify(report, null, 2)}\n`);
   if (!interrupted && !(resuming && previous?.complete)) journal.complete();
   journal.close();
+  if (options.history !== undefined && !interrupted)
+    await recordBenchReport(options.history, path, options.sweepPath ?? null);
   if (lane === "lab") {
     const guards = labGuardsArtifact(testRuns, path, new Date(), lane, vramProfile);
     await writeFileAtomic(join(outDir, "lab_guards.json"), `${JSON.stringify(guards, null, 2)}\n`);

@@ -12,6 +12,7 @@ import { registerCardCommands } from "./commands/cards.js";
 import { registerCheck } from "./commands/check.js";
 import { registerDev } from "./commands/dev.js";
 import { registerGenerate } from "./commands/generate.js";
+import { registerHistory } from "./commands/history.js";
 import { registerLab } from "./commands/lab.js";
 import { registerMemory } from "./commands/memory.js";
 import { registerModels } from "./commands/models.js";
@@ -40,6 +41,7 @@ export function createProgram(env: CliEnvironment = readEnvironment()): Command 
   registerBench(program, env);
   registerSweep(program, env);
   registerBankAndReport(program);
+  registerHistory(program, env);
   registerCheck(program, env);
   registerLab(program, env);
   registerDev(program);

@@ -6,8 +6,9 @@
  * diagnostics history under the machine's fingerprint:
  * `<home>/diagnostics/<fingerprint>/<lane>-<profile>/<timestamp>-<kind>-sweep.json`.
  */
-import { join, resolve } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 import { loadBank, selectTasks } from "../bench/bank/bank-loader.js";
+import { recordBenchReport } from "../bench/history.js";
 import { CANARY_THRESHOLDS, type CanaryThresholds } from "../core/lab/canary.js";
 import {
   type ContextCeilingOptions,
@@ -63,6 +64,8 @@ export class CanaryFailedError extends OrketError {
 
 export interface SweepOptions {
   home: string;
+  /** The project database to record each finished row's report in (its history); default: not recorded. */
+  history?: string | undefined;
   /** Default `orket-sweeps/<family>-<timestamp>`. */
   out?: string | undefined;
   bank?: string | undefined;
@@ -354,6 +357,13 @@ async function runSweep(plan: SweepPlan): Promise<SweepResult> {
     throw new CanaryFailedError(
       `the canary on ${canary.model_ref} failed: ${canary.reason}; nothing else ran (summary: ${path}; --skip-canary runs anyway)`,
     );
+  }
+  if (options.history !== undefined && !interrupted) {
+    for (const row of rows) {
+      if (row.report_path === null) continue;
+      const report = isAbsolute(row.report_path) ? row.report_path : join(out, row.report_path);
+      await recordBenchReport(options.history, report, path);
+    }
   }
   const historyPath = join(
     options.home,

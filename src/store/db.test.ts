@@ -50,6 +50,7 @@ describe("openDatabase", () => {
   it("creates every table of the schema", () => {
     const db = openAt(join(dir, "orket.db"));
     expect(tableNames(db)).toEqual([
+      "bench_history",
       "builds",
       "card_transactions",
       "comments",

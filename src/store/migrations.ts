@@ -194,7 +194,39 @@ CREATE TABLE memory_commit_writes (
 ) STRICT;
 `;
 
+const V3 = `
+CREATE TABLE bench_history (
+  history_id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind                  TEXT NOT NULL CHECK (kind IN ('bench', 'sweep_row')),
+  report_path           TEXT NOT NULL,
+  report_sha256         TEXT NOT NULL UNIQUE,
+  sweep_path            TEXT,
+  recorded_at           TEXT NOT NULL,
+  generated_at          TEXT NOT NULL,
+  model_ref             TEXT NOT NULL,
+  quantization          TEXT,
+  model_sha256          TEXT,
+  bank_name             TEXT NOT NULL,
+  bank_version          TEXT NOT NULL,
+  bank_sha256           TEXT,
+  mode                  TEXT NOT NULL,
+  role                  TEXT,
+  host                  TEXT NOT NULL,
+  test_runs             INTEGER NOT NULL CHECK (test_runs >= 0),
+  valid_runs            INTEGER NOT NULL CHECK (valid_runs >= 0),
+  passes                INTEGER NOT NULL CHECK (passes >= 0),
+  pass_rate             REAL,
+  median_init_latency   REAL,
+  median_total_latency  REAL,
+  median_generation_tps REAL,
+  peak_memory_rss       REAL,
+  reproducibility       TEXT NOT NULL
+) STRICT;
+CREATE INDEX bench_history_by_model ON bench_history (model_ref, generated_at);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "cards-and-runs", sql: V1 },
   { version: 2, name: "project-memory", sql: V2 },
+  { version: 3, name: "bench-history", sql: V3 },
 ];

@@ -6,6 +6,7 @@ import {
   addLaneFlags,
   addModelFlag,
   addOutFlag,
+  addProjectFlag,
   addReporterFlag,
   addTimeoutFlag,
   choiceArg,
@@ -18,6 +19,7 @@ import type { ReporterName } from "../reporters.js";
 import { runReported } from "../with-reporter.js";
 
 interface BenchFlags extends ProviderFlags {
+  project: string;
   model?: string;
   bank: string;
   runs: number;
@@ -94,55 +96,62 @@ export function registerBench(program: Command, env: CliEnvironment): void {
       120,
     )
     .option("--no-cooldown-wait", "lab lane: do not wait; a start above the target is HOT_START");
-  addProviderFlags(addLaneFlags(addReporterFlag(command))).action(async (flags: BenchFlags) => {
-    const { runBenchmark, renderReportText: renderText } = await import("../../index.js");
-    if (
-      flags.resume !== undefined &&
-      flags.out !== "orket-results" &&
-      resolve(flags.out) !== resolve(flags.resume)
-    ) {
-      throw new CliUsageError(
-        `--resume ${flags.resume} and --out ${flags.out} name different folders; give one`,
-      );
-    }
-    const out = flags.resume ?? flags.out;
-    noteNoTimeout(flags.timeout);
-    await runReported(env, {
-      reporter: flags.reporter,
-      json: flags.json,
-      onInterrupt: "writing the partial report (orket bench --resume continues it)",
-      run: ({ stream, signal }) =>
-        runBenchmark({
-          model: flags.model,
-          bank: flags.bank,
-          runs: flags.runs,
-          tasks: flags.tasks,
-          mode: flags.mode,
-          lane: flags.lane,
-          vramProfile: flags.vramProfile,
-          seed: flags.seed,
-          temperature: flags.temperature,
-          maxOutputTokens: flags.maxTokens,
-          timeoutMs: flags.timeout,
-          out,
-          resume: flags.resume !== undefined,
-          memoryTrace: flags.memoryTrace,
-          sidecar: flags.sidecar,
-          warmup: flags.warmup,
-          ...(flags.coldPrefill ? { promptCache: false } : {}),
-          thermal: {
-            targetC: flags.cooldownTarget,
-            timeoutMs: flags.cooldownTimeout * 1000,
-            wait: flags.cooldownWait,
-          },
-          home: env.home,
-          signal,
-          providers: { ...providerSettings(flags, env), contextSize: flags.ctxSize },
-          reporter: stream,
-        }),
-      record: ({ report, path }) => ({ path, summary: report.summary }),
-      text: ({ report, path }) => `${renderText(report)}\n\nreport: ${path}\n`,
-      failed: ({ report }) => report.interrupted,
-    });
-  });
+  addProviderFlags(addLaneFlags(addReporterFlag(addProjectFlag(command)))).action(
+    async (flags: BenchFlags) => {
+      const {
+        runBenchmark,
+        renderReportText: renderText,
+        projectDatabasePath,
+      } = await import("../../index.js");
+      if (
+        flags.resume !== undefined &&
+        flags.out !== "orket-results" &&
+        resolve(flags.out) !== resolve(flags.resume)
+      ) {
+        throw new CliUsageError(
+          `--resume ${flags.resume} and --out ${flags.out} name different folders; give one`,
+        );
+      }
+      const out = flags.resume ?? flags.out;
+      noteNoTimeout(flags.timeout);
+      await runReported(env, {
+        reporter: flags.reporter,
+        json: flags.json,
+        onInterrupt: "writing the partial report (orket bench --resume continues it)",
+        run: ({ stream, signal }) =>
+          runBenchmark({
+            model: flags.model,
+            bank: flags.bank,
+            runs: flags.runs,
+            tasks: flags.tasks,
+            mode: flags.mode,
+            lane: flags.lane,
+            vramProfile: flags.vramProfile,
+            seed: flags.seed,
+            temperature: flags.temperature,
+            maxOutputTokens: flags.maxTokens,
+            timeoutMs: flags.timeout,
+            out,
+            resume: flags.resume !== undefined,
+            memoryTrace: flags.memoryTrace,
+            sidecar: flags.sidecar,
+            warmup: flags.warmup,
+            ...(flags.coldPrefill ? { promptCache: false } : {}),
+            thermal: {
+              targetC: flags.cooldownTarget,
+              timeoutMs: flags.cooldownTimeout * 1000,
+              wait: flags.cooldownWait,
+            },
+            home: env.home,
+            history: projectDatabasePath(flags.project),
+            signal,
+            providers: { ...providerSettings(flags, env), contextSize: flags.ctxSize },
+            reporter: stream,
+          }),
+        record: ({ report, path }) => ({ path, summary: report.summary }),
+        text: ({ report, path }) => `${renderText(report)}\n\nreport: ${path}\n`,
+        failed: ({ report }) => report.interrupted,
+      });
+    },
+  );
 }

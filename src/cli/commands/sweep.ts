@@ -12,6 +12,7 @@ import {
   addLaneFlags,
   addModelFlag,
   addOutFlag,
+  addProjectFlag,
   addReporterFlag,
   addTimeoutFlag,
   floatArg,
@@ -24,6 +25,7 @@ import { parseContextList, parseModelList, parseQuantList } from "../sweep-args.
 import { runReported } from "../with-reporter.js";
 
 interface CommonFlags extends ProviderFlags {
+  project: string;
   bank: string;
   tasks?: string;
   runs: number;
@@ -109,7 +111,7 @@ function addCommonFlags(command: Command): Command {
     .option("--json", "print the summary as JSON");
   addTimeoutFlag(command);
   addOutFlag(command, "where the summary and each row's report go (default orket-sweeps/<family>-<time>)");
-  return addProviderFlags(addLaneFlags(addReporterFlag(command)));
+  return addProviderFlags(addLaneFlags(addReporterFlag(addProjectFlag(command))));
 }
 
 export function registerSweep(program: Command, env: CliEnvironment): void {
@@ -228,7 +230,7 @@ async function runAndPrint(
   env: CliEnvironment,
   run: (common: Common) => Promise<Result>,
 ): Promise<void> {
-  const { renderSweepText } = await import("../../index.js");
+  const { renderSweepText, projectDatabasePath } = await import("../../index.js");
   if (flags.resume !== undefined && flags.out !== undefined && resolve(flags.out) !== resolve(flags.resume)) {
     throw new CliUsageError(
       `--resume ${flags.resume} and --out ${flags.out} name different folders; give one`,
@@ -242,6 +244,7 @@ async function runAndPrint(
     run: ({ stream, signal }) =>
       run({
         home: env.home,
+        history: projectDatabasePath(flags.project),
         out: flags.resume ?? flags.out,
         ...(flags.resume !== undefined ? { resume: true } : {}),
         bank: flags.bank,

@@ -265,6 +265,154 @@ describe("compareTraces", () => {
     expect(same(1, "1")).toBe(false);
   });
 
+  it("diverges on any tool call of an event, not only its first", () => {
+    const { left, right } = pair();
+    for (const trace of [left, right]) {
+      const first = trace.events[2]?.tool_calls[0];
+      if (!first) throw new Error("fixture");
+      trace.events[2]?.tool_calls.push({ ...clone(first), tool_name: "read_file" });
+    }
+    expect(compare(left, right).equivalent).toBe(true);
+    (right.events[2]?.tool_calls[1] as Doc).tool_name = "delete_file";
+    expect(compare(left, right).divergence).toMatchObject({
+      index: 2,
+      field: "events[2].tool_calls[1].tool_name",
+      left: "read_file",
+      right: "delete_file",
+    });
+  });
+
+  it("reports differing guardrails sorted on both sides, whichever order each run listed them in", () => {
+    const { left, right } = pair();
+    (left.events[2] as Doc).guardrails_triggered = ["a", "b"];
+    (right.events[2] as Doc).guardrails_triggered = ["b", "a"];
+    expect(compare(left, right).equivalent).toBe(true);
+    (right.events[2] as Doc).guardrails_triggered = ["c", "a"];
+    expect(compare(left, right).divergence).toMatchObject({
+      field: "events[2].guardrails_triggered",
+      left: ["a", "b"],
+      right: ["a", "c"],
+    });
+  });
+
+  it("names the right side's next event when the left trace has fewer events", () => {
+    const { left, right } = pair();
+    left.events.pop();
+    expect(compare(left, right)).toMatchObject({
+      equivalent: false,
+      compared_events: 11,
+      divergence: {
+        scope: "event",
+        index: 11,
+        left_event_id: null,
+        right_event_id: "run-b-ev-11",
+        interceptor: "after_tool",
+        decision_type: "tool_result",
+        field: "events.length",
+        left: 11,
+        right: 12,
+      },
+    });
+    const fewerRight = pair();
+    fewerRight.right.events.splice(10);
+    expect(compare(fewerRight.left, fewerRight.right).divergence).toMatchObject({
+      left_event_id: "run-a-ev-10",
+      right_event_id: null,
+      interceptor: "before_tool",
+      decision_type: "allow",
+    });
+  });
+
+  it("names the retrieval and its consuming event on the side that has one more retrieval", () => {
+    const fewerRight = pair();
+    fewerRight.rightRet.events.pop();
+    expect(compare(fewerRight.left, fewerRight.right, fewerRight.leftRet, fewerRight.rightRet)).toMatchObject(
+      {
+        equivalent: false,
+        compared_retrievals: 2,
+        divergence: {
+          scope: "retrieval",
+          index: 2,
+          left_event_id: "run-a-ret-8",
+          right_event_id: null,
+          interceptor: "before_prompt",
+          decision_type: "compile_prompt",
+          field: "retrieval.events.length",
+          left: 3,
+          right: 2,
+        },
+      },
+    );
+    const fewerLeft = pair();
+    fewerLeft.leftRet.events.pop();
+    expect(compare(fewerLeft.left, fewerLeft.right, fewerLeft.leftRet, fewerLeft.rightRet)).toMatchObject({
+      compared_retrievals: 2,
+      divergence: {
+        scope: "retrieval",
+        index: 2,
+        left_event_id: null,
+        right_event_id: "run-b-ret-8",
+        interceptor: "before_prompt",
+        decision_type: "compile_prompt",
+        field: "retrieval.events.length",
+        left: 2,
+        right: 3,
+      },
+    });
+  });
+
+  it("names no consuming event for a retrieval whose event was cut from a truncated trace", () => {
+    const { left, right, leftRet, rightRet } = pair();
+    rightRet.events.pop();
+    // Both traces keep events 0-7; the left retrieval trace still holds the retrieval consumed by event 8.
+    expect(compare(truncate(left, 8), truncate(right, 8), leftRet, rightRet)).toMatchObject({
+      equivalent: false,
+      compared_events: 8,
+      compared_retrievals: 2,
+      divergence: {
+        scope: "retrieval",
+        index: 2,
+        left_event_id: "run-a-ret-8",
+        right_event_id: null,
+        interceptor: null,
+        decision_type: null,
+        field: "retrieval.events.length",
+      },
+    });
+  });
+
+  it("treats an absent value as equal only to another absent value", () => {
+    expect(same(undefined, undefined)).toBe(true);
+    expect(same(undefined, null)).toBe(false);
+    expect(same(undefined, 0)).toBe(false);
+    expect(same("", undefined)).toBe(false);
+  });
+
+  it("tells apart values of different kinds and shapes", () => {
+    expect(same(1, 2)).toBe(false);
+    expect(same("a", "b")).toBe(false);
+    expect(same(1, {})).toBe(false);
+    expect(same({}, 1)).toBe(false);
+    expect(same(null, {})).toBe(false);
+    expect(same({}, null)).toBe(false);
+    expect(same([], {})).toBe(false);
+    expect(same({}, [])).toBe(false);
+    // An object with a length is not an array, either way round.
+    expect(same([], { length: 0 })).toBe(false);
+    expect(same({ length: 0 }, [])).toBe(false);
+    expect(same([1], [1, 2])).toBe(false);
+    expect(same([1, 2], [1])).toBe(false);
+    expect(same([1, 2], [1, 3])).toBe(false);
+    expect(same({}, { a: 1 })).toBe(false);
+    expect(same({ a: 1 }, {})).toBe(false);
+    expect(same({ a: 1 }, { b: 1 })).toBe(false);
+    // A key set to undefined is a missing key, which does not stand in for another key.
+    expect(same({ a: undefined }, { b: 1 })).toBe(false);
+    expect(same({ a: undefined, b: 1 }, { b: 1 })).toBe(true);
+    expect(same({ a: [1, { b: "x" }] }, { a: [1, { b: "x" }] })).toBe(true);
+    expect(same({ a: [1, { b: "x" }] }, { a: [1, { b: "y" }] })).toBe(false);
+  });
+
   // Its speed is measured by `npm run perf:trace-compare`, not here: a timed test fails on a loaded machine.
   it("compares two ~10 MiB traces (20k events each) to the end", () => {
     const a = makeTraces({ runId: "run-a", events: 20_000 });

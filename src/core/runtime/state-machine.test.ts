@@ -72,3 +72,115 @@ describe("issue state machine", () => {
     expect(isTerminal("blocked")).toBe(false);
   });
 });
+
+describe("the transition table, move by move", () => {
+  const user: Actor = { kind: "user", name: "alice" };
+
+  it("allows exactly these moves out of each status", () => {
+    const table = Object.fromEntries(ISSUE_STATUSES.map((s) => [s, [...allowedTransitions(s)]]));
+    expect(table).toEqual({
+      ready: ["in_progress", "blocked", "waiting_for_developer", "canceled"],
+      in_progress: ["code_review", "ready", "blocked", "waiting_for_developer", "canceled"],
+      code_review: ["awaiting_guard_review", "in_progress", "ready", "blocked", "canceled"],
+      awaiting_guard_review: [
+        "guard_approved",
+        "guard_rejected",
+        "guard_requested_changes",
+        "done",
+        "blocked",
+        "canceled",
+      ],
+      guard_approved: ["done", "blocked"],
+      guard_rejected: ["ready", "blocked", "canceled"],
+      guard_requested_changes: ["ready", "in_progress", "blocked", "canceled"],
+      blocked: ["ready", "canceled"],
+      waiting_for_developer: ["ready", "canceled"],
+      done: ["archived"],
+      canceled: ["archived", "ready"],
+      archived: [],
+    });
+  });
+
+  it("sends rejected and changed work back, and lets blocked, waiting and canceled issues resume", () => {
+    const moves: Array<[IssueStatus, IssueStatus]> = [
+      ["guard_rejected", "ready"],
+      ["guard_requested_changes", "in_progress"],
+      ["guard_requested_changes", "ready"],
+      ["blocked", "ready"],
+      ["waiting_for_developer", "ready"],
+      ["canceled", "ready"],
+      ["canceled", "archived"],
+      ["blocked", "canceled"],
+    ];
+    for (const [from, to] of moves)
+      expect(checkTransition(from, to, system, null), `${from} → ${to}`).toEqual({ ok: true });
+    expect(checkTransition("guard_rejected", "blocked", coder, "review")).toEqual({ ok: true });
+    expect(checkTransition("guard_requested_changes", "blocked", coder, "input")).toEqual({ ok: true });
+  });
+
+  it("reserves done and the three guard verdicts for the integrity guard", () => {
+    expect([...GUARD_ONLY].sort()).toEqual([
+      "done",
+      "guard_approved",
+      "guard_rejected",
+      "guard_requested_changes",
+    ]);
+    expect(checkTransition("guard_approved", "done", coder, null)).toEqual({
+      ok: false,
+      code: "GUARD_ONLY_STATUS",
+      message: "only an integrity_guard seat may set done; a coder seat may not",
+    });
+  });
+
+  it("names who was refused: a seat by its role, anyone else by kind and name", () => {
+    expect(checkTransition("awaiting_guard_review", "guard_approved", system, null)).toEqual({
+      ok: false,
+      code: "GUARD_ONLY_STATUS",
+      message: "only an integrity_guard seat may set guard_approved; system orchestrator may not",
+    });
+    expect(checkTransition("awaiting_guard_review", "guard_rejected", user, null)).toEqual({
+      ok: false,
+      code: "GUARD_ONLY_STATUS",
+      message: "only an integrity_guard seat may set guard_rejected; user alice may not",
+    });
+  });
+
+  it("does not take a person or the system named integrity_guard for the guard seat", () => {
+    for (const kind of ["user", "system"] as const) {
+      const impostor: Actor = { kind, name: "integrity_guard" };
+      expect(checkTransition("guard_approved", "done", impostor, null)).toEqual({
+        ok: false,
+        code: "GUARD_ONLY_STATUS",
+        message: `only an integrity_guard seat may set done; ${kind} integrity_guard may not`,
+      });
+    }
+  });
+
+  it("explains a final status and a wait reason missing or misplaced", () => {
+    expect(checkTransition("archived", "ready", guard, null)).toEqual({
+      ok: false,
+      code: "ILLEGAL_TRANSITION",
+      message: "archived → ready is not a legal transition (from archived: none, it is final)",
+    });
+    expect(checkTransition("done", "ready", guard, null)).toEqual({
+      ok: false,
+      code: "ILLEGAL_TRANSITION",
+      message: "done → ready is not a legal transition (from done: archived)",
+    });
+    expect(checkTransition("ready", "waiting_for_developer", coder, null)).toEqual({
+      ok: false,
+      code: "WAIT_REASON_REQUIRED",
+      message: "waiting_for_developer needs a wait_reason (resource, dependency, review, input, system)",
+    });
+    expect(checkTransition("blocked", "ready", coder, "resource")).toEqual({
+      ok: false,
+      code: "WAIT_REASON_UNEXPECTED",
+      message: "a wait_reason is only for blocked and waiting_for_developer, not ready",
+    });
+  });
+
+  it("calls exactly done, canceled and archived terminal", () => {
+    const terminal = ISSUE_STATUSES.filter(isTerminal);
+    expect(terminal).toEqual(["done", "canceled", "archived"]);
+  });
+});
