@@ -38,7 +38,7 @@ export function historyEntryOf(
     bank_version: report.settings.bank.version,
     bank_sha256: report.settings.bank.sha256 ?? null,
     mode: report.settings.mode,
-    role: (report.settings as { role?: string }).role ?? null,
+    role: report.settings.role ?? null,
     host: `${host.cpu_model} · ${host.core_count} cores · ${host.total_memory_mib} MiB · ${host.platform}-${host.arch}`,
     test_runs: report.test_runs.length,
     valid_runs: valid.length,

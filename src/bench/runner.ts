@@ -96,6 +96,8 @@ export interface BenchmarkOptions {
    * leaderboard`); an interrupted benchmark is not recorded. Default: not recorded.
    */
   history?: string | undefined;
+  /** The seat role this benchmark is for (recorded in the report and the history; `--role`). */
+  role?: string | undefined;
   /** Set when the benchmark is a row of the sweep summarized at this path (for its history row). */
   sweepPath?: string | undefined;
   providers?: ProviderSettings;
@@ -337,6 +339,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
       warmup,
       server_process: server,
       orket_version: ORKET_VERSION,
+      ...(options.role !== undefined ? { role: options.role } : {}),
       host: {
         platform: platform(),
         arch: arch(),

@@ -210,6 +210,8 @@ export const ReportSchema = z.looseObject({
     /** The server process measured for memory and left out of the CPU load, and how it was found. */
     server_process: z.looseObject({ pid: z.number().int().nullable(), source: z.string() }).optional(),
     orket_version: z.string(),
+    /** The seat role the benchmark was run for (`--role`), for the history and leaderboard; additive. */
+    role: z.string().min(1).optional(),
     host: z.looseObject({
       platform: z.string(),
       arch: z.string(),

@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import type { Command } from "commander";
+import { type Command, InvalidArgumentError } from "commander";
 import type { CliEnvironment } from "../environment.js";
 import { CliUsageError } from "../errors.js";
 import {
@@ -20,6 +20,7 @@ import { runReported } from "../with-reporter.js";
 
 interface BenchFlags extends ProviderFlags {
   project: string;
+  role?: string;
   model?: string;
   bank: string;
   runs: number;
@@ -45,6 +46,15 @@ interface BenchFlags extends ProviderFlags {
   cooldownWait: boolean;
 }
 
+/** A role name as the project's team files spell them: lowercase letters, digits and underscores. */
+function roleArg(value: string): string {
+  if (!/^[a-z][a-z0-9_]*$/.test(value))
+    throw new InvalidArgumentError(
+      `--role takes a role name such as coder or integrity_guard, not "${value}"`,
+    );
+  return value;
+}
+
 export function registerBench(program: Command, env: CliEnvironment): void {
   const command = program
     .command("bench")
@@ -55,6 +65,11 @@ export function registerBench(program: Command, env: CliEnvironment): void {
   command
     .option("--bank <bank>", "builtin, or a bank JSON file", "builtin")
     .option("--runs <n>", "runs per task", intArg("--runs", 1, 1000), 1)
+    .option(
+      "--role <role>",
+      "the seat role this benchmark is for, e.g. coder (recorded for orket history and leaderboard --role)",
+      roleArg,
+    )
     .option("--tasks <list>", "positions or ids, e.g. 1-10,12")
     .option(
       "--mode <mode>",
@@ -144,6 +159,7 @@ export function registerBench(program: Command, env: CliEnvironment): void {
             },
             home: env.home,
             history: projectDatabasePath(flags.project),
+            role: flags.role,
             signal,
             providers: { ...providerSettings(flags, env), contextSize: flags.ctxSize },
             reporter: stream,
