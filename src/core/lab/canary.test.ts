@@ -156,4 +156,13 @@ describe("judgeCanary", () => {
     expect(judgment).toMatchObject({ decision: "fail", model_time_cv: 0.6 });
     expect(judgment.reason).toMatch(/^model time varied with a CV of 0\.500 between repeats of slow /);
   });
+  it("quotes the judged CV against its limit, and names a larger one from tasks under the floor apart", () => {
+    // A fast task (10–20 ms, CV 0.333) and a judged one (1.0–1.1 s, CV 0.048).
+    const result = judgeCanary([...task("fast", [1, 1], [0.01, 0.02]), ...task("slow", [1, 1], [1, 1.1])]);
+    expect(result.decision).toBe("pass");
+    expect(result.model_time_cv).toBe(0.333);
+    expect(result.reason).toBe(
+      "repeatable over 2 tasks with repeats: adherence spread 0.00 ≤ 0.05, model time CV 0.048 ≤ 0.35 (0.333 on tasks under 0.05 s per run, not judged)",
+    );
+  });
 });

@@ -121,7 +121,11 @@ export function judgeCanary(
       ? "no model time to compare"
       : judgedCv === null
         ? `model time CV ${model_time_cv.toFixed(3)}, not judged under ${thresholds.model_time_floor_seconds} s per run`
-        : `model time CV ${model_time_cv.toFixed(3)} ≤ ${thresholds.model_time_cv}`;
+        : `model time CV ${round3(judgedCv.value).toFixed(3)} ≤ ${thresholds.model_time_cv}${
+            model_time_cv > round3(judgedCv.value)
+              ? ` (${model_time_cv.toFixed(3)} on tasks under ${thresholds.model_time_floor_seconds} s per run, not judged)`
+              : ""
+          }`;
   return {
     decision: "pass",
     reason: `repeatable over ${compared}: adherence spread ${ratio(adherence_spread)} ≤ ${ratio(thresholds.adherence_spread)}, ${cvText}`,
