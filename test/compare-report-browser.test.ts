@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderCompareHtml } from "../src/bench/compare-render.js";
 import { compareReports } from "../src/core/bench/compare.js";
 import { COMPARISON_SCHEMA_VERSION, type Comparison } from "../src/spec/comparison.js";
-import { chromium, launchChromium, requireChromium } from "./support/chromium.js";
+import { chromium, launchChromium, openPage, requireChromium } from "./support/chromium.js";
 import { reportOf, testRun } from "./support/lab-fixtures.js";
 
 requireChromium("compare-report-browser");
@@ -84,17 +84,7 @@ describe.skipIf(!chromium)("the comparison page in headless Chromium", () => {
   it("draws one chart per candidate with no console error and no network request", async () => {
     const file = join(dir, "comparison.html");
     writeFileSync(file, renderCompareHtml(comparison));
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const errors: string[] = [];
-    const requests: string[] = [];
-    page.on("console", (m: { type(): string; text(): string }) => {
-      if (m.type() === "error" || m.type() === "warning") errors.push(m.text());
-    });
-    page.on("pageerror", (e: Error) => errors.push(e.message));
-    page.on("request", (r: { url(): string }) => {
-      if (!r.url().startsWith("file:")) requests.push(r.url());
-    });
-    await page.goto(`file://${file}`);
+    const { page, errors, requests } = await openPage(browser, file);
     await page.waitForFunction(() => (globalThis as unknown as Page).orketCharts?.length === 2);
     const drawn = await page.evaluate(() => {
       const page = globalThis as unknown as Page;

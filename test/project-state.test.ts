@@ -8,21 +8,11 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { coderDone, GREET, guardDone, reviewerPass } from "./support/hello-python-answers.js";
 import { runCli } from "./support/run-cli.js";
-import { answer, call, writeScript } from "./support/script-cassette.js";
+import { writeScript } from "./support/script-cassette.js";
 
-const GREET = "def greet(name: str) -> str:\n    return f\"Hello, {name or 'world'}!\"\n";
-const script = [
-  answer(
-    call("write_file", { path: "greet.py", content: GREET }),
-    call("update_issue_status", { status: "code_review" }),
-  ),
-  answer(
-    call("add_issue_comment", { body: "meets the requirements" }),
-    call("update_issue_status", { status: "awaiting_guard_review" }),
-  ),
-  answer(call("update_issue_status", { status: "done" })),
-];
+const script = [coderDone, reviewerPass, guardDone];
 
 describe("project state with a shared ORKET_HOME", () => {
   it("keeps each project's cards, runs and memory in the project", async () => {

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderSweepReport } from "../src/lab/sweep-report.js";
 import { EXCLUDED_LABEL } from "../src/lab/sweep-report-html.js";
-import { chromium, launchChromium, requireChromium } from "./support/chromium.js";
+import { chromium, launchChromium, openPage, requireChromium } from "./support/chromium.js";
 import { guard, sweepSummary, testRun } from "./support/lab-fixtures.js";
 
 requireChromium("sweep-report-browser");
@@ -72,17 +72,7 @@ describe.skipIf(!chromium)("the sweep report's frontier chart in headless Chromi
   async function open(includeInvalid: boolean) {
     const file = join(dir, `sweep_report${includeInvalid ? "_all" : ""}.html`);
     writeFileSync(file, renderSweepReport(summary, { includeInvalid }).html);
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const errors: string[] = [];
-    const requests: string[] = [];
-    page.on("console", (m: { type(): string; text(): string }) => {
-      if (m.type() === "error" || m.type() === "warning") errors.push(m.text());
-    });
-    page.on("pageerror", (e: Error) => errors.push(e.message));
-    page.on("request", (r: { url(): string }) => {
-      if (!r.url().startsWith("file:")) requests.push(r.url());
-    });
-    await page.goto(`file://${file}`);
+    const { page, errors, requests } = await openPage(browser, file);
     await page.waitForFunction(() => (globalThis as unknown as Page).orketChart !== undefined);
     return { page, errors, requests };
   }

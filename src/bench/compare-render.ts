@@ -5,7 +5,7 @@
  * "—"; a change whose interval includes no change says "not significant" beside it, always.
  */
 import type { CandidateComparison, Comparison, GateResult } from "../spec/comparison.js";
-import { CSP, chartLibrary, escapeHtml, scriptJson } from "./html-parts.js";
+import { escapeHtml, htmlPage } from "./html-parts.js";
 
 interface Table {
   header: string[];
@@ -265,23 +265,14 @@ export function renderCompareHtml(comparison: Comparison): string {
       return `<section><h2>${escapeHtml(s.title)}</h2>${s.lines.map((l) => `<p>${escapeHtml(l)}</p>`).join("")}${chart}${s.tables.map(table).join("")}</section>`;
     })
     .join("\n");
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${CSP}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(doc.title)}</title>
-<style>${CSS}</style>
-</head>
-<body>
-<h1>${escapeHtml(doc.title)}</h1>
+  return htmlPage({
+    title: doc.title,
+    css: CSS,
+    body: `<h1>${escapeHtml(doc.title)}</h1>
 <p class="subtitle">${escapeHtml(doc.subtitle)}</p>
-${body}
-<script type="application/json" id="orket-compare-data">${scriptJson(chartData)}</script>
-<script>${chartLibrary()}</script>
-<script>${CHART_SCRIPT}</script>
-</body>
-</html>
-`;
+${body}`,
+    dataId: "orket-compare-data",
+    data: chartData,
+    chartScript: CHART_SCRIPT,
+  });
 }

@@ -34,5 +34,34 @@ export function chartLibrary(): string {
   return chartJs;
 }
 
-/** The page header every report shares: a strict CSP (inline only, nothing fetched) and the title. */
-export const CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:";
+/**
+ * A whole self-contained page: a strict Content-Security-Policy (inline only, nothing fetched), the
+ * body as given, then the chart data (JSON in a script element, under `dataId`), Chart.js and the
+ * page's own chart script.
+ */
+export function htmlPage(page: {
+  title: string;
+  css: string;
+  body: string;
+  dataId: string;
+  data: unknown;
+  chartScript: string;
+}): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(page.title)}</title>
+<style>${page.css}</style>
+</head>
+<body>
+${page.body}
+<script type="application/json" id="${page.dataId}">${scriptJson(page.data)}</script>
+<script>${chartLibrary()}</script>
+<script>${page.chartScript}</script>
+</body>
+</html>
+`;
+}

@@ -6,7 +6,7 @@
  * cannot place are listed under it with the reason.
  */
 
-import { chartLibrary, escapeHtml, scriptJson } from "../bench/html-parts.js";
+import { escapeHtml, htmlPage } from "../bench/html-parts.js";
 import type { SweepRow, SweepSummary } from "../spec/lab.js";
 import type { Cell, SweepDocument } from "./sweep-report-document.js";
 
@@ -211,24 +211,15 @@ export function renderHtml(doc: SweepDocument, summary: SweepSummary, includeInv
         .map((n, i) => `<li id="note-${i + 1}">${escapeHtml(n)}</li>`)
         .join("")}</ol></section>`
     : "";
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(doc.title)}</title>
-<style>${CSS}</style>
-</head>
-<body>
-<h1>${escapeHtml(doc.title)}</h1>
+  return htmlPage({
+    title: doc.title,
+    css: CSS,
+    body: `<h1>${escapeHtml(doc.title)}</h1>
 <p class="subtitle">${escapeHtml(doc.subtitle)}${subtitleNote}</p>
 ${doc.sections.map((s) => section(s, chartBlock(chart))).join("\n")}
-${notes}
-<script type="application/json" id="orket-chart-data">${scriptJson(data)}</script>
-<script>${chartLibrary()}</script>
-<script>${CHART_SCRIPT}</script>
-</body>
-</html>
-`;
+${notes}`,
+    dataId: "orket-chart-data",
+    data,
+    chartScript: CHART_SCRIPT,
+  });
 }

@@ -37,3 +37,23 @@ export async function launchChromium() {
     args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
   });
 }
+
+/**
+ * Opens a local page in a new tab, collecting what the checks need: console errors and warnings,
+ * uncaught page errors, and every request that is not the file itself (a self-contained page makes none).
+ */
+// biome-ignore lint/suspicious/noExplicitAny: playwright-core's browser, loaded lazily
+export async function openPage(browser: any, file: string) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const errors: string[] = [];
+  const requests: string[] = [];
+  page.on("console", (m: { type(): string; text(): string }) => {
+    if (m.type() === "error" || m.type() === "warning") errors.push(m.text());
+  });
+  page.on("pageerror", (e: Error) => errors.push(e.message));
+  page.on("request", (r: { url(): string }) => {
+    if (!r.url().startsWith("file:")) requests.push(r.url());
+  });
+  await page.goto(`file://${file}`);
+  return { page, errors, requests };
+}
