@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ComparisonSchema } from "../src/spec/comparison.js";
 import type { Report } from "../src/spec/report.js";
-import { reportOf, testRun } from "./support/lab-fixtures.js";
+import { reportOf, sweepSummary, testRun } from "./support/lab-fixtures.js";
 import { runCli } from "./support/run-cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "orket-cli-compare-"));
@@ -115,19 +115,37 @@ describe("orket report compare", () => {
     expect(strict.stderr).toMatch(/pass_rate:-2pp \(replay\/small-b: not significant\)/);
   });
 
+  it("compares each row of a sweep summary given as a candidate, and refuses one as the baseline", async () => {
+    const summary = sweepSummary([
+      { tag: "q8_0", runs: [testRun({ task: "t0" })], reportPath: rerun },
+      { tag: "q4_K_M", runs: [testRun({ task: "t0" })], reportPath: "worse.json" },
+    ]);
+    const path = join(dir, "sweep_summary.json");
+    writeFileSync(path, JSON.stringify(summary));
+    const run = await runCli(["report", "compare", base, path, "--json"]);
+    expect(run.code, run.stderr).toBe(0);
+    const record = ComparisonSchema.parse(JSON.parse(run.stdout));
+    expect(record.comparisons.map((c) => c.candidate.path)).toEqual([rerun, worse]);
+    const asBaseline = await runCli(["report", "compare", path, base]);
+    expect(asBaseline.code).toBe(2);
+    expect(asBaseline.stderr).toMatch(/a sweep summary cannot be the baseline/);
+  });
+
   it("refuses bad input with one line and exit 2", async () => {
     const other = reportOf([testRun({ task: "t0" })], "replay/other");
     other.settings.bank = { name: "mine", version: "2", source: "mine.json", sha256: "b".repeat(64) };
     const otherBank = write("other-bank.json", other);
     writeFileSync(join(dir, "not-json.json"), "{");
     writeFileSync(join(dir, "sweep.json"), JSON.stringify({ schema_version: "orket.sweep.v1" }));
+    writeFileSync(join(dir, "other.json"), JSON.stringify({ schema_version: "orket.check.v1" }));
     const cases: Array<[string[], RegExp]> = [
       [
         [base, join(dir, "missing.json")],
         /BAD_COMPARE_INPUT: .*missing\.json: cannot read it as JSON \(no such file\)/,
       ],
       [[base, join(dir, "not-json.json")], /BAD_COMPARE_INPUT: .*not-json\.json: cannot read it as JSON/],
-      [[base, join(dir, "sweep.json")], /BAD_COMPARE_INPUT: .*sweep\.json: not an orket_report\.json/],
+      [[base, join(dir, "sweep.json")], /BAD_COMPARE_INPUT: .*sweep\.json: not a valid sweep summary/],
+      [[base, join(dir, "other.json")], /BAD_COMPARE_INPUT: .*other\.json: not an orket_report\.json/],
       [
         [base, otherBank],
         /BANK_MISMATCH: .*other-bank\.json ran bank mine 2 .*only runs of one bank compare/,

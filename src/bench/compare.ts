@@ -4,7 +4,7 @@
  * applies the `--fail-on` gate, and returns the `orket.comparison.v1` record (docs/compare.md).
  */
 import { readFile } from "node:fs/promises";
-import { resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import {
   COMPARED_METRICS,
   type CompareOptions,
@@ -13,6 +13,7 @@ import {
 } from "../core/bench/compare.js";
 import { applyGate, gateFails, parseFailOn } from "../core/bench/gate.js";
 import { COMPARISON_SCHEMA_VERSION, type ComparedReport, type Comparison } from "../spec/comparison.js";
+import { SWEEP_SCHEMA_VERSION, SweepSummarySchema } from "../spec/lab.js";
 import { type ExitClass, OrketError } from "../spec/orket-error.js";
 import { type Report, ReportSchema } from "../spec/report.js";
 import { ORKET_VERSION } from "../version.js";
@@ -94,6 +95,36 @@ function sameBank(a: ComparedReport, b: ComparedReport): void {
   }
 }
 
+/**
+ * The report files a candidate argument stands for: itself, or, for a sweep summary, the report of each
+ * of its rows (in the sweep's order), so `compare base.json sweep_summary.json` compares every row.
+ */
+async function candidateReports(path: string): Promise<string[]> {
+  let value: unknown;
+  try {
+    value = JSON.parse(await readFile(path, "utf8"));
+  } catch {
+    return [path]; // readComparedReport says what is wrong with it
+  }
+  if ((value as { schema_version?: unknown } | null)?.schema_version !== SWEEP_SCHEMA_VERSION) return [path];
+  const summary = SweepSummarySchema.safeParse(value);
+  if (!summary.success)
+    throw new CompareInputError(
+      "BAD_COMPARE_INPUT",
+      `${path}: not a valid sweep summary (${summary.error.issues[0]?.message})`,
+    );
+  const rows = summary.data.rows.filter((r) => r.report_path !== null);
+  if (rows.length === 0)
+    throw new CompareInputError(
+      "BAD_COMPARE_INPUT",
+      `${path}: the sweep summary has no row with a report to compare`,
+    );
+  return rows.map((r) => {
+    const report = r.report_path as string;
+    return isAbsolute(report) ? report : join(dirname(path), report);
+  });
+}
+
 export async function compareReportFiles(options: CompareRunOptions): Promise<Comparison> {
   const settings: CompareOptions = {
     resamples: options.resamples ?? DEFAULT_COMPARE_OPTIONS.resamples,
@@ -104,9 +135,16 @@ export async function compareReportFiles(options: CompareRunOptions): Promise<Co
     throw new CompareInputError("BAD_COMPARE_INPUT", "give a candidate report to compare with the baseline");
   // The gate is parsed before any file is read: a typo fails at once.
   const thresholds = options.failOn === undefined ? null : parseFailOn(options.failOn);
+  const baselineFiles = await candidateReports(options.baseline);
+  if (baselineFiles.length !== 1 || baselineFiles[0] !== options.baseline)
+    throw new CompareInputError(
+      "BAD_COMPARE_INPUT",
+      `${options.baseline}: a sweep summary cannot be the baseline; give one report (a row's orket_report.json), and the sweep as a candidate to compare each of its rows`,
+    );
   const baseline = await readComparedReport(options.baseline);
   const candidates = [];
-  for (const path of options.candidates) {
+  const paths = (await Promise.all(options.candidates.map(candidateReports))).flat();
+  for (const path of paths) {
     const candidate = await readComparedReport(path);
     sameBank(baseline.info, candidate.info);
     candidates.push(candidate);
