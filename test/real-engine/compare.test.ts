@@ -1,19 +1,22 @@
 /**
  * `orket report compare` on real reports: the built-in bank's first 16 tasks benchmarked on the
  * embedded engine with two real quantizations of the code-writing model (Q8_0 and Q4_K_M, made by
- * llama-quantize), Q8_0 once more, and the random-weight smoke model (deliberately worse: it writes no
- * working code). The gate on pass rate fails on the worse model and passes on the rerun; the record
- * names what differs between the quantizations. Timing thresholds are tested on constructed reports
- * (test/cli-compare.test.ts): timings on a loaded 2-core machine are not stable enough for a test.
+ * llama-quantize), Q8_0 once more, and a deliberately worse model: the same weights crushed to ternary
+ * (TQ2_0, every tensor, by the real llama-quantize), which writes no working code. Every bench caps the
+ * answer at 160 tokens (the model's solutions fit; the crushed model would otherwise babble until the
+ * context is full, and such runs do not count). The gate on pass rate fails on the worse model and
+ * passes on the rerun; the record names what differs between the quantizations. Timing thresholds are
+ * tested on constructed reports (test/cli-compare.test.ts): timings on a loaded 2-core machine are not
+ * stable enough for a test.
  */
+import { execFileSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type Comparison, ComparisonSchema } from "../../src/spec/comparison.js";
-import { quantized } from "../support/llama-cpp.js";
+import { llamaTool, MEMORIZER_F32, quantized } from "../support/llama-cpp.js";
 import { runCli } from "../support/run-cli.js";
-import { writeTinyGguf } from "../support/sweep-fixtures.js";
 
 const TASKS = "1-16";
 
@@ -23,8 +26,8 @@ describe("orket report compare on real benchmark reports", () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "orket-real-compare-"));
-    const worse = join(dir, "random-weights.gguf");
-    writeTinyGguf(worse, { seed: 5 });
+    const worse = join(dir, "memorizer-TQ2_0.gguf");
+    execFileSync(llamaTool("llama-quantize"), ["--pure", MEMORIZER_F32, worse, "TQ2_0"], { stdio: "ignore" });
     const models: Array<[string, string]> = [
       ["q8", quantized("Q8_0")],
       ["q8-again", quantized("Q8_0")],
@@ -76,10 +79,19 @@ describe("orket report compare on real benchmark reports", () => {
   it("fails the pass-rate gate on a worse model and passes it on a rerun of the same one", async () => {
     const worse = await compare(report("q8"), report("worse"), "--fail-on", "pass_rate:-2pp");
     expect(worse.code).toBe(1);
-    expect(worse.stderr).toMatch(/gate failed: pass_rate:-2pp \(gguf\/.*random-weights\.gguf: breached\)/);
+    expect(worse.stderr).toMatch(/gate failed: pass_rate:-2pp \(gguf\/.*memorizer-TQ2_0\.gguf: breached\)/);
     expect(worse.record.gate_failed).toBe(true);
     expect(worse.record.comparisons[0]?.pass.significant).toBe(true);
-    expect(worse.record.comparisons[0]?.pass.mcnemar.p_value).toBeLessThan(0.05);
+    expect(worse.record.comparisons[0]?.pass.newly_failing).toHaveLength(
+      worse.record.comparisons[0]?.tasks.compared ?? -1,
+    );
+    // Every compared task flipped one way: McNemar's exact p is 2 × ½ⁿ.
+    const compared = worse.record.comparisons[0]?.tasks.compared ?? 0;
+    expect(compared).toBeGreaterThanOrEqual(4);
+    expect(worse.record.comparisons[0]?.pass.mcnemar.p_value).toBeCloseTo(
+      Math.min(1, 2 * 0.5 ** compared),
+      10,
+    );
 
     const rerun = await compare(report("q8"), report("q8-again"), "--fail-on", "pass_rate:-2pp");
     expect(rerun.code, rerun.stderr).toBe(0);

@@ -18,6 +18,7 @@ import { mulberry32 } from "../shared/random.js";
 import {
   mcnemarExact,
   pairedMeanInterval,
+  pairedProportionInterval,
   percentileInterval,
   quantileSorted,
   resampleCounts,
@@ -157,9 +158,22 @@ function comparePass(
   const differences = compared.map(({ base, cand }) => rate(cand) - rate(base));
   const mean = (values: number[]) =>
     values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length;
-  const interval = pairedMeanInterval(differences, options.confidence);
   const newlyFailing = rows.filter((r) => r.flip === "newly_failing").map((r) => r.task_id);
   const newlyPassing = rows.filter((r) => r.flip === "newly_passing").map((r) => r.task_id);
+  // One valid run a side per task: a paired 2×2 table, with the Agresti–Min interval; with repeats, the
+  // per-task pass rates' differences with a t interval.
+  const single = compared.every(({ base, cand }) => base.valid.length === 1 && cand.valid.length === 1);
+  const interval = single
+    ? pairedProportionInterval(
+        {
+          bothPass: compared.filter(({ base, cand }) => rate(base) === 1 && rate(cand) === 1).length,
+          newlyFailing: newlyFailing.length,
+          newlyPassing: newlyPassing.length,
+          bothFail: compared.filter(({ base, cand }) => rate(base) === 0 && rate(cand) === 0).length,
+        },
+        options.confidence,
+      )
+    : pairedMeanInterval(differences, options.confidence);
   const minValid = Math.min(...compared.flatMap(({ base, cand }) => [base.valid.length, cand.valid.length]));
   const passAtKs: CandidateComparison["pass"]["pass_at_k"] = [];
   if (compared.length > 0 && minValid >= 2) {

@@ -7,6 +7,7 @@ import { mulberry32 } from "./random.js";
 import {
   mcnemarExact,
   pairedMeanInterval,
+  pairedProportionInterval,
   percentileInterval,
   quantileSorted,
   resampleCounts,
@@ -49,6 +50,25 @@ describe("pairedMeanInterval", () => {
   it("has no interval with one difference and nothing with none", () => {
     expect(pairedMeanInterval([0.5])).toEqual({ mean: 0.5, standard_error: null, interval: null });
     expect(pairedMeanInterval([])).toBeNull();
+  });
+});
+
+describe("pairedProportionInterval (Agresti–Min)", () => {
+  it("adds a half to each cell of the paired table", () => {
+    // 4 tasks, all newly failing: centre (0.5 − 4.5) / 6 = −2/3, se sqrt((5/6 − 4/9) / 6).
+    const all = pairedProportionInterval({ bothPass: 0, newlyFailing: 4, newlyPassing: 0, bothFail: 0 });
+    const se = Math.sqrt((5 / 6 - 4 / 9) / 6);
+    expect(all?.mean).toBe(-1);
+    expect(all?.interval?.[0]).toBe(-1);
+    expect(all?.interval?.[1]).toBeCloseTo(-2 / 3 + 1.959964 * se, 5);
+    // Two tasks that both flipped are not enough to exclude no change (a t interval would say they are).
+    const two = pairedProportionInterval({ bothPass: 0, newlyFailing: 2, newlyPassing: 0, bothFail: 0 });
+    expect(two?.interval?.[0]).toBeLessThan(0);
+    expect(two?.interval?.[1]).toBeGreaterThan(0);
+    expect(pairedMeanInterval([-1, -1])?.interval).toEqual([-1, -1]);
+    expect(
+      pairedProportionInterval({ bothPass: 0, newlyFailing: 0, newlyPassing: 0, bothFail: 0 }),
+    ).toBeNull();
   });
 });
 

@@ -5,7 +5,9 @@
  * of one task are not counted as independent evidence. Pure: the random source is passed in.
  */
 
+import normalQuantile from "@stdlib/stats-base-dists-normal-quantile";
 import tQuantile from "@stdlib/stats-base-dists-t-quantile";
+
 import binomialTest from "@stdlib/stats-binomial-test";
 
 /** Linear interpolation between closest ranks (R's type 7, NumPy's default) of sorted values. */
@@ -55,6 +57,32 @@ export function pairedMeanInterval(differences: readonly number[], level = 0.95)
   const se = Math.sqrt(variance / n);
   const t = tQuantile(1 - (1 - level) / 2, n - 1);
   return { mean, standard_error: se, interval: [mean - t * se, mean + t * se] };
+}
+
+/**
+ * The difference of two paired proportions (candidate − baseline) with the Agresti–Min interval: a
+ * Wald interval on the 2×2 table of paired outcomes with ½ added to each cell (Agresti and Min, 2005).
+ * For one pass/fail outcome per task on each side, where the t interval of the differences is
+ * degenerate when every task moved the same way (zero spread claims certainty from two tasks).
+ */
+export function pairedProportionInterval(
+  table: { bothPass: number; newlyFailing: number; newlyPassing: number; bothFail: number },
+  level = 0.95,
+): MeanInterval | null {
+  const n = table.bothPass + table.newlyFailing + table.newlyPassing + table.bothFail;
+  if (n === 0) return null;
+  const mean = (table.newlyPassing - table.newlyFailing) / n;
+  const adjusted = n + 2;
+  const lost = (table.newlyFailing + 0.5) / adjusted;
+  const gained = (table.newlyPassing + 0.5) / adjusted;
+  const centre = gained - lost;
+  const se = Math.sqrt((lost + gained - centre ** 2) / adjusted);
+  const z = normalQuantile(1 - (1 - level) / 2, 0, 1);
+  return {
+    mean,
+    standard_error: se,
+    interval: [Math.max(-1, centre - z * se), Math.min(1, centre + z * se)],
+  };
 }
 
 /** Draws `tasks` indices with replacement as counts per index (how often each task is in the resample). */
