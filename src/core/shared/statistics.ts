@@ -119,6 +119,7 @@ export class WeightedSample {
   /** How many values each task has; `uniform` is that number when every task has the same (and some). */
   private readonly perTaskSize: Uint32Array;
   private readonly uniform: number | null;
+  private readonly plans = new Map<string, WalkPlan>();
 
   get size(): number {
     return this.values.length;
@@ -139,20 +140,49 @@ export class WeightedSample {
     // drawn): floor(h) and floor(h) + 1 of each quantile, and the last. Those in the lower half are
     // found walking up from the smallest value, the others walking down from the largest, so a walk
     // covers only the part of the sample it needs (p90, p99 and the max touch the top tenth).
-    const positions: number[] = [];
-    for (const q of qs) {
-      const lo = Math.floor((total - 1) * q);
-      positions.push(lo, Math.min(lo + 1, total - 1));
-    }
-    positions.push(total - 1);
-    const found = this.valuesAt(positions, total, counts);
+    const plan = this.plan(qs, total);
+    const found = plan.found;
+    this.walk(plan.up, plan.upRank, counts, found, 1);
+    this.walk(plan.down, plan.downRank, counts, found, -1);
     qs.forEach((q, k) => {
       const h = (total - 1) * q;
       const below = found[2 * k] as number;
       const above = found[2 * k + 1] as number;
       out[k] = below + (h - Math.floor(h)) * (above - below);
     });
-    out[qs.length] = found[positions.length - 1] as number;
+    out[qs.length] = found[found.length - 1] as number;
+  }
+
+  /**
+   * Which positions a resample of `total` values needs for `qs` (floor(h) and floor(h) + 1 of each, and
+   * the last), split into those walked up to from the bottom and down to from the top, nearest first.
+   * The same for every resample of one size, so it is made once per size.
+   */
+  private plan(qs: readonly number[], total: number): WalkPlan {
+    const key = `${qs.join(",")}@${total}`;
+    const cached = this.plans.get(key);
+    if (cached !== undefined) return cached;
+    const positions: number[] = [];
+    for (const q of qs) {
+      const lo = Math.floor((total - 1) * q);
+      positions.push(lo, Math.min(lo + 1, total - 1));
+    }
+    positions.push(total - 1);
+    const order = positions.map((_, i) => i);
+    const up = order.filter((i) => (positions[i] as number) < total / 2);
+    up.sort((x, y) => (positions[x] as number) - (positions[y] as number));
+    const down = order.filter((i) => (positions[i] as number) >= total / 2);
+    down.sort((x, y) => (positions[y] as number) - (positions[x] as number));
+    const plan: WalkPlan = {
+      up,
+      upRank: up.map((i) => positions[i] as number),
+      down,
+      downRank: down.map((i) => total - 1 - (positions[i] as number)),
+      found: new Array<number>(positions.length).fill(Number.NaN),
+    };
+    if (this.plans.size > 64) this.plans.clear();
+    this.plans.set(key, plan);
+    return plan;
   }
 
   /** How many values the resample holds: each task's values times its count. */
@@ -167,43 +197,63 @@ export class WeightedSample {
     return total;
   }
 
-  private valuesAt(positions: readonly number[], total: number, counts: Uint32Array | null): number[] {
+  /**
+   * Walks the sorted values from the bottom (`step` 1) or the top (−1), counting positions filled, and
+   * records the value of each wanted slot (`wanted`, nearest first) at its rank (`ranks`: its distance
+   * from the start of the walk). The hot loop touches one count per value until the farthest rank is passed.
+   */
+  private walk(
+    wanted: readonly number[],
+    ranks: readonly number[],
+    counts: Uint32Array | null,
+    found: number[],
+    step: 1 | -1,
+  ): void {
+    if (wanted.length === 0) return;
     const { values, taskOf } = this;
     const n = values.length;
-    const found = new Array<number>(positions.length).fill(Number.NaN);
-    const half = total / 2;
-    const up = positions
-      .map((p, i) => [p, i] as const)
-      .filter(([p]) => p < half)
-      .sort((a, b) => a[0] - b[0]);
-    const down = positions
-      .map((p, i) => [total - 1 - p, i] as const)
-      .filter(([r]) => total - 1 - r >= half)
-      .sort((a, b) => a[0] - b[0]);
     let k = 0;
+    let target = ranks[0] as number;
     let filled = 0;
-    for (let i = 0; i < n && k < up.length; i++) {
-      const w = counts === null ? 1 : (counts[taskOf[i] as number] as number);
-      if (w === 0) continue;
-      filled += w;
-      while (k < up.length && (up[k] as readonly [number, number])[0] < filled) {
-        found[(up[k] as readonly [number, number])[1]] = values[i] as number;
+    // Four copies of one loop (direction × with or without counts), so the hot one has no branch but
+    // its exit; V8 keeps each monomorphic.
+    const record = (i: number): boolean => {
+      const value = values[i] as number;
+      do {
+        found[wanted[k] as number] = value;
         k++;
+        if (k === wanted.length) return true;
+        target = ranks[k] as number;
+      } while (target < filled);
+      return false;
+    };
+    if (counts === null) {
+      if (step === 1) {
+        for (let i = 0; i < n; i++) if (target < ++filled && record(i)) return;
+      } else {
+        for (let i = n - 1; i >= 0; i--) if (target < ++filled && record(i)) return;
+      }
+    } else if (step === 1) {
+      for (let i = 0; i < n; i++) {
+        filled += counts[taskOf[i] as number] as number;
+        if (target < filled && record(i)) return;
+      }
+    } else {
+      for (let i = n - 1; i >= 0; i--) {
+        filled += counts[taskOf[i] as number] as number;
+        if (target < filled && record(i)) return;
       }
     }
-    k = 0;
-    filled = 0;
-    for (let i = n - 1; i >= 0 && k < down.length; i--) {
-      const w = counts === null ? 1 : (counts[taskOf[i] as number] as number);
-      if (w === 0) continue;
-      filled += w;
-      while (k < down.length && (down[k] as readonly [number, number])[0] < filled) {
-        found[(down[k] as readonly [number, number])[1]] = values[i] as number;
-        k++;
-      }
-    }
-    return found;
   }
+}
+
+interface WalkPlan {
+  up: number[];
+  upRank: number[];
+  down: number[];
+  downRank: number[];
+  /** Scratch: the values found, by slot. */
+  found: number[];
 }
 
 /** The two-sided percentile interval of bootstrap replicates (nulls dropped); null with none. */
