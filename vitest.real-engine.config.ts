@@ -12,6 +12,7 @@ export default defineConfig({
     hookTimeout: 300_000,
     pool: "forks",
     fileParallelism: false,
-    globalSetup: ["test/global-setup.ts"],
+    // Build dist/ if needed, then wait for a quiet machine (the unit suite's processes winding down).
+    globalSetup: ["test/global-setup.ts", "test/real-engine/settle.ts"],
   },
 });
