@@ -41,10 +41,9 @@ export interface CompareRunOptions extends Partial<CompareOptions> {
   includeInvalid?: boolean;
 }
 
-export async function readComparedReport(path: string): Promise<{ report: Report; info: ComparedReport }> {
-  let value: unknown;
+async function readJson(path: string): Promise<unknown> {
   try {
-    value = JSON.parse(await readFile(path, "utf8"));
+    return JSON.parse(await readFile(path, "utf8"));
   } catch (error) {
     const why =
       (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message;
@@ -52,6 +51,14 @@ export async function readComparedReport(path: string): Promise<{ report: Report
       cause: error,
     });
   }
+}
+
+/** Reads (unless its parsed JSON is given) and validates one report. */
+export async function readComparedReport(
+  path: string,
+  parsedJson?: unknown,
+): Promise<{ report: Report; info: ComparedReport }> {
+  const value = parsedJson === undefined ? await readJson(path) : parsedJson;
   const schema = (value as { schema_version?: unknown } | null)?.schema_version;
   const parsed = ReportSchema.safeParse(value);
   if (!parsed.success) {
@@ -99,14 +106,10 @@ function sameBank(a: ComparedReport, b: ComparedReport): void {
  * The report files a candidate argument stands for: itself, or, for a sweep summary, the report of each
  * of its rows (in the sweep's order), so `compare base.json sweep_summary.json` compares every row.
  */
-async function candidateReports(path: string): Promise<string[]> {
-  let value: unknown;
-  try {
-    value = JSON.parse(await readFile(path, "utf8"));
-  } catch {
-    return [path]; // readComparedReport says what is wrong with it
-  }
-  if ((value as { schema_version?: unknown } | null)?.schema_version !== SWEEP_SCHEMA_VERSION) return [path];
+async function candidateReports(path: string): Promise<Array<{ path: string; value?: unknown }>> {
+  const value = await readJson(path);
+  if ((value as { schema_version?: unknown } | null)?.schema_version !== SWEEP_SCHEMA_VERSION)
+    return [{ path, value }];
   const summary = SweepSummarySchema.safeParse(value);
   if (!summary.success)
     throw new CompareInputError(
@@ -121,7 +124,7 @@ async function candidateReports(path: string): Promise<string[]> {
     );
   return rows.map((r) => {
     const report = r.report_path as string;
-    return isAbsolute(report) ? report : join(dirname(path), report);
+    return { path: isAbsolute(report) ? report : join(dirname(path), report) };
   });
 }
 
@@ -136,18 +139,20 @@ export async function compareReportFiles(options: CompareRunOptions): Promise<Co
   // The gate is parsed before any file is read: a typo fails at once.
   const thresholds = options.failOn === undefined ? null : parseFailOn(options.failOn);
   const baselineFiles = await candidateReports(options.baseline);
-  if (baselineFiles.length !== 1 || baselineFiles[0] !== options.baseline)
+  const first = baselineFiles[0];
+  if (baselineFiles.length !== 1 || first === undefined || first.path !== options.baseline)
     throw new CompareInputError(
       "BAD_COMPARE_INPUT",
       `${options.baseline}: a sweep summary cannot be the baseline; give one report (a row's orket_report.json), and the sweep as a candidate to compare each of its rows`,
     );
-  const baseline = await readComparedReport(options.baseline);
+  const baseline = await readComparedReport(first.path, first.value);
   const candidates = [];
-  const paths = (await Promise.all(options.candidates.map(candidateReports))).flat();
-  for (const path of paths) {
-    const candidate = await readComparedReport(path);
-    sameBank(baseline.info, candidate.info);
-    candidates.push(candidate);
+  for (const path of options.candidates) {
+    for (const file of await candidateReports(path)) {
+      const candidate = await readComparedReport(file.path, file.value);
+      sameBank(baseline.info, candidate.info);
+      candidates.push(candidate);
+    }
   }
   const comparisons = candidates.map((candidate) => {
     const compared = compareReports(baseline.report, candidate.report, candidate.info, settings);

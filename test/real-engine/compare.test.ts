@@ -90,7 +90,7 @@ describe("orket report compare on real benchmark reports", () => {
     expect(compared).toBeGreaterThanOrEqual(4);
     expect(worse.record.comparisons[0]?.pass.mcnemar.p_value).toBeCloseTo(
       Math.min(1, 2 * 0.5 ** compared),
-      10,
+      9,
     );
 
     const rerun = await compare(report("q8"), report("q8-again"), "--fail-on", "pass_rate:-2pp");

@@ -3,7 +3,7 @@
  * × quantizations ranked by pass rate pooled over their recorded valid runs, with an exact
  * (Clopper-Pearson) 95 % interval, speed and memory beside; and one model's figures over time.
  */
-import binomialTest from "@stdlib/stats-binomial-test";
+import jStat from "jstat";
 import { median } from "../shared/stats.js";
 
 /** The fields of a history row the leaderboard reads. */
@@ -44,8 +44,10 @@ export interface LeaderboardRow {
 /** An exact binomial (Clopper-Pearson) interval for `passes` of `runs`. */
 export function passRateInterval(passes: number, runs: number, level = 0.95): [number, number] | null {
   if (runs === 0) return null;
-  const ci = binomialTest(passes, runs, { alpha: 1 - level }).ci;
-  return [ci[0] as number, ci[1] as number];
+  const alpha = 1 - level;
+  const lower = passes === 0 ? 0 : jStat.beta.inv(alpha / 2, passes, runs - passes + 1);
+  const upper = passes === runs ? 1 : jStat.beta.inv(1 - alpha / 2, passes + 1, runs - passes);
+  return [lower, upper];
 }
 
 /** Rows grouped by model, quantization and bank; ranked by pass rate, then its lower bound, then speed. */

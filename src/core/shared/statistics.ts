@@ -5,10 +5,7 @@
  * of one task are not counted as independent evidence. Pure: the random source is passed in.
  */
 
-import normalQuantile from "@stdlib/stats-base-dists-normal-quantile";
-import tQuantile from "@stdlib/stats-base-dists-t-quantile";
-
-import binomialTest from "@stdlib/stats-binomial-test";
+import jStat from "jstat";
 
 /** Linear interpolation between closest ranks (R's type 7, NumPy's default) of sorted values. */
 export function quantileSorted(sorted: readonly number[], q: number): number | null {
@@ -32,7 +29,11 @@ export interface McNemar {
 /** McNemar's exact test: under no change, a discordant pair is as likely to go one way as the other. */
 export function mcnemarExact(newlyFailing: number, newlyPassing: number): McNemar {
   const discordant = newlyFailing + newlyPassing;
-  const p = discordant === 0 ? 1 : Math.min(1, binomialTest(newlyPassing, discordant, { p: 0.5 }).pValue);
+  // Two-sided: twice the tail of the rarer direction (the binomial at one half is symmetric).
+  const p =
+    discordant === 0
+      ? 1
+      : Math.min(1, 2 * jStat.binomial.cdf(Math.min(newlyFailing, newlyPassing), discordant, 0.5));
   return { newly_failing: newlyFailing, newly_passing: newlyPassing, p_value: p };
 }
 
@@ -55,7 +56,7 @@ export function pairedMeanInterval(differences: readonly number[], level = 0.95)
   if (n < 2) return { mean, standard_error: null, interval: null };
   const variance = differences.reduce((a, d) => a + (d - mean) ** 2, 0) / (n - 1);
   const se = Math.sqrt(variance / n);
-  const t = tQuantile(1 - (1 - level) / 2, n - 1);
+  const t = jStat.studentt.inv(1 - (1 - level) / 2, n - 1);
   return { mean, standard_error: se, interval: [mean - t * se, mean + t * se] };
 }
 
@@ -77,7 +78,7 @@ export function pairedProportionInterval(
   const gained = (table.newlyPassing + 0.5) / adjusted;
   const centre = gained - lost;
   const se = Math.sqrt((lost + gained - centre ** 2) / adjusted);
-  const z = normalQuantile(1 - (1 - level) / 2, 0, 1);
+  const z = jStat.normal.inv(1 - (1 - level) / 2, 0, 1);
   return {
     mean,
     standard_error: se,
