@@ -77,6 +77,21 @@ forbidden.push(
     to: { path: "^src/index\\.ts$", dynamic: false, dependencyTypesNot: ["type-only"] },
   },
   {
+    name: "opentelemetry-loads-only-when-exporting",
+    comment:
+      "the OpenTelemetry SDK is imported (await import) by src/telemetry/otel-export.ts when export is on, so no other command loads it (docs/telemetry.md, OpenTelemetry)",
+    severity: "error",
+    from: { path: "^src/", pathNot: "\\.test\\.ts$" },
+    to: { path: "@opentelemetry/", dynamic: false, dependencyTypesNot: ["type-only"] },
+  },
+  {
+    name: "opentelemetry-only-in-the-exporter",
+    comment: "one module speaks to the OpenTelemetry SDK; the rest of Orket tells it through src/telemetry/observers.ts",
+    severity: "error",
+    from: { path: "^src/", pathNot: "^src/telemetry/otel-export\\.ts$" },
+    to: { path: "@opentelemetry/" },
+  },
+  {
     name: "no-circular",
     severity: "error",
     from: {},

@@ -92,6 +92,22 @@ export {
   DEFAULT_RETRY,
   type RetryPolicy,
 } from "./telemetry/model-call.js";
+export {
+  addObserver,
+  type CallObservation,
+  errorType,
+  type Observer,
+  startScope,
+} from "./telemetry/observers.js";
+export {
+  DEFAULT_OTLP_ENDPOINT,
+  GEN_AI_METRICS,
+  type OtelExport,
+  type OtelExportOptions,
+  otelRequested,
+  otlpEndpoint,
+  startOtelExport,
+} from "./telemetry/otel-export.js";
 // The lab: hardware, guards, sweeps, selection, checks.
 export { detectGpuBackend, type Sidecar, startSidecar, temperatureProbe } from "./telemetry/sidecar.js";
 export { ORKET_VERSION } from "./version.js";

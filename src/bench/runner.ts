@@ -17,13 +17,14 @@ import { resolveDefaultModel } from "../runtime/generate.js";
 import { runEpic } from "../runtime/orchestrator.js";
 import type { Task } from "../spec/bank.js";
 import type { ExecutionLane, VramProfile } from "../spec/common.js";
-import type { Reporter } from "../spec/events.js";
+import type { Reporter, TestRunEndScore } from "../spec/events.js";
 import type { ModelAdapter, ModelMessage } from "../spec/model.js";
 import { REPORT_SCHEMA_VERSION, type Report, type TestRun } from "../spec/report.js";
 import type { CallTelemetry } from "../spec/telemetry.js";
 import { writeFileAtomic } from "../store/atomic-file.js";
 import { abortReason, type EventSink, eventStreamFor } from "../telemetry/event-stream.js";
 import { callModel } from "../telemetry/model-call.js";
+import { errorType, startScope } from "../telemetry/observers.js";
 import { detectGpuBackend, type GpuBackend } from "../telemetry/sidecar.js";
 import { createLoadSampler, type LoadSampler, unmeasuredCpuWindow } from "../telemetry/system-load.js";
 import { createConstraintValidator } from "../validation/constraint-validator.js";
@@ -237,6 +238,13 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
   const testRuns: TestRun[] = [];
   const total = tasks.length * runs;
   events.emit({ type: "run_start", command: "bench", run_id: null, subject: modelRef, total });
+  const benchScope = startScope("bench", modelRef, {
+    "orket.bank.name": bank.name,
+    "orket.bank.sha256": bankSha256(bank),
+    "orket.test_runs": total,
+    "orket.mode": mode,
+    "orket.execution_lane": lane,
+  });
   const finished = (run: TestRun, seconds: number | null) => {
     const done = testRuns.length;
     events.emit({
@@ -249,6 +257,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
       seconds,
       resumed: seconds === null,
       row: null,
+      score: testRunScore(run),
     });
     events.emit({ type: "progress", done, total, unit: "test_run", label: `${run.test_id} ${run.outcome}` });
   };
@@ -296,7 +305,23 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
           row: null,
         });
         const started = performance.now();
+        const testScope = startScope("test_run", `${task.id}#${runIndex}`, {
+          "orket.test_id": `${task.id}#${runIndex}`,
+          "orket.task_id": task.id,
+        });
         const run = await runOne(context);
+        const score = testRunScore(run);
+        testScope.end({
+          status: run.outcome,
+          failed: run.outcome === "error",
+          score: {
+            outcome: run.outcome,
+            adherenceScore: score.adherence_score,
+            examplesPassed: score.examples_passed,
+            examplesTotal: score.examples_total,
+            errorCode: score.error_code,
+          },
+        });
         testRuns.push(run);
         // A run cut short by an interruption is in the report, but not journaled: a resume runs it again.
         if (!options.signal?.aborted) journal.run(task.id, runIndex, run);
@@ -304,6 +329,9 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
       }
       if (interrupted) break;
     }
+  } catch (error) {
+    benchScope.end({ status: "error", failed: true, attributes: { "error.type": errorType(error) } });
+    throw error;
   } finally {
     if (!options.adapter) await adapter.close?.();
   }
@@ -370,6 +398,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
     const guards = labGuardsArtifact(testRuns, path, new Date(), lane, vramProfile);
     await writeFileAtomic(join(outDir, "lab_guards.json"), `${JSON.stringify(guards, null, 2)}\n`);
   }
+  benchScope.end({ status: interrupted ? "interrupted" : "done", failed: interrupted });
   events.emit({
     type: "run_end",
     status: interrupted ? "interrupted" : "done",
@@ -682,4 +711,15 @@ async function agent(ctx: RunContext): Promise<Produced> {
   } finally {
     await rm(workspace, { recursive: true, force: true });
   }
+}
+
+/** The score a `test_run_end` event carries (what the OpenTelemetry export files as an evaluation). */
+function testRunScore(run: TestRun): TestRunEndScore {
+  const evaluation = run.telemetry.evaluation;
+  return {
+    adherence_score: run.telemetry.adherence_score,
+    examples_passed: evaluation?.passed_examples ?? null,
+    examples_total: evaluation?.total_examples ?? null,
+    error_code: run.telemetry.error?.code ?? evaluation?.error?.code ?? null,
+  };
 }

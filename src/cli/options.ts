@@ -87,6 +87,14 @@ export function addReporterFlag(command: Command): Command {
   );
 }
 
+/** `--otel`: export spans, metrics and evaluation events over OTLP/HTTP (docs/telemetry.md). */
+export function addOtelFlag(command: Command): Command {
+  return command.option(
+    "--otel",
+    "export OpenTelemetry spans, GenAI metrics and evaluation events over OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT (default http://localhost:4318); on without the flag when that variable is set",
+  );
+}
+
 /** `--lane` and `--vram-profile`, the same on every command that measures. */
 export function addLaneFlags(command: Command): Command {
   return command

@@ -14,6 +14,8 @@ import { createCliReporter, type ReporterName } from "./reporters.js";
 export interface ReportedCommand<T> {
   reporter: ReporterName | undefined;
   json: boolean | undefined;
+  /** `--otel`: export the command's calls and scopes (also on when OTEL_EXPORTER_OTLP_ENDPOINT is set). */
+  otel?: boolean | undefined;
   /** Said on stderr at the first Ctrl-C: what the command does now. */
   onInterrupt: string;
   run(context: { stream: EventStream; signal: AbortSignal }): Promise<T>;
@@ -34,6 +36,7 @@ export async function runReported<T>(env: CliEnvironment, command: ReportedComma
   );
   const { EventStream } = await import("../index.js");
   const stream = new EventStream(reporter);
+  const exporting = await startExport(command.otel);
   const interrupt = listenForInterrupt(command.onInterrupt);
   try {
     let result: T;
@@ -56,5 +59,26 @@ export async function runReported<T>(env: CliEnvironment, command: ReportedComma
   } finally {
     reporter.close();
     interrupt.dispose();
+    await exporting?.stop();
   }
+}
+
+/**
+ * Starts the OpenTelemetry export when `--otel` or the environment asks for it, saying where it goes on
+ * stderr; `stop` sends what is left and says, in one line each, what could not be sent.
+ */
+export async function startExport(flag: boolean | undefined): Promise<{ stop(): Promise<void> } | undefined> {
+  const { otelRequested, startOtelExport } = await import("../index.js");
+  if (!otelRequested(flag)) return undefined;
+  const exporting = await startOtelExport();
+  process.stderr.write(`orket: exporting OpenTelemetry to ${exporting.endpoint}\n`);
+  return {
+    async stop() {
+      for (const failure of await exporting.shutdown()) {
+        process.stderr.write(
+          `orket: warning: OpenTelemetry export to ${exporting.endpoint} failed (${failure})\n`,
+        );
+      }
+    },
+  };
 }

@@ -5,6 +5,7 @@
  */
 import { runBenchmark } from "../bench/runner.js";
 import { OrketError } from "../spec/orket-error.js";
+import type { ExportCarrier } from "../telemetry/observers.js";
 import type { ChildMessage, RowBenchOptions } from "./row-process.js";
 
 const controller = new AbortController();
@@ -20,28 +21,37 @@ process.on("disconnect", () => {
 });
 
 process.on("message", (raw: unknown) => {
-  const message = raw as { type?: string; options?: RowBenchOptions };
+  const message = raw as { type?: string; options?: RowBenchOptions; otel?: ExportCarrier | null };
   if (message.type === "abort") controller.abort();
   if (message.type !== "start" || !message.options) return;
-  const options = message.options;
-  runBenchmark({
-    ...options,
-    signal: controller.signal,
-    reporter: { onEvent: (event) => send({ type: "event", event }) },
-  }).then(
-    ({ path }) => {
-      send({ type: "done", path });
-      process.disconnect();
-    },
-    (error: unknown) => {
-      const orket = OrketError.isInstance(error);
-      send({
-        type: "failed",
-        code: orket ? error.code : null,
-        exit: orket ? error.exitClass : null,
-        message: error instanceof Error ? error.message : String(error),
-      });
-      process.disconnect();
-    },
-  );
+  void runRow(message.options, message.otel ?? null);
 });
+
+/** The row's benchmark; with the parent exporting, this process exports too, under the parent's span. */
+async function runRow(options: RowBenchOptions, otel: ExportCarrier | null): Promise<void> {
+  const exporting = otel
+    ? await import("../telemetry/otel-export.js").then((m) =>
+        m.startOtelExport({ endpoint: otel.endpoint, traceparent: otel.traceparent }),
+      )
+    : undefined;
+  let outcome: ChildMessage;
+  try {
+    const { path } = await runBenchmark({
+      ...options,
+      signal: controller.signal,
+      reporter: { onEvent: (event) => send({ type: "event", event }) },
+    });
+    outcome = { type: "done", path };
+  } catch (error) {
+    const orket = OrketError.isInstance(error);
+    outcome = {
+      type: "failed",
+      code: orket ? error.code : null,
+      exit: orket ? error.exitClass : null,
+      message: error instanceof Error ? error.message : String(error),
+    };
+  }
+  await exporting?.shutdown();
+  send(outcome);
+  process.disconnect();
+}

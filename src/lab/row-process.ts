@@ -18,6 +18,7 @@ import { type OrketEventInput, OrketEventSchema } from "../spec/events.js";
 import { type ExitClass, OrketError } from "../spec/orket-error.js";
 import { type Report, ReportSchema } from "../spec/report.js";
 import type { EventSink } from "../telemetry/event-stream.js";
+import { exportCarrier } from "../telemetry/observers.js";
 
 /** What may cross into the child: the benchmark's options without callbacks, signals or injected parts. */
 export type RowBenchOptions = Omit<
@@ -102,7 +103,7 @@ export async function runBenchmarkInChild(
             ),
           );
       });
-      child.send({ type: "start", options });
+      child.send({ type: "start", options, otel: exportCarrier() });
     });
     const report = ReportSchema.parse(JSON.parse(await readFile(path, "utf8")));
     return { report, path };

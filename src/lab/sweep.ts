@@ -6,6 +6,7 @@
  * diagnostics history under the machine's fingerprint:
  * `<home>/diagnostics/<fingerprint>/<lane>-<profile>/<timestamp>-<kind>-sweep.json`.
  */
+
 import { isAbsolute, join, resolve } from "node:path";
 import { loadBank, selectTasks } from "../bench/bank/bank-loader.js";
 import { recordBenchReport } from "../bench/history.js";
@@ -43,6 +44,7 @@ import { type ExitClass, OrketError } from "../spec/orket-error.js";
 import type { SystemLoad } from "../spec/report.js";
 import { writeFileAtomic } from "../store/atomic-file.js";
 import { abortReason, type EventSink, eventStreamFor } from "../telemetry/event-stream.js";
+import { startScope } from "../telemetry/observers.js";
 import { detectGpuBackend, type GpuBackend } from "../telemetry/sidecar.js";
 import { hardwareFingerprint, orketCommitSha } from "./hardware.js";
 import {
@@ -237,6 +239,11 @@ async function runSweep(plan: SweepPlan): Promise<SweepResult> {
     (willCanary ? (await countTasks(bank, canaryTasks)) * (options.canaryRuns ?? 2) : 0);
   const progress = sweepProgress(events, total);
   events.emit({ type: "run_start", command: "sweep", run_id: null, subject: plan.family, total });
+  const sweepScope = startScope("sweep", plan.family, {
+    "orket.sweep.kind": plan.kind,
+    "orket.sweep.rows": targets.length,
+    "orket.test_runs": total,
+  });
 
   const thresholds = { ...CANARY_THRESHOLDS, ...options.canaryThresholds };
   let canary: CanaryResult;
@@ -347,6 +354,7 @@ async function runSweep(plan: SweepPlan): Promise<SweepResult> {
   const path = join(out, "sweep_summary.json");
   await writeFileAtomic(path, text);
   if (canary.decision === "fail") {
+    sweepScope.end({ status: "canary_failed", failed: true });
     events.emit({
       type: "run_end",
       status: "canary_failed",
@@ -373,6 +381,7 @@ async function runSweep(plan: SweepPlan): Promise<SweepResult> {
     `${stamp}-${plan.kind}-sweep.json`,
   );
   await writeFileAtomic(historyPath, text);
+  sweepScope.end({ status: interrupted ? "interrupted" : "done", failed: interrupted });
   events.emit({
     type: "run_end",
     status: interrupted ? "interrupted" : "done",

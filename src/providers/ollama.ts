@@ -93,6 +93,7 @@ export function createOllamaAdapter(modelId: string, settings: OllamaSettings): 
     ref: `ollama/${modelId}`,
     provider: "ollama",
     modelId,
+    endpoint: settings.host,
     prepare: warmUpOnce(http, "api/version"),
     capabilities: {
       trueStreaming: true,

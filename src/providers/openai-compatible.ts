@@ -109,6 +109,7 @@ export function createOpenAICompatibleAdapter(
     ref: `openai/${modelId}`,
     provider: "openai",
     modelId,
+    endpoint: http.baseURL,
     capabilities,
     prepare: warmUpOnce(http, MODELS_PATH),
     generate: (request) => generate(http, modelId, request, settings.promptCache),

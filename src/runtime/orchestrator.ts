@@ -4,6 +4,7 @@
  * A failed turn fails its card (retried until `max_retries`, then blocked), not the run. The run ends
  * done, incomplete or terminal_failure, with a summary, a ledger line per turn and a JSONL event log.
  */
+
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
@@ -23,6 +24,7 @@ import { projectDatabasePath } from "../store/project-state.js";
 import { RunStore } from "../store/run-store.js";
 import { BuildBusyError } from "../store/store-errors.js";
 import { abortReason, type EventSink, eventStreamFor } from "../telemetry/event-stream.js";
+import { errorType, type Scope, startScope } from "../telemetry/observers.js";
 import { ConfigError, dialectFor, loadProjectConfig, type ProjectConfig } from "./config-loader.js";
 import { EventLog, type RunEvent } from "./event-log.js";
 import { resolveDefaultModel } from "./generate.js";
@@ -155,9 +157,11 @@ export async function runEpic(options: RunEpicOptions): Promise<RunSummary> {
   const runDir = join(workspaceDir, "runs", runId);
   const stream = eventStreamFor(options.reporter);
   const progress = runProgress(stream, () => cards.getIssues(buildId).map((issue) => issue.status));
+  const scopes = runScopes(runId);
   const events = new EventLog(join(runDir, "events.jsonl"), runId, now, (event) => {
     options.onEvent?.(event);
     progress.onLogEvent(event);
+    scopes.onLogEvent(event);
   });
   const info = (message: string) => stream.emit({ type: "info", message });
   const emit = (type: string, data: Record<string, unknown> = {}) => {
@@ -364,6 +368,9 @@ export async function runEpic(options: RunEpicOptions): Promise<RunSummary> {
     }
     emit("run_finished", { status: summary.status, reason: summary.reason });
     return summary;
+  } catch (error) {
+    scopes.fail(error);
+    throw error;
   } finally {
     if (heartbeat) clearInterval(heartbeat);
     if (!options.adapter) await adapter?.close?.();
@@ -650,4 +657,52 @@ function settleCard(input: LoopInput, issueId: string, outcome: TurnOutcome): vo
     });
   }
   emit("card_retry", { issue_id: issueId, reason: why, attempts });
+}
+
+/**
+ * The run's observer scopes (the OpenTelemetry export's spans), opened and closed by its own log
+ * events: the run from `run_started` to `run_finished`, each turn from `turn_started` to `turn_finished`.
+ */
+function runScopes(runId: string) {
+  let run: Scope | undefined;
+  let turn: Scope | undefined;
+  return {
+    onLogEvent(event: { type: string } & Record<string, unknown>) {
+      if (event.type === "run_started") {
+        run = startScope("run", `${String(event.epic_id)} on ${String(event.model_ref)}`, {
+          "orket.run_id": runId,
+          "orket.epic_id": String(event.epic_id),
+        });
+      } else if (event.type === "turn_started") {
+        turn = startScope("turn", `${String(event.issue_id)} · ${String(event.seat)}`, {
+          "orket.issue_id": String(event.issue_id),
+          "orket.seat": String(event.seat),
+          "orket.turn": Number(event.turn),
+        });
+      } else if (event.type === "turn_finished") {
+        const outcome = String(event.outcome);
+        turn?.end({
+          status: outcome,
+          failed: outcome !== "ok",
+          attributes: {
+            "orket.status_after": String(event.status_after),
+            "error.type": nullableString(event.code),
+          },
+        });
+        turn = undefined;
+      } else if (event.type === "run_finished") {
+        const status = String(event.status);
+        run?.end({ status, failed: status !== "done" });
+        run = undefined;
+      }
+    },
+    fail(error: unknown) {
+      turn?.end({ status: "error", failed: true, attributes: { "error.type": errorType(error) } });
+      run?.end({ status: "error", failed: true, attributes: { "error.type": errorType(error) } });
+    },
+  };
+}
+
+function nullableString(value: unknown): string | null {
+  return typeof value === "string" ? value : null;
 }

@@ -57,6 +57,17 @@ export const TestRunEndEventSchema = z.object({
   /** True when the run was kept from the journal (`--resume`) rather than run now. */
   resumed: z.boolean(),
   row: z.string().nullable(),
+  /** How the answer scored: adherence checks and the evaluator's examples; null when nothing was scored. */
+  score: z
+    .object({
+      adherence_score: z.number().min(0).max(1).nullable(),
+      examples_passed: z.number().int().min(0).nullable(),
+      examples_total: z.number().int().min(0).nullable(),
+      /** The test run's error or the evaluator's error code, when there was one. */
+      error_code: z.string().nullable(),
+    })
+    .nullable()
+    .optional(),
 });
 
 export const TurnStartEventSchema = z.object({
@@ -201,3 +212,6 @@ export const REPORTER_HOOKS = {
   run_end: "onRunEnd",
   end: "onEnd",
 } as const satisfies Record<OrketEventType, keyof Reporter>;
+
+/** The score a `test_run_end` event carries. */
+export type TestRunEndScore = NonNullable<EventOf<"test_run_end">["score"]>;

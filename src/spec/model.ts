@@ -189,6 +189,8 @@ export interface ModelAdapter {
   readonly ref: string;
   readonly provider: ProviderId;
   readonly modelId: string;
+  /** The server's base URL for an HTTP backend; absent for the embedded engine and recordings. */
+  readonly endpoint?: string | undefined;
   readonly capabilities: AdapterCapabilities;
   /** One request, one whole answer, no streaming on the wire. Throws `ModelCallError`. */
   generate(request: ModelRequest): Promise<GenerateResult>;

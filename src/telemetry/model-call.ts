@@ -4,6 +4,7 @@
  * `CallTelemetry` record built on the client's monotonic clock, with the engine's own timings beside it.
  */
 import { randomUUID } from "node:crypto";
+import { basename } from "node:path";
 import { computeTokenMetrics } from "../core/bench/token-metrics.js";
 import { round3 } from "../core/shared/rounding.js";
 import type { ExecutionLane, VramProfile } from "../spec/common.js";
@@ -26,6 +27,7 @@ import type {
 } from "../spec/model.js";
 import { CALL_TELEMETRY_SCHEMA_VERSION, type CallTelemetry } from "../spec/telemetry.js";
 import { type MemoryWindow, openMemoryWindow } from "./memory-window.js";
+import { hasObservers, notifyCall } from "./observers.js";
 
 export interface RetryPolicy {
   /** Retries after the first attempt. */
@@ -65,6 +67,8 @@ interface CallAnswer {
   finishReason: FinishReason;
   usage: Usage;
   timings: ServerTimings | undefined;
+  /** The model name the backend answered with, when it said. */
+  responseModel?: string | undefined;
   warnings?: CallWarning[] | undefined;
 }
 
@@ -131,6 +135,16 @@ export async function callModel(
     failure,
     peak,
   });
+  if (hasObservers()) {
+    notifyCall({
+      telemetry,
+      // The embedded engine's model id is a file path: the file's name is the model's name.
+      requestModel: adapter.provider === "gguf" ? basename(adapter.modelId) : adapter.modelId,
+      responseModel: answer?.responseModel ?? null,
+      endpoint: adapter.endpoint ?? null,
+      chunkGapsSeconds: state.chunkGaps,
+    });
+  }
   if (failure || !answer) {
     return {
       ok: false,
@@ -148,6 +162,8 @@ class CallState {
   firstToken: number | undefined;
   lastToken: number | undefined;
   textDeltas = 0;
+  /** Seconds between consecutive text deltas of the last attempt (what `time_per_output_chunk` records). */
+  chunkGaps: number[] = [];
   text = "";
   deliveredText = false;
   attempts: CallTelemetry["attempts"] = [];
@@ -192,12 +208,16 @@ async function runAttempt(
       return { ...result, toolCalls: result.toolCalls ?? [] };
     }
     state.text = "";
+    state.chunkGaps = [];
     const toolCalls: ToolCallPart[] = [];
     let finish: CallAnswer | undefined;
     for await (const part of adapter.stream(attemptRequest)) {
       if (part.type === "text-delta") {
         if (part.text.length === 0 || finish) continue;
         const now = state.clock.now();
+        if (state.lastToken !== undefined && state.firstToken !== undefined) {
+          state.chunkGaps.push((now - state.lastToken) / 1000);
+        }
         state.firstToken ??= now;
         state.lastToken = now;
         state.textDeltas++;
@@ -214,6 +234,7 @@ async function runAttempt(
           finishReason: part.finishReason,
           usage: part.usage,
           timings: part.timings,
+          responseModel: part.responseModel,
           warnings: part.warnings,
         };
       } else if (part.type === "tool-call") {

@@ -8,7 +8,10 @@ import { loadBank } from "../../src/bench/bank/bank-loader.js";
 import { directPrompt } from "../../src/bench/runner.js";
 import { CallTelemetrySchema } from "../../src/spec/telemetry.js";
 import { type LlamaServer, quantized, startLlamaServer } from "../support/llama-cpp.js";
+import { startOtlpReceiver } from "../support/otlp-receiver.js";
 import { runCli } from "../support/run-cli.js";
+
+const SPAN_KIND_CLIENT = 3;
 
 describe("orket generate on real engines", () => {
   let server: LlamaServer;
@@ -26,19 +29,11 @@ describe("orket generate on real engines", () => {
   afterAll(async () => server?.stop());
 
   /** `orket generate --json` with the first task's direct prompt, greedy, as the model was trained. */
-  async function generate(model: string[]) {
-    const run = await runCli([
-      "generate",
-      "--json",
-      ...model,
-      "--system",
-      system,
-      "--temperature",
-      "0",
-      "--seed",
-      "42",
-      user,
-    ]);
+  async function generate(model: string[], env: Record<string, string> = {}) {
+    const run = await runCli(
+      ["generate", "--json", ...model, "--system", system, "--temperature", "0", "--seed", "42", user],
+      { env },
+    );
     expect(run.code, run.stderr).toBe(0);
     const out = JSON.parse(run.stdout);
     expect(out.text).toMatch(/^```python\ndef clamp\(/);
@@ -61,6 +56,41 @@ describe("orket generate on real engines", () => {
     expect(t.init_latency).toBeGreaterThan(0);
     expect(t.peak_memory_rss).toBeGreaterThan(0);
     expect(t.memory_method).toBe(`vmhwm:pid:${server.pid}`);
+  });
+
+  it("exports the llama-server call as a CLIENT span naming the server and the model it answered with", async () => {
+    const receiver = await startOtlpReceiver();
+    try {
+      const t = await generate(["--model", "openai/memorizer", "--base-url", server.baseURL, "--otel"], {
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      });
+      const [span, ...more] = receiver.spans();
+      expect(more).toEqual([]);
+      const url = new URL(server.baseURL);
+      expect(span?.name).toBe("chat memorizer");
+      expect(span?.kind).toBe(SPAN_KIND_CLIENT);
+      expect(span?.attributes).toMatchObject({
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "llama.cpp",
+        "gen_ai.request.model": "memorizer",
+        "gen_ai.response.model": expect.any(String),
+        "server.address": url.hostname,
+        "server.port": Number(url.port),
+        "gen_ai.usage.input_tokens": t.token_metrics.counts.prompt_tokens,
+        "gen_ai.usage.output_tokens": t.token_metrics.counts.output_tokens,
+        "gen_ai.response.finish_reasons": [t.finish_reason?.unified],
+        "orket.call_id": t.call_id,
+      });
+      const seconds = Number((span?.endNs ?? 0n) - (span?.startNs ?? 0n)) / 1e9;
+      expect(Math.abs(seconds - t.total_latency)).toBeLessThan(0.0015);
+      const duration = receiver.histograms().find((p) => p.metric === "gen_ai.client.operation.duration");
+      expect(duration?.attributes).toMatchObject({
+        "server.address": url.hostname,
+        "server.port": Number(url.port),
+      });
+    } finally {
+      await receiver.close();
+    }
   });
 
   it("runs the same prompt in-process on the embedded engine", async () => {

@@ -5,6 +5,7 @@ import { CliUsageError } from "../errors.js";
 import {
   addLaneFlags,
   addModelFlag,
+  addOtelFlag,
   addOutFlag,
   addProjectFlag,
   addReporterFlag,
@@ -19,6 +20,7 @@ import type { ReporterName } from "../reporters.js";
 import { runReported } from "../with-reporter.js";
 
 interface BenchFlags extends ProviderFlags {
+  otel?: boolean;
   project: string;
   role?: string;
   model?: string;
@@ -111,7 +113,7 @@ export function registerBench(program: Command, env: CliEnvironment): void {
       120,
     )
     .option("--no-cooldown-wait", "lab lane: do not wait; a start above the target is HOT_START");
-  addProviderFlags(addLaneFlags(addReporterFlag(addProjectFlag(command)))).action(
+  addProviderFlags(addLaneFlags(addOtelFlag(addReporterFlag(addProjectFlag(command))))).action(
     async (flags: BenchFlags) => {
       const {
         runBenchmark,
@@ -131,6 +133,7 @@ export function registerBench(program: Command, env: CliEnvironment): void {
       noteNoTimeout(flags.timeout);
       await runReported(env, {
         reporter: flags.reporter,
+        otel: flags.otel,
         json: flags.json,
         onInterrupt: "writing the partial report (orket bench --resume continues it)",
         run: ({ stream, signal }) =>

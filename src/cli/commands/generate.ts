@@ -5,6 +5,7 @@ import { listenForInterrupt } from "../interrupt.js";
 import {
   addLaneFlags,
   addModelFlag,
+  addOtelFlag,
   addTimeoutFlag,
   collect,
   floatArg,
@@ -12,6 +13,7 @@ import {
   outputFileArg,
 } from "../options.js";
 import { addProviderFlags, type ProviderFlags, providerSettings } from "../provider-flags.js";
+import { startExport } from "../with-reporter.js";
 
 interface GenerateFlags extends ProviderFlags {
   model?: string;
@@ -29,6 +31,7 @@ interface GenerateFlags extends ProviderFlags {
   retries?: number;
   lane?: "ci" | "lab";
   vramProfile?: "safe" | "balanced" | "stress";
+  otel?: boolean;
 }
 
 export function registerGenerate(program: Command, env: CliEnvironment): void {
@@ -69,15 +72,18 @@ export function registerGenerate(program: Command, env: CliEnvironment): void {
       intArg("--retries", 0, 10),
       2,
     );
-  addProviderFlags(addLaneFlags(command)).action(async (words: string[], flags: GenerateFlags) => {
-    await runGenerate(words, flags, env);
-  });
+  addProviderFlags(addLaneFlags(addOtelFlag(command))).action(
+    async (words: string[], flags: GenerateFlags) => {
+      await runGenerate(words, flags, env);
+    },
+  );
 }
 
 async function runGenerate(words: string[], flags: GenerateFlags, env: CliEnvironment): Promise<void> {
   const prompt = await readPrompt(words);
   const { generate } = await import("../../index.js");
   const { formatTelemetry } = await import("../format-telemetry.js");
+  const exporting = await startExport(flags.otel);
   const interrupt = listenForInterrupt();
 
   try {
@@ -125,6 +131,7 @@ async function runGenerate(words: string[], flags: GenerateFlags, env: CliEnviro
     }
   } finally {
     interrupt.dispose();
+    await exporting?.stop();
   }
 }
 

@@ -4,6 +4,7 @@ import type { CliEnvironment } from "../environment.js";
 import {
   addLaneFlags,
   addModelFlag,
+  addOtelFlag,
   addProjectFlag,
   addReporterFlag,
   choiceArg,
@@ -14,6 +15,7 @@ import type { ReporterName } from "../reporters.js";
 import { runReported } from "../with-reporter.js";
 
 interface RunFlags extends ProviderFlags {
+  otel?: boolean;
   epic: string;
   model?: string;
   workspace?: string;
@@ -59,45 +61,48 @@ export function registerRun(program: Command, env: CliEnvironment): void {
       "cap on one trace file; a longer trace is cut at an event boundary (default 10 MiB)",
       intArg("--max-trace-bytes", 1024),
     );
-  addProviderFlags(addLaneFlags(addReporterFlag(addProjectFlag(command)))).action(async (flags: RunFlags) => {
-    const { runEpic } = await import("../../index.js");
-    await runReported(env, {
-      reporter: flags.reporter,
-      json: flags.json,
-      onInterrupt: "finishing the turns at work, starting no new one (orket run --resume carries on)",
-      run: ({ stream, signal }) =>
-        runEpic({
-          projectDir: flags.project,
-          home: env.home,
-          epicId: flags.epic,
-          model: flags.model,
-          workspaceDir: flags.workspace,
-          resume: flags.resume,
-          concurrency: flags.concurrency,
-          maxIterations: flags.maxTurns,
-          lane: flags.lane,
-          vramProfile: flags.vramProfile,
-          signal,
-          confirmDestructive: () => !flags.denyWrites,
-          denyWrites: Boolean(flags.denyWrites),
-          memory: flags.memory,
-          memoryTrace: Boolean(flags.memoryTrace),
-          routing: flags.routing,
-          maxTraceBytes: flags.maxTraceBytes,
-          providers: providerSettings(flags, env),
-          reporter: stream,
-        }),
-      record: (summary) => summary,
-      text: (summary) =>
-        [
-          `${summary.status}: ${summary.reason}`,
-          ...summary.issues.map(
-            (i) => `  ${i.id.padEnd(24)} ${i.status}${i.wait_reason ? ` (${i.wait_reason})` : ""}`,
-          ),
-          `output: ${summary.workspace}/output  artifacts: ${summary.run_dir}`,
-          "",
-        ].join("\n"),
-      failed: (summary) => summary.status !== "done",
-    });
-  });
+  addProviderFlags(addLaneFlags(addOtelFlag(addReporterFlag(addProjectFlag(command))))).action(
+    async (flags: RunFlags) => {
+      const { runEpic } = await import("../../index.js");
+      await runReported(env, {
+        reporter: flags.reporter,
+        otel: flags.otel,
+        json: flags.json,
+        onInterrupt: "finishing the turns at work, starting no new one (orket run --resume carries on)",
+        run: ({ stream, signal }) =>
+          runEpic({
+            projectDir: flags.project,
+            home: env.home,
+            epicId: flags.epic,
+            model: flags.model,
+            workspaceDir: flags.workspace,
+            resume: flags.resume,
+            concurrency: flags.concurrency,
+            maxIterations: flags.maxTurns,
+            lane: flags.lane,
+            vramProfile: flags.vramProfile,
+            signal,
+            confirmDestructive: () => !flags.denyWrites,
+            denyWrites: Boolean(flags.denyWrites),
+            memory: flags.memory,
+            memoryTrace: Boolean(flags.memoryTrace),
+            routing: flags.routing,
+            maxTraceBytes: flags.maxTraceBytes,
+            providers: providerSettings(flags, env),
+            reporter: stream,
+          }),
+        record: (summary) => summary,
+        text: (summary) =>
+          [
+            `${summary.status}: ${summary.reason}`,
+            ...summary.issues.map(
+              (i) => `  ${i.id.padEnd(24)} ${i.status}${i.wait_reason ? ` (${i.wait_reason})` : ""}`,
+            ),
+            `output: ${summary.workspace}/output  artifacts: ${summary.run_dir}`,
+            "",
+          ].join("\n"),
+        failed: (summary) => summary.status !== "done",
+      });
+    },
+  );
 }

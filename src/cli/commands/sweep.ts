@@ -11,6 +11,7 @@ import { CliUsageError } from "../errors.js";
 import {
   addLaneFlags,
   addModelFlag,
+  addOtelFlag,
   addOutFlag,
   addProjectFlag,
   addReporterFlag,
@@ -25,6 +26,7 @@ import { parseContextList, parseModelList, parseQuantList } from "../sweep-args.
 import { runReported } from "../with-reporter.js";
 
 interface CommonFlags extends ProviderFlags {
+  otel?: boolean;
   project: string;
   bank: string;
   tasks?: string;
@@ -111,7 +113,7 @@ function addCommonFlags(command: Command): Command {
     .option("--json", "print the summary as JSON");
   addTimeoutFlag(command);
   addOutFlag(command, "where the summary and each row's report go (default orket-sweeps/<family>-<time>)");
-  return addProviderFlags(addLaneFlags(addReporterFlag(addProjectFlag(command))));
+  return addProviderFlags(addLaneFlags(addOtelFlag(addReporterFlag(addProjectFlag(command)))));
 }
 
 export function registerSweep(program: Command, env: CliEnvironment): void {
@@ -239,6 +241,7 @@ async function runAndPrint(
   noteNoTimeout(flags.timeout);
   await runReported(env, {
     reporter: flags.reporter,
+    otel: flags.otel,
     json: flags.json,
     onInterrupt: "stopping after the current test run and writing the summary (--resume continues it)",
     run: ({ stream, signal }) =>
