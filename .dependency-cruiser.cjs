@@ -86,7 +86,8 @@ forbidden.push(
   },
   {
     name: "opentelemetry-only-in-the-exporter",
-    comment: "one module speaks to the OpenTelemetry SDK; the rest of Orket tells it through src/telemetry/observers.ts",
+    comment:
+      "one module speaks to the OpenTelemetry SDK; the rest of Orket tells it through src/telemetry/observers.ts",
     severity: "error",
     from: { path: "^src/", pathNot: "^src/telemetry/otel-export\\.ts$" },
     to: { path: "@opentelemetry/" },

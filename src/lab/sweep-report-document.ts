@@ -3,8 +3,10 @@
  * text, with every unknown as "—" and its null reason as a numbered footnote (one note per distinct
  * reason). The markdown and HTML renderers only lay it out and escape it.
  */
+
 import { formatBytes } from "../core/lab/frontier.js";
 import type { SweepRow, SweepSummary } from "../spec/lab.js";
+import { formatKld, withKld } from "./sweep-text.js";
 
 /** One table cell: its text and, for an unknown, the number of the footnote saying why. */
 export interface Cell {
@@ -131,6 +133,7 @@ export function buildDocument(summary: SweepSummary): SweepDocument {
           "size",
           "adherence",
           "pass rate",
+          ...(summary.kld ? ["KLD mean", "KLD p99", "same top token"] : []),
           "median total",
           "median first token",
           "decode tok/s",
@@ -146,6 +149,13 @@ export function buildDocument(summary: SweepSummary): SweepDocument {
             known(row.model_size_bytes, formatBytes, why("model_size_bytes")),
             known(row.adherence_score, ratio, why("adherence_score")),
             known(row.pass_rate, ratio, why("pass_rate")),
+            ...(summary.kld
+              ? [
+                  known(row.kld?.mean_kld ?? null, formatKld, why("kld")),
+                  known(row.kld?.p99_kld ?? null, formatKld, why("kld")),
+                  known(row.kld?.same_top_percent ?? null, (v) => `${v.toFixed(2)} %`, why("kld")),
+                ]
+              : []),
             known(row.total_latency, secs, why("total_latency")),
             known(row.init_latency, secs, why("init_latency")),
             known(row.generation_tokens_per_second, (v) => v.toFixed(1), why("generation_tokens_per_second")),
@@ -164,7 +174,10 @@ export function buildDocument(summary: SweepSummary): SweepDocument {
         ["best value", plain(f.best_value_quant ?? "none")],
         ["adherence threshold", plain(ratio(f.adherence_threshold))],
         ["latency ceiling", plain(f.latency_ceiling === null ? "none" : secs(f.latency_ceiling))],
-        ["Pareto front", plain(f.pareto.length ? f.pareto.join(", ") : "none")],
+        [
+          "Pareto front",
+          plain(f.pareto.length ? f.pareto.map((tag) => withKld(tag, summary)).join(", ") : "none"),
+        ],
         ["reason", plain(f.reason)],
       ],
     },

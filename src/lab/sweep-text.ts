@@ -6,13 +6,34 @@ const dash = "—";
 const num = (v: number | null | undefined, digits = 3) =>
   v === null || v === undefined ? dash : v.toFixed(digits);
 
-function cells(row: SweepRow, kind: SweepSummary["kind"]): string[] {
+/** A KL divergence for a person: three significant digits, in exponent form below 0.001. */
+export function formatKld(value: number): string {
+  return value !== 0 && value < 0.001 ? value.toExponential(2) : value.toPrecision(3);
+}
+
+/** A row named with its KL divergence beside it, when the sweep measured one. */
+export function withKld(tag: string, summary: SweepSummary): string {
+  if (!summary.kld) return tag;
+  if (tag === summary.kld.reference) return `${tag} (KLD reference)`;
+  const kld = summary.rows.find((r) => r.quant_tag === tag)?.kld;
+  return kld ? `${tag} (KLD ${formatKld(kld.mean_kld)}, same top ${kld.same_top_percent.toFixed(1)} %)` : tag;
+}
+
+function kldCells(row: SweepRow, summary: SweepSummary): string[] {
+  if (!summary.kld) return [];
+  if (!row.kld) return row.quant_tag === summary.kld.reference ? ["ref", "ref"] : [dash, dash];
+  return [formatKld(row.kld.mean_kld), `${row.kld.same_top_percent.toFixed(2)} %`];
+}
+
+function cells(row: SweepRow, summary: SweepSummary): string[] {
+  const kind = summary.kind;
   return [
     kind === "context" ? `${row.context_size ?? row.quant_tag}` : row.quant_tag,
     row.model_size_bytes === null ? dash : formatBytes(row.model_size_bytes),
     `${row.valid_runs}/${row.test_runs}`,
     num(row.adherence_score),
     num(row.pass_rate),
+    ...kldCells(row, summary),
     num(row.total_latency),
     num(row.init_latency),
     num(row.generation_tokens_per_second, 1),
@@ -28,13 +49,14 @@ export function renderSweepText(summary: SweepSummary): string {
     "valid/runs",
     "adherence",
     "pass",
+    ...(summary.kld ? ["KLD mean", "same top"] : []),
     "median s",
     "first tok s",
     "tok/s",
     "peak MiB",
     "quality",
   ];
-  const table = [head, ...summary.rows.map((row) => cells(row, summary.kind))];
+  const table = [head, ...summary.rows.map((row) => cells(row, summary))];
   const widths = head.map((_, i) => Math.max(...table.map((r) => (r[i] ?? "").length)));
   const lines = table.map((r) =>
     r
@@ -52,9 +74,19 @@ export function renderSweepText(summary: SweepSummary): string {
     "",
     `minimum viable  ${f.minimum_viable_quant ?? dash}`,
     `best value      ${f.best_value_quant ?? dash}`,
-    `pareto          ${f.pareto.length ? f.pareto.join(", ") : dash}`,
+    `pareto          ${f.pareto.length ? f.pareto.map((tag) => withKld(tag, summary)).join(", ") : dash}`,
     `frontier        ${f.reason}`,
   ];
+  if (summary.kld) {
+    const src = summary.kld.source;
+    const over =
+      src.kind === "bank"
+        ? `the reference solutions of ${src.sequences} ${src.name} tasks`
+        : `${src.name} in ${src.sequences} windows of ${src.ctx} tokens`;
+    out.push(
+      `kld             against ${summary.kld.reference} over ${over} (${src.positions} positions, ${summary.kld.seconds.toFixed(1)} s)`,
+    );
+  }
   if (summary.safe_context_ceiling)
     out.push(
       `safe context    ${summary.safe_context_ceiling.context_size ?? dash} (${summary.safe_context_ceiling.reason})`,

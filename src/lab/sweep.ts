@@ -31,6 +31,7 @@ import {
 import { parseModelRef } from "../core/shared/model-ref.js";
 import { round3 } from "../core/shared/rounding.js";
 import type { ProviderSettings } from "../providers/index.js";
+import type { Task } from "../spec/bank.js";
 import type { ExecutionLane, VramProfile } from "../spec/common.js";
 import type { OrketEventInput, Reporter } from "../spec/events.js";
 import {
@@ -47,6 +48,7 @@ import { abortReason, type EventSink, eventStreamFor } from "../telemetry/event-
 import { startScope } from "../telemetry/observers.js";
 import { detectGpuBackend, type GpuBackend } from "../telemetry/sidecar.js";
 import { hardwareFingerprint, orketCommitSha } from "./hardware.js";
+import { checkKldText, KldError, type KldSource, measureKld } from "./kld.js";
 import {
   resolveModelTarget,
   resolveQuantTargets,
@@ -108,6 +110,11 @@ export interface SweepOptions {
   rowIsolation?: "process" | "in-process" | undefined;
   /** The benchmark's experimental control: `false` turns a server's prompt cache off for measured runs. */
   promptCache?: boolean | undefined;
+  /**
+   * `--kld` (quant sweeps of GGUF files): each row's KL divergence and top-token agreement against the
+   * largest file, teacher-forced on the bank's reference solutions, or on `text` in windows of `ctx`.
+   */
+  kld?: { text?: string | undefined; ctx?: number | undefined } | undefined;
   /**
    * Follows the sweep as one stream (docs/events.md): `run_start`, a line before each row (the canary
    * is row "canary"), every row's test runs labelled with their row, progress over the whole sweep,
@@ -183,6 +190,10 @@ interface SweepPlan {
 
 async function runSweep(plan: SweepPlan): Promise<SweepResult> {
   const { options, targets } = plan;
+  const kldPlan = options.kld ? planKld(plan.kind, targets, options.kld) : undefined;
+  if (kldPlan?.text !== undefined && kldPlan.ctx !== undefined) {
+    await checkKldText(kldPlan.reference.modelRef.slice("gguf/".length), kldPlan.text, kldPlan.ctx);
+  }
   const events = eventStreamFor(options.reporter);
   const generatedAt = new Date();
   const stamp = generatedAt.toISOString().replace(/[:.]/g, "-");
@@ -293,6 +304,28 @@ async function runSweep(plan: SweepPlan): Promise<SweepResult> {
   // Rows are compared like with like: every row's figures over the same tasks, those valid in all rows.
   const paired = pairedTasks(inputs);
   const rows: SweepRow[] = inputs.map((input) => aggregateSweepRow({ ...input, pairedTasks: paired }));
+  const kld =
+    kldPlan && canary.decision !== "fail" && !interrupted && !options.signal?.aborted
+      ? await measureSweepKld(kldPlan, rows, {
+          bank,
+          tasks: options.tasks,
+          signal: options.signal,
+          events,
+        }).catch((error: unknown) => {
+          // The rows' results stand: the summary is written with the divergence unknown, and says why.
+          const reason = `KL divergence not measured: ${error instanceof Error ? error.message : String(error)}`;
+          events.emit({
+            type: "warning",
+            code: OrketError.isInstance(error) ? error.code : null,
+            message: reason,
+          });
+          for (const row of rows) {
+            row.kld = null;
+            row.null_reasons.kld = reason;
+          }
+          return undefined;
+        })
+      : undefined;
   const facts: SweepRunFacts[] = inputs.flatMap((input) => sweepRunFacts({ ...input, pairedTasks: paired }));
   const pairing = pairingSummary(inputs, paired);
 
@@ -339,6 +372,7 @@ async function runSweep(plan: SweepPlan): Promise<SweepResult> {
     hardware_fingerprint: hardware,
     commit_sha: sha,
     null_reasons: nullReasons,
+    ...(kld ? { kld } : {}),
     timing: {
       total_seconds: round3((performance.now() - plan.started) / 1000),
       benchmark_seconds: round3(benchmarkSeconds),
@@ -484,4 +518,94 @@ function familyOf(options: QuantSweepOptions, targets: readonly SweepTarget[]): 
   if (!breaks) common = common.replace(/[^-_:/.]*$/, "");
   common = common.replace(/[-_:/.]+$/, "");
   return common || "sweep";
+}
+
+interface KldPlan {
+  reference: SweepTarget;
+  candidates: SweepTarget[];
+  text: string | undefined;
+  ctx: number | undefined;
+}
+
+/**
+ * Checks `--kld` before anything runs: a quant sweep of at least two GGUF files (the embedded engine
+ * gives the distributions), and `--kld-text` with `--kld-ctx`, or neither. The reference is the largest
+ * file: of quantizations of one model, the one with the most bits per weight.
+ */
+function planKld(
+  kind: SweepPlan["kind"],
+  targets: readonly SweepTarget[],
+  kld: NonNullable<SweepOptions["kld"]>,
+): KldPlan {
+  if (kind !== "quant")
+    throw new KldError("BAD_KLD_INPUT", "--kld compares quantizations: use it with sweep quant");
+  const notGguf = targets.find((t) => !t.modelRef.startsWith("gguf/"));
+  if (notGguf) {
+    throw new KldError(
+      "BAD_KLD_INPUT",
+      `--kld needs every row to be a gguf/ file (the embedded engine gives the token distributions); ${notGguf.quant} is ${notGguf.modelRef}`,
+    );
+  }
+  if (targets.length < 2)
+    throw new KldError("BAD_KLD_INPUT", "--kld needs at least two quantizations to compare");
+  if ((kld.text === undefined) !== (kld.ctx === undefined)) {
+    throw new KldError(
+      "BAD_KLD_INPUT",
+      "--kld-text and --kld-ctx go together: the file, and the window size in tokens",
+    );
+  }
+  const sized = targets.map((t) => ({ t, size: t.sizeBytes ?? -1 }));
+  const reference = sized.reduce((a, b) => (b.size > a.size ? b : a)).t;
+  return { reference, candidates: targets.filter((t) => t !== reference), text: kld.text, ctx: kld.ctx };
+}
+
+async function measureSweepKld(
+  plan: KldPlan,
+  rows: SweepRow[],
+  context: { bank: string; tasks: string | undefined; signal: AbortSignal | undefined; events: EventSink },
+): Promise<NonNullable<SweepSummary["kld"]>> {
+  const started = performance.now();
+  const path = (t: SweepTarget) => t.modelRef.slice("gguf/".length);
+  const source: KldSource =
+    plan.text !== undefined && plan.ctx !== undefined
+      ? { kind: "text", file: plan.text, ctx: plan.ctx }
+      : { kind: "bank", bank: context.bank, tasks: await sweepTasks(context.bank, context.tasks) };
+  context.events.emit({
+    type: "info",
+    message: `kld: ${plan.candidates.length} quantization${plan.candidates.length === 1 ? "" : "s"} against ${plan.reference.quant}`,
+  });
+  const measured = await measureKld({
+    reference: path(plan.reference),
+    candidates: plan.candidates.map(path),
+    source,
+    signal: context.signal,
+    onProgress: (message) => context.events.emit({ type: "info", message }),
+  });
+  for (const row of rows) {
+    const target =
+      row.quant_tag === plan.reference.quant
+        ? plan.reference
+        : plan.candidates.find((t) => t.quant === row.quant_tag);
+    if (!target) continue;
+    if (target === plan.reference) {
+      row.kld = null;
+      row.null_reasons.kld =
+        "the reference the other rows' KL divergence is measured against (the largest file)";
+      continue;
+    }
+    const found = measured.rows.find((r) => r.model_path === path(target));
+    row.kld = found ? found.summary : null;
+    if (!found) row.null_reasons.kld = "no position was scored";
+  }
+  return {
+    reference: plan.reference.quant,
+    reference_model_ref: plan.reference.modelRef,
+    source: measured.source,
+    seconds: round3((performance.now() - started) / 1000),
+  };
+}
+
+async function sweepTasks(bank: string, tasks: string | undefined): Promise<Task[]> {
+  const loaded = await loadBank(bank);
+  return tasks ? selectTasks(loaded, tasks) : loaded.tasks;
 }

@@ -29,6 +29,24 @@ export const HardwareFingerprintSchema = z.looseObject({
 });
 export type HardwareFingerprint = z.infer<typeof HardwareFingerprintSchema>;
 
+/**
+ * A row's KL divergence from the sweep's reference (`sweep quant --kld`), per scored token, as
+ * `llama-perplexity --kl-divergence` reports it.
+ */
+export const KldFiguresSchema = z.looseObject({
+  positions: z.number().int().positive(),
+  mean_kld: z.number().min(0),
+  /** Standard error of the mean. */
+  mean_kld_uncertainty: z.number().min(0),
+  median_kld: z.number().min(0),
+  p99_kld: z.number().min(0),
+  max_kld: z.number().min(0),
+  /** Positions whose top token is the reference's, in percent. */
+  same_top_percent: z.number().min(0).max(100),
+  same_top_uncertainty_percent: z.number().min(0),
+});
+export type KldFigures = z.infer<typeof KldFiguresSchema>;
+
 /** One quantization (or context size) of a sweep: aggregates over its VALID runs only. */
 export const SweepRowSchema = z.looseObject({
   /** The quantization tag (q4_K_M), or for a context sweep the context size as text. */
@@ -68,6 +86,8 @@ export const SweepRowSchema = z.looseObject({
    * frontier and comparison views, never a KPI or a recommendation.
    */
   all_runs: z.looseObject({ adherence_score: Ratio, pass_rate: Ratio, total_latency: Measure }).optional(),
+  /** `--kld`: the row's divergence from the reference; null for the reference itself (`null_reasons.kld`). */
+  kld: KldFiguresSchema.nullable().optional(),
 });
 export type SweepRow = z.infer<typeof SweepRowSchema>;
 
@@ -167,6 +187,24 @@ export const SweepSummarySchema = z.looseObject({
   null_reasons: z.record(z.string(), z.string()),
   /** Seconds: the whole sweep, and the part spent inside its benchmark runs. */
   timing: z.looseObject({ total_seconds: z.number(), benchmark_seconds: z.number() }),
+  /** `--kld`: what the rows' KL divergence was measured against and over; absent without `--kld`. */
+  kld: z
+    .looseObject({
+      /** The reference row (the largest file: the most bits per weight). */
+      reference: z.string(),
+      reference_model_ref: z.string(),
+      source: z.looseObject({
+        kind: z.enum(["bank", "text"]),
+        /** The bank's name or the text file's path. */
+        name: z.string(),
+        /** Tasks (bank) or windows (text). */
+        sequences: z.number().int().nonnegative(),
+        ctx: z.number().int().positive().nullable(),
+        positions: z.number().int().nonnegative(),
+      }),
+      seconds: z.number().min(0),
+    })
+    .optional(),
 });
 export type SweepSummary = z.infer<typeof SweepSummarySchema>;
 

@@ -57,6 +57,9 @@ interface QuantFlags extends CommonFlags {
   tagTemplate?: string;
   ggufDir?: string;
   models?: QuantModel[];
+  kld?: boolean;
+  kldText?: string;
+  kldCtx?: number;
 }
 
 interface ContextFlags extends CommonFlags {
@@ -132,6 +135,19 @@ export function registerSweep(program: Command, env: CliEnvironment): void {
       "--models <list>",
       "explicit quant=ref pairs, e.g. q8_0=ollama/x:q8,q4=gguf/./a.gguf",
       listArg(parseModelList),
+    )
+    .option(
+      "--kld",
+      "also measure each GGUF quantization's KL divergence and top-token agreement against the largest file, teacher-forced on the bank's reference solutions",
+    )
+    .option(
+      "--kld-text <file>",
+      "measure KL divergence over a plain text file instead, as llama-perplexity --kl-divergence does (implies --kld; needs --kld-ctx)",
+    )
+    .option(
+      "--kld-ctx <n>",
+      "window size in tokens for --kld-text (the second half of each window is scored)",
+      intArg("--kld-ctx", 4, 1_048_576),
     );
   addCommonFlags(quant).action(async (flags: QuantFlags) => {
     const { runQuantSweep } = await import("../../index.js");
@@ -143,6 +159,10 @@ export function registerSweep(program: Command, env: CliEnvironment): void {
         tagTemplate: flags.tagTemplate,
         ggufDir: flags.ggufDir,
         models: flags.models,
+        kld:
+          flags.kld || flags.kldText !== undefined || flags.kldCtx !== undefined
+            ? { text: flags.kldText, ctx: flags.kldCtx }
+            : undefined,
       }),
     );
   });

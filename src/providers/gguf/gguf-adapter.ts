@@ -444,7 +444,7 @@ class GgufAdapter implements ModelAdapter {
  * no tool-result turn without function definitions). When the last message is the assistant's, the model
  * continues it; otherwise an empty assistant turn is opened for the answer.
  */
-function toChatHistory(messages: readonly ModelMessage[]): ChatHistoryItem[] {
+export function toChatHistory(messages: readonly ModelMessage[]): ChatHistoryItem[] {
   const history: ChatHistoryItem[] = messages.map((message): ChatHistoryItem => {
     if (message.role === "system") return { type: "system", text: message.content };
     if (message.role === "assistant") return { type: "model", response: [message.content] };
