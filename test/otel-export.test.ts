@@ -216,6 +216,45 @@ describe("orket run --otel", () => {
   }, 60_000);
 });
 
+describe("orket sweep --otel", () => {
+  it("nests each row's bench, benchmarked in a process of its own, under the sweep's span", async () => {
+    const receiver = await startOtlpReceiver();
+    const dir = mkdtempSync(join(tmpdir(), "orket-otel-sweep-"));
+    const models = `a=gguf/${MEMORIZER_F32},b=gguf/${MEMORIZER_F32}`;
+    const run = await runCli(
+      [
+        "sweep",
+        "quant",
+        "--models",
+        models,
+        "--tasks",
+        "1",
+        "--skip-canary",
+        "--out",
+        join(dir, "out"),
+        "--otel",
+      ],
+      { cwd: dir, env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url } },
+    );
+    await receiver.close();
+    expect(run.code, run.stderr).toBe(0);
+    const spans = receiver.spans();
+    const [sweep, ...more] = spans.filter((s) => s.attributes["orket.scope"] === "sweep");
+    expect(more).toEqual([]);
+    const benches = spans.filter((s) => s.attributes["orket.scope"] === "bench");
+    expect(benches).toHaveLength(2);
+    for (const bench of benches) {
+      expect(bench.parentSpanId).toBe(sweep?.spanId);
+      expect(bench.traceId).toBe(sweep?.traceId);
+      const [testRun] = spans.filter((s) => s.parentSpanId === bench.spanId);
+      expect(testRun?.attributes["orket.scope"]).toBe("test_run");
+      expect(spans.filter((s) => s.parentSpanId === testRun?.spanId).map((s) => s.name)).toEqual([
+        "chat orket-builtin-memorizer-f32.gguf",
+      ]);
+    }
+  }, 120_000);
+});
+
 describe("export failures and switches", () => {
   it("warns in one line, and still exits 0, when nothing listens at the endpoint", async () => {
     const dir = mkdtempSync(join(tmpdir(), "orket-otel-down-"));
