@@ -6,7 +6,7 @@ const layers = [
   ["runtime"],
   ["bench"],
   ["lab"],
-  ["cli", "serve"],
+  ["cli", "server"],
 ];
 
 const dir = (name) => `^src/${name}/`;
@@ -91,6 +91,14 @@ forbidden.push(
     severity: "error",
     from: { path: "^src/", pathNot: "^src/telemetry/otel-export\\.ts$" },
     to: { path: "@opentelemetry/" },
+  },
+  {
+    name: "server-loads-only-when-serving",
+    comment:
+      "src/server (Hono, prom-client) is imported with await import when a server starts, so no other command loads it (docs/architecture.md, Layers)",
+    severity: "error",
+    from: { path: "^src/", pathNot: ["^src/server/", "\\.test\\.ts$"] },
+    to: { path: "^src/server/", dynamic: false, dependencyTypesNot: ["type-only"] },
   },
   {
     name: "no-circular",

@@ -111,3 +111,19 @@ export {
 // The lab: hardware, guards, sweeps, selection, checks.
 export { detectGpuBackend, type Sidecar, startSidecar, temperatureProbe } from "./telemetry/sidecar.js";
 export { ORKET_VERSION } from "./version.js";
+
+// `orket serve`: loaded when a server starts, so no other command loads Hono or prom-client.
+import type { RunningServer, ServeOptions } from "./server/serve.js";
+
+export type { RunningServer, ServeOptions };
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const { startServer: start } = await import("./server/serve.js");
+  return start(options);
+}
+export {
+  type ErrorBody,
+  type Job,
+  type JobRequest,
+  JobRequestSchema,
+  JobSchema,
+} from "./spec/server.js";

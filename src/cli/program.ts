@@ -18,6 +18,7 @@ import { registerMemory } from "./commands/memory.js";
 import { registerModels } from "./commands/models.js";
 import { registerReplay } from "./commands/replay.js";
 import { registerRun } from "./commands/run.js";
+import { registerServe } from "./commands/serve.js";
 import { registerSweep } from "./commands/sweep.js";
 import { type CliEnvironment, readEnvironment } from "./environment.js";
 import { describeError, EXIT_OK, EXIT_USAGE, exitCodeFor } from "./errors.js";
@@ -36,6 +37,7 @@ export function createProgram(env: CliEnvironment = readEnvironment()): Command 
   registerModels(program, env);
   registerCardCommands(program, env);
   registerRun(program, env);
+  registerServe(program, env);
   registerReplay(program, env);
   registerMemory(program);
   registerBench(program, env);

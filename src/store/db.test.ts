@@ -55,6 +55,7 @@ describe("openDatabase", () => {
       "card_transactions",
       "comments",
       "issues",
+      "jobs",
       "memory_commit_writes",
       "memory_commits",
       "memory_fts",

@@ -225,8 +225,27 @@ CREATE TABLE bench_history (
 CREATE INDEX bench_history_by_model ON bench_history (model_ref, generated_at);
 `;
 
+const V4 = `
+CREATE TABLE jobs (
+  job_id      TEXT PRIMARY KEY,
+  kind        TEXT NOT NULL CHECK (kind IN ('bench', 'sweep', 'run')),
+  backend     TEXT NOT NULL,
+  request     TEXT NOT NULL,
+  state       TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed', 'cancelled', 'interrupted')),
+  created_at  TEXT NOT NULL,
+  started_at  TEXT,
+  finished_at TEXT,
+  attempts    INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+  result      TEXT,
+  error_code  TEXT,
+  error       TEXT
+) STRICT;
+CREATE INDEX jobs_by_state ON jobs (state, created_at);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "cards-and-runs", sql: V1 },
   { version: 2, name: "project-memory", sql: V2 },
   { version: 3, name: "bench-history", sql: V3 },
+  { version: 4, name: "server-jobs", sql: V4 },
 ];

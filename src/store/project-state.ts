@@ -11,3 +11,8 @@ export const PROJECT_STATE_DIR = ".orket";
 export function projectDatabasePath(projectDir: string, stateDir?: string): string {
   return join(resolve(stateDir ?? join(projectDir, PROJECT_STATE_DIR)), "orket.db");
 }
+
+/** The project's state folder (default `<projectDir>/.orket`): the database, and the server's job folders. */
+export function projectStateDir(projectDir: string, stateDir?: string): string {
+  return resolve(stateDir ?? join(projectDir, PROJECT_STATE_DIR));
+}
