@@ -8,7 +8,10 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { serveStatic } from "@hono/node-server/serve-static";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
@@ -19,7 +22,7 @@ import { compareReportFiles } from "../bench/compare.js";
 import { leaderboard } from "../core/bench/leaderboard.js";
 import { SweepSummarySchema } from "../spec/lab.js";
 import { type ExitClass, OrketError } from "../spec/orket-error.js";
-import { ReportSchema } from "../spec/report.js";
+import { type Report, ReportSchema } from "../spec/report.js";
 import { ID_PATTERN, JobRequestSchema, JobStateSchema } from "../spec/server.js";
 import { CardStore } from "../store/card-store.js";
 import type { Database } from "../store/db.js";
@@ -316,26 +319,38 @@ export function createApp(options: AppOptions): Hono {
     return c.json({ items: all.slice(q.offset, q.offset + q.limit), total: all.length, offset: q.offset });
   });
   const entry = (historyId: number) => {
-    const found = history.list().find((e) => e.history_id === historyId);
+    const found = history.get(historyId);
     if (!found) throw new ApiError("UNKNOWN_ID", `no history entry ${historyId}`, 404);
     return found;
   };
+  // Reports are read and validated once while their file is unchanged (size and mtime): a 10,000-task
+  // report is 12 MB of JSON, and its summary route must answer in milliseconds.
+  const reports = new Map<string, { stamp: string; report: Report; summary: unknown }>();
   const readReport = async (historyId: number) => {
     const e = entry(historyId);
-    if (!existsSync(e.report_path)) {
+    let info: Awaited<ReturnType<typeof stat>>;
+    try {
+      info = await stat(e.report_path);
+    } catch {
       throw new ApiError("UNKNOWN_ID", `history entry ${historyId}: its report file is gone`, 404);
     }
-    return ReportSchema.parse(JSON.parse(await readFile(e.report_path, "utf8")));
+    const stamp = `${info.size}:${info.mtimeMs}`;
+    const cached = reports.get(e.report_path);
+    if (cached?.stamp === stamp) return cached;
+    const report = ReportSchema.parse(JSON.parse(await readFile(e.report_path, "utf8")));
+    const { test_runs: _runs, ...summary } = report;
+    const fresh = { stamp, report, summary };
+    reports.set(e.report_path, fresh);
+    if (reports.size > 8) reports.delete(reports.keys().next().value as string);
+    return fresh;
   };
   app.get("/api/history/:id", (c) => c.json(entry(numericId(c.req.param("id"), "history id"))));
   app.get("/api/reports/:id", async (c) =>
-    c.json(await readReport(numericId(c.req.param("id"), "report id"))),
+    c.json((await readReport(numericId(c.req.param("id"), "report id"))).report),
   );
-  app.get("/api/reports/:id/summary", async (c) => {
-    const report = await readReport(numericId(c.req.param("id"), "report id"));
-    const { test_runs: _runs, ...rest } = report;
-    return c.json(rest);
-  });
+  app.get("/api/reports/:id/summary", async (c) =>
+    c.json((await readReport(numericId(c.req.param("id"), "report id"))).summary),
+  );
   app.get("/api/leaderboard", (c) => {
     const q = parse(
       z.object({ bank: z.string().max(500).optional(), role: z.string().max(100).optional() }),
@@ -372,10 +387,33 @@ export function createApp(options: AppOptions): Hono {
     return c.json(SweepSummarySchema.parse(JSON.parse(await readFile(path, "utf8"))));
   });
 
+  // The dashboard (built by Vite into dist/web): public files; the API behind them asks for the key.
+  const web = dashboardDir();
+  if (web) {
+    const root = relative(process.cwd(), web) || ".";
+    app.use("/assets/*", serveStatic({ root }));
+    app.get("/", serveStatic({ root, path: "index.html" }));
+  } else {
+    app.get("/", (c) =>
+      c.text(
+        "orket serve: the dashboard is not built (npm run build); the API is under /api, see /openapi.json\n",
+      ),
+    );
+  }
+
   app.get("/openapi.json", (c) => c.json(openApiDocument()));
   app.get("/metrics", async (c) => {
     const text = await metrics.render();
     return c.body(text, 200, { "content-type": metrics.contentType });
   });
   return app;
+}
+
+/** dist/web beside the built server (dist/server), or the repository's dist/web when run from source. */
+function dashboardDir(): string | undefined {
+  for (const candidate of ["../web/", "../../dist/web/"]) {
+    const dir = fileURLToPath(new URL(candidate, import.meta.url));
+    if (existsSync(join(dir, "index.html"))) return dir;
+  }
+  return undefined;
 }

@@ -73,6 +73,11 @@ export class HistoryStore {
     return result.changes === 1;
   }
 
+  get(historyId: number): HistoryEntry | undefined {
+    const row = this.sql("SELECT * FROM bench_history WHERE history_id = ?").get(historyId);
+    return row === undefined ? undefined : parseRows(HistoryRowSchema, "bench_history", [row])[0];
+  }
+
   /** Newest first. */
   list(filter: HistoryFilter = {}): HistoryEntry[] {
     const where: string[] = [];

@@ -148,11 +148,15 @@ export class RunStore {
     return row === undefined ? undefined : parseRow(RunRowSchema, "runs", row);
   }
 
-  /** The most recent runs first. */
-  listRuns(limit = 20): RunRecord[] {
-    return this.#sql("SELECT * FROM runs ORDER BY started_at DESC, rowid DESC LIMIT ?")
-      .all(limit)
+  /** The most recent runs first; `offset` skips that many (a page of the API). */
+  listRuns(limit = 20, offset = 0): RunRecord[] {
+    return this.#sql("SELECT * FROM runs ORDER BY started_at DESC, rowid DESC LIMIT ? OFFSET ?")
+      .all(limit, offset)
       .map((row) => parseRow(RunRowSchema, "runs", row));
+  }
+
+  countRuns(): number {
+    return (this.#sql("SELECT count(*) AS n FROM runs").get() as { n: number }).n;
   }
 
   latestRun(buildId: string): RunRecord | undefined {

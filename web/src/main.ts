@@ -1,0 +1,434 @@
+/**
+ * The dashboard of `orket serve`: jobs with live progress, reports, comparisons, the leaderboard,
+ * sweeps and boards. A hash router over the API; every page leads with its answer, then the detail.
+ * Plain DOM and the browser's own controls, so the keyboard and the screen reader work as they do on
+ * any page; colors follow the system's light or dark mode.
+ */
+import "./style.css";
+import { Chart, type Chart as ChartType, registerables } from "chart.js";
+import { ApiError, api, followJob } from "./api.js";
+
+Chart.register(...registerables);
+
+// biome-ignore lint/suspicious/noExplicitAny: API records are read as the server sends them
+type Json = Record<string, any>;
+
+const view = document.getElementById("view") as HTMLElement;
+const cleanup: Array<() => void> = [];
+
+/** Text made safe for HTML. */
+function esc(value: unknown): string {
+  return String(value ?? "").replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string,
+  );
+}
+const fmt = (v: unknown, digits = 3) =>
+  typeof v === "number" ? v.toFixed(digits) : v === null || v === undefined ? "—" : esc(v);
+const pct = (v: unknown) => (typeof v === "number" ? `${(v * 100).toFixed(1)} %` : "—");
+
+function render(html: string): void {
+  view.innerHTML = html;
+}
+
+async function route(): Promise<void> {
+  for (const c of cleanup.splice(0)) c();
+  const [path, query = ""] = location.hash.replace(/^#/, "").split("?");
+  const parts = (path || "/jobs").split("/").filter(Boolean);
+  const params = new URLSearchParams(query);
+  for (const a of document.querySelectorAll<HTMLAnchorElement>("header nav a")) {
+    a.toggleAttribute("aria-current", a.hash.split("/")[1] === parts[0]);
+  }
+  try {
+    if (parts[0] === "jobs" && parts[1]) await jobPage(parts[1]);
+    else if (parts[0] === "history") await historyPage();
+    else if (parts[0] === "reports" && parts[1]) await reportPage(parts[1]);
+    else if (parts[0] === "compare") await comparePage(params);
+    else if (parts[0] === "leaderboard") await leaderboardPage();
+    else if (parts[0] === "sweeps" && parts[1]) await sweepPage(parts[1]);
+    else if (parts[0] === "sweeps") await sweepsPage();
+    else if (parts[0] === "boards" && parts[1]) await boardPage(parts[1]);
+    else if (parts[0] === "boards") await boardsPage();
+    else await jobsPage();
+  } catch (error) {
+    const message = error instanceof ApiError ? `${error.code}: ${error.message}` : String(error);
+    render(`<h1>Could not load this page</h1><p class="answer bad" role="alert">${esc(message)}</p>`);
+  }
+  view.focus();
+}
+
+// Jobs: start a bench, and the list with each job's state.
+async function jobsPage(): Promise<void> {
+  const { items } = await api<{ items: Json[] }>("/api/jobs?limit=50");
+  const running = items.filter((j) => j.state === "running").length;
+  const queued = items.filter((j) => j.state === "queued").length;
+  render(`
+    <h1>Jobs</h1>
+    <p class="answer">${running} running, ${queued} waiting, ${items.length} in all</p>
+    <form id="start" aria-label="Start a bench">
+      <label>Model <input name="model" required size="48" placeholder="gguf/./model.gguf or ollama/qwen2.5-coder:7b"></label>
+      <label>Tasks <input name="tasks" size="10" placeholder="1-10"></label>
+      <label>Runs per task <input name="runs" type="number" min="1" max="100" value="1"></label>
+      <button type="submit">Start bench</button>
+    </form>
+    <p id="start-error" role="alert" class="fail"></p>
+    <table><thead><tr><th>Job</th><th>Kind</th><th>State</th><th>Backend</th><th>Created</th></tr></thead><tbody>
+    ${items
+      .map(
+        (j) =>
+          `<tr><td><a href="#/jobs/${esc(j.job_id)}">${esc(j.job_id)}</a></td><td>${esc(j.kind)}</td><td class="${esc(j.state)}">${esc(j.state)}</td><td>${esc(j.backend)}</td><td>${esc(j.created_at)}</td></tr>`,
+      )
+      .join("")}
+    </tbody></table>`);
+  const form = document.getElementById("start") as HTMLFormElement;
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    const body: Json = { kind: "bench", model: String(data.get("model")).trim() };
+    if (String(data.get("tasks")).trim()) body.tasks = String(data.get("tasks")).trim();
+    const runs = Number(data.get("runs"));
+    if (runs > 1) body.runs = runs;
+    try {
+      const job = await api<Json>("/api/jobs", { method: "POST", body });
+      location.hash = `#/jobs/${job.job_id}`;
+    } catch (error) {
+      (document.getElementById("start-error") as HTMLElement).textContent = String((error as Error).message);
+    }
+  });
+}
+
+// One job, live: its progress bar fills as test runs finish, each event a line.
+async function jobPage(jobId: string): Promise<void> {
+  const job = await api<Json>(`/api/jobs/${encodeURIComponent(jobId)}`);
+  render(`
+    <h1>Job ${esc(job.job_id)}</h1>
+    <p class="answer" id="job-state">${esc(job.kind)} · <span class="${esc(job.state)}">${esc(job.state)}</span></p>
+    <progress id="job-progress" value="0" max="1" aria-label="Progress"></progress>
+    <p id="job-count" class="muted">waiting for events</p>
+    <div class="toolbar">
+      <button id="cancel">Cancel</button><button id="resume">Resume</button>
+      <span id="job-result"></span>
+    </div>
+    <h2>Events</h2><div class="log" id="job-log" role="log"></div>`);
+  const log = document.getElementById("job-log") as HTMLElement;
+  const bar = document.getElementById("job-progress") as HTMLProgressElement;
+  const count = document.getElementById("job-count") as HTMLElement;
+  const showEnd = (final: Json) => {
+    (document.getElementById("job-state") as HTMLElement).innerHTML =
+      `${esc(final.kind)} · <span class="${esc(final.state)}">${esc(final.state)}</span>${final.error ? ` — ${esc(final.error.message)}` : ""}`;
+    const ids: number[] = final.result?.history_ids ?? [];
+    (document.getElementById("job-result") as HTMLElement).innerHTML = ids
+      .map((id) => `<a href="#/reports/${id}">Open report ${id}</a>`)
+      .join(" ");
+  };
+  const follower = followJob(jobId, ({ event, data }) => {
+    if (event === "job_end") {
+      showEnd(data);
+      return;
+    }
+    if (data.type === "progress" || data.type === "test_run_end") {
+      if (typeof data.total === "number" && data.total > 0) {
+        bar.max = data.total;
+        bar.value = Number(data.done);
+        count.textContent = `${data.done} of ${data.total} test runs`;
+      }
+    }
+    const line = document.createElement("div");
+    line.textContent = `${data.seq} ${data.type}${data.test_id ? ` ${data.test_id}` : ""}${data.outcome ? ` ${data.outcome}` : ""}${data.message ? ` — ${data.message}` : ""}`;
+    log.append(line);
+    log.scrollTop = log.scrollHeight;
+  });
+  cleanup.push(() => follower.stop());
+  (document.getElementById("cancel") as HTMLButtonElement).onclick = () =>
+    void api(`/api/jobs/${encodeURIComponent(jobId)}/cancel`, { method: "POST" });
+  (document.getElementById("resume") as HTMLButtonElement).onclick = async () => {
+    await api(`/api/jobs/${encodeURIComponent(jobId)}/resume`, { method: "POST" });
+    void route();
+  };
+}
+
+// Reports: every recorded bench, two of them picked to compare.
+async function historyPage(): Promise<void> {
+  const { items, total } = await api<{ items: Json[]; total: number }>("/api/history?limit=200");
+  render(`
+    <h1>Reports</h1>
+    <p class="answer">${total} benchmark report${total === 1 ? "" : "s"} recorded in this project</p>
+    <form id="compare" aria-label="Compare two reports">
+      <label>Baseline <select name="b">${items.map((e) => `<option value="${e.history_id}">${e.history_id} · ${esc(e.model_ref)}</option>`).join("")}</select></label>
+      <label>Candidate <select name="c">${items.map((e, i) => `<option value="${e.history_id}" ${i === 0 ? "selected" : ""}>${e.history_id} · ${esc(e.model_ref)}</option>`).join("")}</select></label>
+      <button type="submit">Compare</button>
+    </form>
+    <table><thead><tr><th>Id</th><th>Model</th><th>Quant</th><th>Bank</th><th>Pass rate</th><th>Valid runs</th><th>Median total s</th><th>When</th></tr></thead><tbody>
+    ${items
+      .map(
+        (e) =>
+          `<tr><td><a href="#/reports/${e.history_id}">${e.history_id}</a></td><td>${esc(e.model_ref)}</td><td>${esc(e.quantization ?? "—")}</td><td>${esc(e.bank_name)}</td><td>${pct(e.pass_rate)}</td><td>${e.valid_runs}/${e.test_runs}</td><td>${fmt(e.median_total_latency)}</td><td>${esc(e.generated_at)}</td></tr>`,
+      )
+      .join("")}
+    </tbody></table>`);
+  const form = document.getElementById("compare") as HTMLFormElement;
+  const selects = form.querySelectorAll("select");
+  if (items.length > 1) (selects[0] as HTMLSelectElement).selectedIndex = 1;
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    location.hash = `#/compare?b=${data.get("b")}&c=${data.get("c")}`;
+  });
+}
+
+const PAGE = 100;
+
+// A report: the answer (pass rate, validity), then every test run, filterable, a page at a time so a
+// 10,000-task report stays responsive; a row opens its evaluation and telemetry beside it.
+async function reportPage(id: string): Promise<void> {
+  const report = await api<Json>(`/api/reports/${encodeURIComponent(id)}`);
+  const s = report.summary;
+  const runs: Json[] = report.test_runs;
+  // Why runs were left out, most common first: the answer says what the pass rate stands on.
+  const reasons = new Map<string, number>();
+  for (const r of runs)
+    for (const q of r.telemetry.run_quality_reasons as string[]) reasons.set(q, (reasons.get(q) ?? 0) + 1);
+  const leftOut = [...reasons]
+    .sort((a, b) => b[1] - a[1])
+    .map(([q, n]) => `${esc(q)} (${n})`)
+    .join(", ");
+  render(`
+    <h1>Report ${esc(id)} · ${esc(report.settings.model_ref)}</h1>
+    <p class="answer ${s.pass_rate >= 0.9 ? "good" : s.pass_rate === null ? "" : "bad"}">Pass rate ${pct(s.pass_rate)} over ${s.valid_runs} valid of ${s.test_runs} test runs${report.interrupted ? " (interrupted)" : ""}${s.valid_runs < s.test_runs && leftOut ? `<br><span class="muted">Left out of the figures: ${leftOut}</span>` : ""}</p>
+    <div class="cards">
+      <div class="card">Mean adherence <b>${fmt(s.mean_adherence)}</b></div>
+      <div class="card">Median total <b>${fmt(s.median_total_latency)} s</b></div>
+      <div class="card">Median first token <b>${fmt(s.median_init_latency)} s</b></div>
+      <div class="card">Median decode <b>${fmt(s.median_generation_tokens_per_second, 1)} tok/s</b></div>
+    </div>
+    <div class="toolbar">
+      <label>Filter <input id="filter" placeholder="task id, outcome, or a quality reason"></label>
+      <label>Outcome <select id="outcome"><option value="">any</option><option>pass</option><option>fail</option><option>error</option></select></label>
+      <span id="shown" class="muted"></span>
+      <button id="prev">Previous</button><button id="next">Next</button>
+    </div>
+    <div class="split">
+      <div><table><thead><tr><th>Test run</th><th>Outcome</th><th>Quality</th><th>Total s</th><th>Adherence</th></tr></thead><tbody id="rows"></tbody></table></div>
+      <div id="detail"><p class="muted">Pick a test run (click, or Enter on a focused row) to see its evaluation and telemetry.</p></div>
+    </div>`);
+  const rowsEl = document.getElementById("rows") as HTMLElement;
+  const filter = document.getElementById("filter") as HTMLInputElement;
+  const outcome = document.getElementById("outcome") as HTMLSelectElement;
+  let page = 0;
+  let matching = runs;
+  const draw = () => {
+    const text = filter.value.trim().toLowerCase();
+    matching = runs.filter(
+      (r) =>
+        (!outcome.value || r.outcome === outcome.value) &&
+        (!text ||
+          r.test_id.toLowerCase().includes(text) ||
+          r.outcome === text ||
+          (r.telemetry.run_quality_reasons as string[]).some((q) => q.toLowerCase().includes(text))),
+    );
+    page = Math.min(page, Math.max(0, Math.ceil(matching.length / PAGE) - 1));
+    const slice = matching.slice(page * PAGE, page * PAGE + PAGE);
+    rowsEl.innerHTML = slice
+      .map(
+        (r, i) =>
+          `<tr tabindex="0" data-i="${page * PAGE + i}"><td>${esc(r.test_id)}</td><td class="${esc(r.outcome)}">${esc(r.outcome)}</td><td>${esc(r.telemetry.run_quality_status)}</td><td>${fmt(r.telemetry.total_latency)}</td><td>${fmt(r.telemetry.adherence_score)}</td></tr>`,
+      )
+      .join("");
+    (document.getElementById("shown") as HTMLElement).textContent =
+      `${matching.length ? page * PAGE + 1 : 0}–${Math.min(matching.length, (page + 1) * PAGE)} of ${matching.length}`;
+  };
+  const open = (row: HTMLElement | null) => {
+    if (!row?.dataset.i) return;
+    for (const selected of rowsEl.querySelectorAll("tr.selected")) selected.classList.remove("selected");
+    row.classList.add("selected");
+    const r = matching[Number(row.dataset.i)] as Json;
+    const t = r.telemetry;
+    (document.getElementById("detail") as HTMLElement).innerHTML = `
+      <h2>${esc(r.test_id)} · <span class="${esc(r.outcome)}">${esc(r.outcome)}</span></h2>
+      <p>${t.error ? `<b>${esc(t.error.code)}</b>: ${esc(t.error.message)}` : "no error"}</p>
+      <h2>Evaluation</h2><pre>${esc(JSON.stringify({ evaluation: t.evaluation, extraction: t.extraction, checks: t.constraint_validation }, null, 2))}</pre>
+      <h2>Telemetry</h2><pre>${esc(JSON.stringify({ ...t, constraint_validation: undefined, evaluation: undefined, extraction: undefined }, null, 2))}</pre>`;
+  };
+  rowsEl.addEventListener("click", (e) => open((e.target as HTMLElement).closest("tr")));
+  rowsEl.addEventListener("keydown", (e) => {
+    const row = (e.target as HTMLElement).closest("tr") as HTMLElement | null;
+    if (e.key === "Enter") open(row);
+    if (e.key === "ArrowDown") (row?.nextElementSibling as HTMLElement | null)?.focus();
+    if (e.key === "ArrowUp") (row?.previousElementSibling as HTMLElement | null)?.focus();
+  });
+  filter.addEventListener("input", () => {
+    page = 0;
+    draw();
+  });
+  outcome.addEventListener("change", () => {
+    page = 0;
+    draw();
+  });
+  (document.getElementById("prev") as HTMLButtonElement).onclick = () => {
+    page = Math.max(0, page - 1);
+    draw();
+  };
+  (document.getElementById("next") as HTMLButtonElement).onclick = () => {
+    if ((page + 1) * PAGE < matching.length) page++;
+    draw();
+  };
+  draw();
+}
+
+// A comparison: the verdict first, then pass/fail statistics and each metric's change with its interval.
+async function comparePage(params: URLSearchParams): Promise<void> {
+  const baseline = Number(params.get("b"));
+  const candidate = Number(params.get("c"));
+  render(`<h1>Comparing ${baseline} → ${candidate}</h1><p class="muted">Resampling…</p>`);
+  const record = await api<Json>("/api/compare", {
+    method: "POST",
+    body: { baseline, candidates: [candidate] },
+  });
+  const c = record.comparisons[0];
+  const p = c.pass;
+  render(`
+    <h1>Comparing report ${baseline} → ${candidate}</h1>
+    <p class="answer ${p.significant ? (p.difference < 0 ? "bad" : "good") : ""}">${esc(c.verdict)}</p>
+    <div class="cards">
+      <div class="card">Tasks compared <b>${c.tasks.compared}</b></div>
+      <div class="card">Pass rate change <b>${p.difference === null ? "—" : `${(p.difference * 100).toFixed(1)} pp`}</b></div>
+      <div class="card">Newly failing <b>${p.newly_failing.length}</b></div>
+      <div class="card">Newly passing <b>${p.newly_passing.length}</b></div>
+    </div>
+    <h2>Metrics</h2>
+    <table><thead><tr><th>Metric</th><th>Statistic</th><th>Baseline</th><th>Candidate</th><th>Change</th><th>95 % interval</th><th>Significant</th></tr></thead><tbody>
+    ${(c.metrics as Json[])
+      .flatMap((m) =>
+        (m.changes as Json[]).map(
+          (ch) =>
+            `<tr><td>${esc(m.key)}</td><td>${esc(ch.statistic)}</td><td>${fmt(ch.baseline)}</td><td>${fmt(ch.candidate)}</td><td>${ch.relative_change === null ? "—" : `${(ch.relative_change * 100).toFixed(1)} %`}</td><td>${ch.interval ? `${(ch.interval[0] * 100).toFixed(1)} … ${(ch.interval[1] * 100).toFixed(1)} %` : "—"}</td><td>${ch.significant ? "yes" : "no"}</td></tr>`,
+        ),
+      )
+      .join("")}
+    </tbody></table>
+    <h2>What differs between the runs</h2>
+    <table><thead><tr><th>Field</th><th>Baseline</th><th>Candidate</th></tr></thead><tbody>
+    ${(c.reproducibility as Json[]).map((d) => `<tr><td>${esc(d.field)}</td><td>${esc(JSON.stringify(d.baseline))}</td><td>${esc(JSON.stringify(d.candidate))}</td></tr>`).join("") || `<tr><td colspan="3">nothing</td></tr>`}
+    </tbody></table>`);
+}
+
+async function leaderboardPage(): Promise<void> {
+  const { rows } = await api<{ rows: Json[] }>("/api/leaderboard");
+  const top = rows[0];
+  render(`
+    <h1>Leaderboard</h1>
+    <p class="answer">${top ? `Best: ${esc(top.model_ref)}${top.quantization ? ` (${esc(top.quantization)})` : ""}, pass rate ${pct(top.pass_rate)}` : "Nothing recorded yet: run a bench."}</p>
+    <table><thead><tr><th>Rank</th><th>Model</th><th>Quant</th><th>Bank</th><th>Pass rate</th><th>95 % interval</th><th>Valid runs</th><th>Median first token s</th><th>Decode tok/s</th><th>Peak MiB</th></tr></thead><tbody>
+    ${rows
+      .map(
+        (r) =>
+          `<tr><td>${r.rank}</td><td>${esc(r.model_ref)}</td><td>${esc(r.quantization ?? "—")}</td><td>${esc(r.bank)}</td><td>${pct(r.pass_rate)}</td><td>${r.interval ? `${pct(r.interval[0])} – ${pct(r.interval[1])}` : "—"}</td><td>${r.valid_runs}</td><td>${fmt(r.median_init_latency)}</td><td>${fmt(r.median_generation_tps, 1)}</td><td>${fmt(r.peak_memory_rss, 1)}</td></tr>`,
+      )
+      .join("")}
+    </tbody></table>`);
+}
+
+async function sweepsPage(): Promise<void> {
+  const { items } = await api<{ items: Json[] }>("/api/sweeps");
+  render(`<h1>Sweeps</h1><p class="answer">${items.length} sweep${items.length === 1 ? "" : "s"} with rows in the history</p>
+    <ul>${items.map((s) => `<li><a href="#/sweeps/${esc(s.sweep_id)}">${esc(s.sweep_id)}</a></li>`).join("")}</ul>`);
+}
+
+// A sweep: the recommendation and the quality × speed chart first, the table after.
+async function sweepPage(id: string): Promise<void> {
+  const s = await api<Json>(`/api/sweeps/${encodeURIComponent(id)}`);
+  const rows = s.rows as Json[];
+  render(`
+    <h1>${esc(s.kind)} sweep of ${esc(s.model_family)}</h1>
+    <p class="answer">${esc(s.recommendation)}</p>
+    <div class="chart"><canvas id="frontier" aria-label="Adherence against median latency, one point per row" role="img"></canvas></div>
+    <h2>Rows</h2>
+    <table><thead><tr><th>Row</th><th>Pass rate</th><th>Adherence</th>${s.kld ? "<th>KLD mean</th><th>Same top</th>" : ""}<th>Median total s</th><th>Decode tok/s</th><th>Peak MiB</th><th>Quality</th></tr></thead><tbody>
+    ${rows
+      .map(
+        (r) =>
+          `<tr><td>${esc(r.quant_tag)}</td><td>${pct(r.pass_rate)}</td><td>${fmt(r.adherence_score)}</td>${s.kld ? `<td>${r.kld ? r.kld.mean_kld.toExponential(2) : "ref"}</td><td>${r.kld ? `${r.kld.same_top_percent.toFixed(2)} %` : "ref"}</td>` : ""}<td>${fmt(r.total_latency)}</td><td>${fmt(r.generation_tokens_per_second, 1)}</td><td>${fmt(r.peak_memory_rss, 1)}</td><td>${esc(r.run_quality_status)}</td></tr>`,
+      )
+      .join("")}
+    </tbody></table>`);
+  const canvas = document.getElementById("frontier") as HTMLCanvasElement;
+  const chart: ChartType = new Chart(canvas, {
+    type: "scatter",
+    data: {
+      datasets: [
+        {
+          label: "rows",
+          data: rows
+            .filter((r) => r.total_latency !== null)
+            .map((r) => ({ x: r.total_latency, y: r.adherence_score })),
+          pointRadius: 5,
+        },
+      ],
+    },
+    options: {
+      maintainAspectRatio: false,
+      plugins: {
+        tooltip: {
+          callbacks: {
+            label: (item) => `${rows.filter((r) => r.total_latency !== null)[item.dataIndex]?.quant_tag}`,
+          },
+        },
+      },
+      scales: {
+        x: { title: { display: true, text: "median total latency, s" } },
+        y: { title: { display: true, text: "adherence" } },
+      },
+    },
+  });
+  cleanup.push(() => chart.destroy());
+}
+
+async function boardsPage(): Promise<void> {
+  const { items } = await api<{ items: Json[] }>("/api/builds");
+  render(`<h1>Boards</h1><p class="answer">${items.length} build${items.length === 1 ? "" : "s"}</p>
+    <ul>${items.map((b) => `<li><a href="#/boards/${esc(b.build_id)}">${esc(b.build_id)}</a> · ${esc(b.title)}</li>`).join("")}</ul>`);
+}
+
+const STATUS_ORDER = [
+  "ready",
+  "in_progress",
+  "code_review",
+  "awaiting_guard_review",
+  "guard_requested_changes",
+  "blocked",
+  "done",
+];
+
+// A board: the cards in columns by status, refreshed every two seconds while it is open.
+async function boardPage(id: string): Promise<void> {
+  const draw = async () => {
+    const { build, issues } = await api<{ build: Json; issues: Json[] }>(
+      `/api/builds/${encodeURIComponent(id)}/board`,
+    );
+    const statuses = [...new Set([...STATUS_ORDER, ...issues.map((i) => i.status as string)])].filter(
+      (st) => issues.some((i) => i.status === st) || STATUS_ORDER.includes(st),
+    );
+    const done = issues.filter((i) => i.status === "done").length;
+    render(`
+      <h1>${esc(build.title)}</h1>
+      <p class="answer">${done} of ${issues.length} cards done</p>
+      <div class="columns">${statuses
+        .map(
+          (st) =>
+            `<section class="column" aria-label="${esc(st)}"><h3>${esc(st)}</h3>${issues
+              .filter((i) => i.status === st)
+              .map(
+                (i) =>
+                  `<div class="issue"><b>${esc(i.id)}</b><div class="muted">${esc(i.seat)} · turns ${i.turns}</div>${esc(i.summary)}</div>`,
+              )
+              .join("")}</section>`,
+        )
+        .join("")}</div>`);
+  };
+  await draw();
+  const timer = setInterval(() => void draw().catch(() => undefined), 2000);
+  cleanup.push(() => clearInterval(timer));
+}
+
+window.addEventListener("hashchange", () => void route());
+void route();
