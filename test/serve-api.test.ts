@@ -275,6 +275,13 @@ describe("orket serve: the API", () => {
     expect(failed).toMatchObject({ state: expect.stringMatching(/failed|done/) });
   }, 60_000);
 
+  it("takes one hardware sample for the lab probe", async () => {
+    const probe = await call("GET", "/api/lab/probe");
+    expect(probe.status).toBe(200);
+    expect(probe.body.summary).toMatchObject({ backend: expect.stringMatching(/^(nvidia|rocm|cpu)$/) });
+    expect((await call("GET", "/api/lab/probe?gpu=-1")).status).toBe(400);
+  });
+
   it("checked every kind of answer it got against /openapi.json", () => {
     for (const route of [
       "GET /api/health 200",
@@ -291,6 +298,7 @@ describe("orket serve: the API", () => {
       "GET /api/jobs/{id} 404",
       "POST /api/jobs 400",
       "POST /api/compare 404",
+      "GET /api/lab/probe 200",
     ]) {
       expect(openapi.checked, route).toContain(route);
     }

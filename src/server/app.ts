@@ -28,6 +28,7 @@ import { CardStore } from "../store/card-store.js";
 import type { Database } from "../store/db.js";
 import { HistoryStore } from "../store/history-store.js";
 import { RunStore } from "../store/run-store.js";
+import { startSidecar } from "../telemetry/sidecar.js";
 import { ORKET_VERSION } from "../version.js";
 import type { JobManager } from "./jobs.js";
 import type { ServerMetrics } from "./metrics.js";
@@ -284,10 +285,9 @@ export function createApp(options: AppOptions): Hono {
   // Epic runs and boards.
   app.get("/api/runs", (c) => {
     const page = parse(PageQuery, c.req.query(), "query");
-    const all = runs.listRuns(page.offset + page.limit + 1);
     return c.json({
-      items: all.slice(page.offset, page.offset + page.limit),
-      total: all.length,
+      items: runs.listRunHeads(page.limit, page.offset),
+      total: runs.countRuns(),
       offset: page.offset,
     });
   });
@@ -325,7 +325,7 @@ export function createApp(options: AppOptions): Hono {
   };
   // Reports are read and validated once while their file is unchanged (size and mtime): a 10,000-task
   // report is 12 MB of JSON, and its summary route must answer in milliseconds.
-  const reports = new Map<string, { stamp: string; report: Report; summary: unknown }>();
+  const reports = new Map<string, { stamp: string; report: Report; summary: string }>();
   const readReport = async (historyId: number) => {
     const e = entry(historyId);
     let info: Awaited<ReturnType<typeof stat>>;
@@ -338,8 +338,11 @@ export function createApp(options: AppOptions): Hono {
     const cached = reports.get(e.report_path);
     if (cached?.stamp === stamp) return cached;
     const report = ReportSchema.parse(JSON.parse(await readFile(e.report_path, "utf8")));
-    const { test_runs: _runs, ...summary } = report;
-    const fresh = { stamp, report, summary };
+    // The summary is the report without its per-run and per-task lists: what a list of reports or a
+    // page header needs. Serialized once; the full report has the rest.
+    const { test_runs: _runs, summary: figures, ...rest } = report;
+    const { tasks: _tasks, ...headline } = figures;
+    const fresh = { stamp, report, summary: JSON.stringify({ ...rest, summary: headline }) };
     reports.set(e.report_path, fresh);
     if (reports.size > 8) reports.delete(reports.keys().next().value as string);
     return fresh;
@@ -348,9 +351,10 @@ export function createApp(options: AppOptions): Hono {
   app.get("/api/reports/:id", async (c) =>
     c.json((await readReport(numericId(c.req.param("id"), "report id"))).report),
   );
-  app.get("/api/reports/:id/summary", async (c) =>
-    c.json((await readReport(numericId(c.req.param("id"), "report id"))).summary),
-  );
+  app.get("/api/reports/:id/summary", async (c) => {
+    const { summary } = await readReport(numericId(c.req.param("id"), "report id"));
+    return c.body(summary, 200, { "content-type": "application/json" });
+  });
   app.get("/api/leaderboard", (c) => {
     const q = parse(
       z.object({ bank: z.string().max(500).optional(), role: z.string().max(100).optional() }),
@@ -400,6 +404,14 @@ export function createApp(options: AppOptions): Hono {
       ),
     );
   }
+
+  // The lab probe: one hardware sample, as `orket lab probe --json` takes it (nvidia-smi, rocm-smi or
+  // the CPU), with the GPU's temperature for the thermal gate.
+  app.get("/api/lab/probe", async (c) => {
+    const gpu = parse(z.coerce.number().int().min(0).max(63).default(0), c.req.query("gpu"), "query gpu");
+    const sidecar = startSidecar({ relay: false, gpuIndex: gpu });
+    return c.json({ summary: await sidecar.stop() });
+  });
 
   app.get("/openapi.json", (c) => c.json(openApiDocument()));
   app.get("/metrics", async (c) => {

@@ -9,6 +9,7 @@ import { OrketEventSchema } from "../spec/events.js";
 import { SweepSummarySchema } from "../spec/lab.js";
 import { ReportSchema } from "../spec/report.js";
 import { ErrorBodySchema, JobRequestSchema, JobSchema, LeaderboardRowSchema } from "../spec/server.js";
+import { SidecarSummarySchema } from "../spec/sidecar.js";
 import { HistoryRowSchema } from "../store/history-store.js";
 import { ORKET_VERSION } from "../version.js";
 
@@ -24,6 +25,7 @@ const SCHEMAS: Record<string, z.ZodType> = {
   Comparison: ComparisonSchema,
   HistoryEntry: HistoryRowSchema,
   LeaderboardRow: LeaderboardRowSchema,
+  SidecarSummary: SidecarSummarySchema,
 };
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -261,6 +263,20 @@ export function openApiDocument(): Json {
           summary: "a sweep's summary",
           parameters: [idParam("id", "sweep id")],
           responses: ok(ref("SweepSummary")),
+        },
+      },
+      "/api/lab/probe": {
+        get: {
+          summary:
+            "one hardware sample (orket lab probe): backend, GPU, temperature, VRAM, clocks, throttling",
+          parameters: [
+            { name: "gpu", in: "query", schema: { type: "integer", minimum: 0, maximum: 63, default: 0 } },
+          ],
+          responses: ok({
+            type: "object",
+            required: ["summary"],
+            properties: { summary: ref("SidecarSummary") },
+          }),
         },
       },
       "/metrics": {

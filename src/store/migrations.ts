@@ -243,9 +243,15 @@ CREATE TABLE jobs (
 CREATE INDEX jobs_by_state ON jobs (state, created_at);
 `;
 
+// The API lists runs newest first, a page at a time.
+const V5 = `
+CREATE INDEX runs_by_started ON runs (started_at DESC);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "cards-and-runs", sql: V1 },
   { version: 2, name: "project-memory", sql: V2 },
   { version: 3, name: "bench-history", sql: V3 },
   { version: 4, name: "server-jobs", sql: V4 },
+  { version: 5, name: "runs-by-start", sql: V5 },
 ];

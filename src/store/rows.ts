@@ -184,6 +184,10 @@ export const RunRowSchema = z.object({
 });
 export type RunRecord = z.infer<typeof RunRowSchema>;
 
+/** A run without its summary: what a list of runs shows. */
+export const RunHeadSchema = RunRowSchema.omit({ summary: true });
+export type RunHead = z.infer<typeof RunHeadSchema>;
+
 export const LedgerRowSchema = z.object({
   run_id: z.string().min(1),
   seq: z.number().int().positive(),

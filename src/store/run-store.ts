@@ -8,6 +8,8 @@ import {
   type LedgerEntry,
   LedgerRowSchema,
   parseRow,
+  type RunHead,
+  RunHeadSchema,
   type RunRecord,
   RunRowSchema,
   type RunSnapshot,
@@ -153,6 +155,16 @@ export class RunStore {
     return this.#sql("SELECT * FROM runs ORDER BY started_at DESC, rowid DESC LIMIT ? OFFSET ?")
       .all(limit, offset)
       .map((row) => parseRow(RunRowSchema, "runs", row));
+  }
+
+  /** A page of runs, newest first, without their summaries (the list view; `getRun` has the rest). */
+  listRunHeads(limit: number, offset: number): RunHead[] {
+    return this.#sql(
+      `SELECT run_id, build_id, epic_id, model_ref, workspace, status, started_at, ended_at, pid, heartbeat_at
+       FROM runs ORDER BY started_at DESC, rowid DESC LIMIT ? OFFSET ?`,
+    )
+      .all(limit, offset)
+      .map((row) => parseRow(RunHeadSchema, "runs", row));
   }
 
   countRuns(): number {
