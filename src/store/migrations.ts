@@ -245,7 +245,7 @@ CREATE INDEX jobs_by_state ON jobs (state, created_at);
 
 // The API lists runs newest first, a page at a time.
 const V5 = `
-CREATE INDEX runs_by_started ON runs (started_at DESC);
+CREATE INDEX runs_by_started ON runs (started_at DESC, run_id DESC);
 `;
 
 export const MIGRATIONS: readonly Migration[] = [

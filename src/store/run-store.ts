@@ -161,7 +161,7 @@ export class RunStore {
   listRunHeads(limit: number, offset: number): RunHead[] {
     return this.#sql(
       `SELECT run_id, build_id, epic_id, model_ref, workspace, status, started_at, ended_at, pid, heartbeat_at
-       FROM runs ORDER BY started_at DESC, rowid DESC LIMIT ? OFFSET ?`,
+       FROM runs ORDER BY started_at DESC, run_id DESC LIMIT ? OFFSET ?`,
     )
       .all(limit, offset)
       .map((row) => parseRow(RunHeadSchema, "runs", row));
