@@ -13,6 +13,8 @@ import { EventSourceParserStream } from "eventsource-parser/stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServer, startServer } from "../src/server/serve.js";
 import { MEMORIZER_F32 } from "./support/llama-cpp.js";
+import { runCli } from "./support/run-cli.js";
+import { answer, call as toolCall, writeScript } from "./support/script-cassette.js";
 
 type Json = Record<string, unknown>;
 
@@ -275,6 +277,44 @@ describe("orket serve: the API", () => {
     expect(failed).toMatchObject({ state: expect.stringMatching(/failed|done/) });
   }, 60_000);
 
+  it("runs an epic as a job, and shows its run, its turns and its board", async () => {
+    const cassette = writeScript(join(project, "script.jsonl"), [
+      answer(
+        toolCall("write_file", {
+          path: "greet.py",
+          content: "def greet(name):\n    return f'Hello, {name}!'\n",
+        }),
+        toolCall("update_issue_status", { status: "code_review" }),
+      ),
+      answer(
+        toolCall("add_issue_comment", { body: "meets the requirements" }),
+        toolCall("update_issue_status", { status: "awaiting_guard_review" }),
+      ),
+      answer(toolCall("update_issue_status", { status: "done" })),
+    ]);
+    const init = await runCli(["init", project, "--model", `replay/${cassette}`], {
+      env: { ORKET_HOME: join(project, "home") },
+    });
+    expect(init.code, init.stderr).toBe(0);
+    const created = await call("POST", "/api/jobs", {
+      kind: "run",
+      epic: "hello-python",
+      model: `replay/${cassette}`,
+    });
+    const job = await waitFor(created.body.job_id as string, ["done", "failed"]);
+    expect(job.state).toBe("done");
+    const runId = (job.result as { run_id: string }).run_id;
+    const runs = await call("GET", "/api/runs?limit=5");
+    expect((runs.body.items as Json[]).map((r) => r.run_id)).toContain(runId);
+    const run = await call("GET", `/api/runs/${runId}`);
+    expect(run.body.run).toMatchObject({ run_id: runId, status: "done" });
+    expect((run.body.turns as unknown[]).length).toBeGreaterThanOrEqual(3);
+    const builds = await call("GET", "/api/builds");
+    const [build] = builds.body.items as Json[];
+    const board = await call("GET", `/api/builds/${build?.build_id}/board`);
+    expect((board.body.issues as Json[]).find((i) => i.id === "greet")).toMatchObject({ status: "done" });
+  }, 60_000);
+
   it("takes one hardware sample for the lab probe", async () => {
     const probe = await call("GET", "/api/lab/probe");
     expect(probe.status).toBe(200);
@@ -299,6 +339,10 @@ describe("orket serve: the API", () => {
       "POST /api/jobs 400",
       "POST /api/compare 404",
       "GET /api/lab/probe 200",
+      "GET /api/runs 200",
+      "GET /api/runs/{id} 200",
+      "GET /api/builds 200",
+      "GET /api/builds/{id}/board 200",
     ]) {
       expect(openapi.checked, route).toContain(route);
     }
