@@ -134,6 +134,21 @@ describe.skipIf(skipBrowser)("the sweep report's frontier chart in headless Chro
       { label: EXCLUDED_LABEL, tags: ["q2_K"] },
     ]);
     expect(existsSync(png)).toBe(true);
+    // No two point labels overlap (q6_K and q8_0 sit close together on this chart).
+    const boxes: Array<{ x: number; y: number; w: number; h: number; tag: string }> =
+      await page.evaluate("window.orketLabelBoxes");
+    expect(boxes.map((b) => b.tag).sort()).toEqual(["q2_K", "q3_K_S", "q4_K_M", "q6_K", "q8_0"]);
+    for (const [i, a] of boxes.entries()) {
+      for (const b of boxes.slice(i + 1)) {
+        const overlap = a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+        expect(overlap, `${a.tag} and ${b.tag}`).toBe(false);
+      }
+    }
+    // The page leads with its answer: the recommendation, then the frontier with its chart, then the rows.
+    const headings: string[] = await page.evaluate(
+      "[...document.querySelectorAll('h2')].map((h) => h.textContent)",
+    );
+    expect(headings.slice(0, 3)).toEqual(["Recommendation", "Efficiency frontier", "Quantizations"]);
     await page.close();
   }, 60_000);
 

@@ -111,6 +111,19 @@ function section(s: SweepDocument["sections"][number], chart: string): string {
   return parts.join("\n");
 }
 
+/**
+ * The page leads with its answer: the recommendation, then the frontier and its chart, then the rows;
+ * how the sweep was run (hardware, settings, canary, guards, timing) comes after.
+ */
+const LEADING = ["recommendation", "frontier", "context-ceiling", "rows", "kpis"];
+function answerFirst(sections: SweepDocument["sections"]): SweepDocument["sections"] {
+  const rank = (id: string) => {
+    const at = LEADING.indexOf(id);
+    return at < 0 ? LEADING.length : at;
+  };
+  return [...sections].sort((a, b) => rank(a.id) - rank(b.id));
+}
+
 function chartBlock(chart: FrontierChart): string {
   const unplotted = chart.unplotted.length
     ? `<p>Not on the chart:</p><ul class="unplotted">${chart.unplotted
@@ -149,6 +162,9 @@ sup a { text-decoration: none; }
 /** The page's own script: draws the chart from the embedded JSON; the point labels are a tiny plugin. */
 const CHART_SCRIPT = `(function () {
   var data = JSON.parse(document.getElementById("orket-chart-data").textContent);
+  // Each point's label goes at the first place around it (right above, right below, left above, left
+  // below, then further out) that overlaps no label already placed and no point: close rows no longer
+  // print over each other. The boxes placed are kept on window.orketLabelBoxes for the page's test.
   var labels = {
     id: "orketPointLabels",
     afterDatasetsDraw: function (chart) {
@@ -156,12 +172,46 @@ const CHART_SCRIPT = `(function () {
       ctx.save();
       ctx.font = "12px system-ui, sans-serif";
       ctx.fillStyle = "#1f2328";
+      ctx.textBaseline = "top";
+      var placed = [];
+      var points = [];
+      chart.data.datasets.forEach(function (ds, i) {
+        if (!ds.orketLabels || !chart.isDatasetVisible(i)) return;
+        chart.getDatasetMeta(i).data.forEach(function (el) { points.push({ x: el.x, y: el.y }); });
+      });
+      var clash = function (b) {
+        if (b.x < 0 || b.y < 0 || b.x + b.w > chart.width || b.y + b.h > chart.height) return true;
+        for (var k = 0; k < placed.length; k++) {
+          var o = placed[k];
+          if (b.x < o.x + o.w && o.x < b.x + b.w && b.y < o.y + o.h && o.y < b.y + b.h) return true;
+        }
+        for (var m = 0; m < points.length; m++) {
+          var p = points[m];
+          if (p.x > b.x - 5 && p.x < b.x + b.w + 5 && p.y > b.y - 5 && p.y < b.y + b.h + 5) return true;
+        }
+        return false;
+      };
       chart.data.datasets.forEach(function (ds, i) {
         if (!ds.orketLabels || !chart.isDatasetVisible(i)) return;
         chart.getDatasetMeta(i).data.forEach(function (el, j) {
-          ctx.fillText(ds.data[j].tag, el.x + 8, el.y - 8);
+          var text = ds.data[j].tag;
+          var w = ctx.measureText(text).width + 2;
+          var h = 14;
+          var box = null;
+          for (var step = 0; step < 8 && box === null; step++) {
+            var d = 8 + step * 12;
+            var tries = [[d, -d - h], [d, d], [-d - w, -d - h], [-d - w, d]];
+            for (var t = 0; t < tries.length; t++) {
+              var b = { x: el.x + tries[t][0], y: el.y + tries[t][1], w: w, h: h, tag: text };
+              if (!clash(b)) { box = b; break; }
+            }
+          }
+          if (box === null) box = { x: el.x + 8, y: el.y - 8 - h, w: w, h: h, tag: text };
+          placed.push(box);
+          ctx.fillText(text, box.x + 1, box.y + 1);
         });
       });
+      window.orketLabelBoxes = placed;
       ctx.restore();
     }
   };
@@ -216,7 +266,9 @@ export function renderHtml(doc: SweepDocument, summary: SweepSummary, includeInv
     css: CSS,
     body: `<h1>${escapeHtml(doc.title)}</h1>
 <p class="subtitle">${escapeHtml(doc.subtitle)}${subtitleNote}</p>
-${doc.sections.map((s) => section(s, chartBlock(chart))).join("\n")}
+${answerFirst(doc.sections)
+  .map((s) => section(s, chartBlock(chart)))
+  .join("\n")}
 ${notes}`,
     dataId: "orket-chart-data",
     data,
