@@ -12,6 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServer, startServer } from "../src/server/serve.js";
 import { launchChromium, requireChromium, skipBrowser } from "./support/chromium.js";
 import { MEMORIZER_F32 } from "./support/llama-cpp.js";
+import { runCli } from "./support/run-cli.js";
+import { answer, call as toolCall, writeScript } from "./support/script-cassette.js";
 
 requireChromium("dashboard");
 
@@ -19,6 +21,7 @@ const SHOTS = join(process.cwd(), "test-artifacts", "dashboard");
 
 describe.skipIf(skipBrowser)("the dashboard in Chromium", () => {
   let server: RunningServer;
+  let project: string;
   // biome-ignore lint/suspicious/noExplicitAny: playwright-core, loaded lazily
   let browser: any;
   // biome-ignore lint/suspicious/noExplicitAny: playwright-core's page
@@ -28,7 +31,7 @@ describe.skipIf(skipBrowser)("the dashboard in Chromium", () => {
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    const project = mkdtempSync(join(tmpdir(), "orket-dashboard-"));
+    project = mkdtempSync(join(tmpdir(), "orket-dashboard-"));
     server = await startServer({ projectDir: project, home: join(project, "home"), port: 0 });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -51,7 +54,7 @@ describe.skipIf(skipBrowser)("the dashboard in Chromium", () => {
     await page.getByRole("heading", { name: "Jobs" }).waitFor();
     await page.getByLabel("Model").fill(`gguf/${MEMORIZER_F32}`);
     await page.getByLabel("Tasks").fill("1-8");
-    await page.getByRole("button", { name: "Start bench" }).click();
+    await page.getByRole("button", { name: "Start" }).click();
     await page.waitForURL(/#\/jobs\/.+/);
     // Every text the progress line shows is kept, to prove the progress arrived step by step.
     await page.evaluate(`(() => {
@@ -126,6 +129,42 @@ describe.skipIf(skipBrowser)("the dashboard in Chromium", () => {
     expect(await page.locator("tbody tr").count()).toBe(1);
     await page.screenshot({ path: join(SHOTS, "leaderboard.png"), fullPage: true });
   }, 150_000);
+
+  it("starts an epic run from the page and shows its board with the card done", async () => {
+    const cassette = writeScript(join(project, "script.jsonl"), [
+      answer(
+        toolCall("write_file", { path: "greet.py", content: "def greet(name):\n    return name\n" }),
+        toolCall("update_issue_status", { status: "code_review" }),
+      ),
+      answer(
+        toolCall("add_issue_comment", { body: "meets the requirements" }),
+        toolCall("update_issue_status", { status: "awaiting_guard_review" }),
+      ),
+      answer(toolCall("update_issue_status", { status: "done" })),
+    ]);
+    const init = await runCli(["init", project, "--model", `replay/${cassette}`], {
+      env: { ORKET_HOME: join(project, "home") },
+    });
+    expect(init.code, init.stderr).toBe(0);
+    await page.goto(`${server.url}/#/jobs`);
+    await page.getByLabel("Kind").selectOption("run");
+    expect(await page.getByLabel("Tasks").isVisible()).toBe(false);
+    await page.getByLabel("Model").fill(`replay/${cassette}`);
+    await page.getByLabel("Epic", { exact: true }).fill("hello-python");
+    await page.getByRole("button", { name: "Start" }).click();
+    await page.waitForURL(/#\/jobs\/.+/);
+    await expect
+      .poll(() => page.locator("#job-state").textContent(), { timeout: 60_000 })
+      .toMatch(/run · done/);
+    await page.goto(`${server.url}/#/boards`);
+    await page
+      .getByRole("link", { name: /hello-python/ })
+      .first()
+      .click();
+    await expect.poll(() => page.locator(".answer").textContent()).toBe("1 of 1 cards done");
+    expect(await page.getByRole("region", { name: "done" }).textContent()).toContain("greet");
+    await page.screenshot({ path: join(SHOTS, "board.png"), fullPage: true });
+  }, 90_000);
 
   it("follows the system's dark mode, and made no request off the server and logged no error", async () => {
     await page.emulateMedia({ colorScheme: "dark" });

@@ -65,11 +65,14 @@ async function jobsPage(): Promise<void> {
   render(`
     <h1>Jobs</h1>
     <p class="answer">${running} running, ${queued} waiting, ${items.length} in all</p>
-    <form id="start" aria-label="Start a bench">
-      <label>Model <input name="model" required size="48" placeholder="gguf/./model.gguf or ollama/qwen2.5-coder:7b"></label>
-      <label>Tasks <input name="tasks" size="10" placeholder="1-10"></label>
-      <label>Runs per task <input name="runs" type="number" min="1" max="100" value="1"></label>
-      <button type="submit">Start bench</button>
+    <form id="start" aria-label="Start a job">
+      <label>Kind <select name="kind"><option value="bench">bench</option><option value="sweep">sweep</option><option value="run">epic run</option></select></label>
+      <label data-for="bench run">Model <input name="model" size="40" placeholder="gguf/./model.gguf or ollama/qwen2.5-coder:7b"></label>
+      <label data-for="sweep" hidden>Rows <input name="models" size="48" placeholder="q8_0=gguf/./q8.gguf,q4_K_M=gguf/./q4.gguf"></label>
+      <label data-for="run" hidden>Epic <input name="epic" size="16" placeholder="hello-python"></label>
+      <label data-for="bench sweep">Tasks <input name="tasks" size="10" placeholder="1-10"></label>
+      <label data-for="bench sweep">Runs per task <input name="runs" type="number" min="1" max="100" value="1"></label>
+      <button type="submit">Start</button>
     </form>
     <p id="start-error" role="alert" class="fail"></p>
     <table><thead><tr><th>Job</th><th>Kind</th><th>State</th><th>Backend</th><th>Created</th></tr></thead><tbody>
@@ -81,13 +84,35 @@ async function jobsPage(): Promise<void> {
       .join("")}
     </tbody></table>`);
   const form = document.getElementById("start") as HTMLFormElement;
+  const kind = form.elements.namedItem("kind") as HTMLSelectElement;
+  // Only the fields the chosen kind takes are shown.
+  const showFields = () => {
+    for (const label of form.querySelectorAll<HTMLElement>("label[data-for]")) {
+      label.hidden = !(label.dataset.for ?? "").split(" ").includes(kind.value);
+    }
+  };
+  kind.addEventListener("change", showFields);
+  showFields();
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const data = new FormData(form);
-    const body: Json = { kind: "bench", model: String(data.get("model")).trim() };
-    if (String(data.get("tasks")).trim()) body.tasks = String(data.get("tasks")).trim();
-    const runs = Number(data.get("runs"));
-    if (runs > 1) body.runs = runs;
+    const text = (name: string) => String(data.get(name) ?? "").trim();
+    const body: Json = { kind: kind.value };
+    if (kind.value === "sweep") {
+      body.models = text("models")
+        .split(",")
+        .filter(Boolean)
+        .map((pair) => {
+          const at = pair.indexOf("=");
+          return { quant: pair.slice(0, at).trim(), model: pair.slice(at + 1).trim() };
+        });
+    } else if (text("model")) body.model = text("model");
+    if (kind.value === "run") body.epic = text("epic");
+    if (kind.value !== "run") {
+      if (text("tasks")) body.tasks = text("tasks");
+      const runs = Number(data.get("runs"));
+      if (runs > 1) body.runs = runs;
+    }
     try {
       const job = await api<Json>("/api/jobs", { method: "POST", body });
       location.hash = `#/jobs/${job.job_id}`;
