@@ -300,6 +300,7 @@ describe("orket serve: the API", () => {
       kind: "run",
       epic: "hello-python",
       model: `replay/${cassette}`,
+      memory_trace: true,
     });
     const job = await waitFor(created.body.job_id as string, ["done", "failed"]);
     expect(job.state).toBe("done");
@@ -313,6 +314,18 @@ describe("orket serve: the API", () => {
     const [build] = builds.body.items as Json[];
     const board = await call("GET", `/api/builds/${build?.build_id}/board`);
     expect((board.body.issues as Json[]).find((i) => i.id === "greet")).toMatchObject({ status: "done" });
+
+    // Its memory traces: every turn has one, each checks out, and the run compares equal to itself.
+    const traces = await call("GET", `/api/runs/${runId}/traces`);
+    expect((traces.body.turns as Json[]).map((t) => t.turn)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^greet\/001-/)]),
+    );
+    const checked = await call("GET", `/api/runs/${runId}/traces/check`);
+    expect(checked.body.ok).toBe(true);
+    const same = await call("POST", "/api/traces/compare", { left: runId, right: runId });
+    expect(same.body).toMatchObject({ equivalent: true, turns: (traces.body.turns as unknown[]).length });
+    expect((await call("POST", "/api/traces/compare", { left: runId, right: "nope" })).status).toBe(404);
+    expect((await call("POST", "/api/traces/compare", { left: "../x", right: runId })).status).toBe(400);
   }, 60_000);
 
   it("takes one hardware sample for the lab probe", async () => {
@@ -343,6 +356,9 @@ describe("orket serve: the API", () => {
       "GET /api/runs/{id} 200",
       "GET /api/builds 200",
       "GET /api/builds/{id}/board 200",
+      "GET /api/runs/{id}/traces 200",
+      "GET /api/runs/{id}/traces/check 200",
+      "POST /api/traces/compare 200",
     ]) {
       expect(openapi.checked, route).toContain(route);
     }

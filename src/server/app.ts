@@ -20,10 +20,12 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
 import { compareReportFiles } from "../bench/compare.js";
 import { leaderboard } from "../core/bench/leaderboard.js";
+import { TraceFileError } from "../memory/trace-file.js";
+import { checkTracePath, compareTracePaths, listTurnTraces } from "../memory/trace-folders.js";
 import { SweepSummarySchema } from "../spec/lab.js";
 import { type ExitClass, OrketError } from "../spec/orket-error.js";
 import { type Report, ReportSchema } from "../spec/report.js";
-import { ID_PATTERN, JobRequestSchema, JobStateSchema } from "../spec/server.js";
+import { ID_PATTERN, IdSchema, JobRequestSchema, JobStateSchema } from "../spec/server.js";
 import { CardStore } from "../store/card-store.js";
 import type { Database } from "../store/db.js";
 import { HistoryStore } from "../store/history-store.js";
@@ -297,6 +299,44 @@ export function createApp(options: AppOptions): Hono {
     if (!run) throw new ApiError("UNKNOWN_ID", `no run ${runId}`, 404);
     return c.json({ run, turns: runs.listLedger(runId) });
   });
+  // A run's memory traces (recorded with memory_trace / --memory-trace): listed, checked, compared.
+  const runFolder = (runId: string) => {
+    const run = runs.getRun(runId);
+    if (!run) throw new ApiError("UNKNOWN_ID", `no run ${runId}`, 404);
+    return join(run.workspace, "runs", runId);
+  };
+  const traces = async <T>(runId: string, read: () => Promise<T>): Promise<T> => {
+    try {
+      return await read();
+    } catch (error) {
+      if (error instanceof TraceFileError) {
+        throw new ApiError("UNKNOWN_ID", `run ${runId} has no memory traces (run it with memory_trace)`, 404);
+      }
+      throw error;
+    }
+  };
+  app.get("/api/runs/:id/traces", async (c) => {
+    const runId = id(c.req.param("id"), "run id");
+    const set = await traces(runId, () => listTurnTraces(runFolder(runId)));
+    return c.json({ turns: set.turns.map((t) => ({ turn: t.key, retrieval: t.retrieval !== null })) });
+  });
+  app.get("/api/runs/:id/traces/check", async (c) => {
+    const runId = id(c.req.param("id"), "run id");
+    const checked = await traces(runId, () => checkTracePath({ trace: runFolder(runId) }));
+    return c.json({
+      ok: checked.ok,
+      turns: checked.turns.map((t) => ({ turn: t.turn, result: t.result })),
+    });
+  });
+  app.post("/api/traces/compare", async (c) => {
+    const request = parse(z.strictObject({ left: IdSchema, right: IdSchema }), await body(c), "body");
+    const left = runFolder(request.left);
+    const right = runFolder(request.right);
+    return c.json(
+      await traces(`${request.left} or ${request.right}`, () => compareTracePaths({ left, right })),
+    );
+  });
+
   app.get("/api/builds", (c) => c.json({ items: cards.listBuilds() }));
   app.get("/api/builds/:id/board", (c) => {
     const buildId = id(c.req.param("id"), "build id");

@@ -306,6 +306,7 @@ export class JobManager {
       home,
       epicId: request.epic,
       model: request.model,
+      memoryTrace: request.memory_trace,
       providers,
       signal,
       reporter: events,

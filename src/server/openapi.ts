@@ -166,6 +166,43 @@ export function openApiDocument(): Json {
           }),
         },
       },
+      "/api/runs/{id}/traces": {
+        get: {
+          summary: "a run's turns with memory traces",
+          parameters: [idParam("id", "run id")],
+          responses: ok({ type: "object", required: ["turns"], properties: { turns: { type: "array" } } }),
+        },
+      },
+      "/api/runs/{id}/traces/check": {
+        get: {
+          summary: "check every turn's memory traces (orket memory check)",
+          parameters: [idParam("id", "run id")],
+          responses: ok({
+            type: "object",
+            required: ["ok", "turns"],
+            properties: { ok: { type: "boolean" }, turns: { type: "array" } },
+          }),
+        },
+      },
+      "/api/traces/compare": {
+        post: {
+          summary: "compare two runs' memory traces turn by turn (orket memory compare)",
+          requestBody: {
+            required: true,
+            content: json({
+              type: "object",
+              required: ["left", "right"],
+              properties: { left: { type: "string" }, right: { type: "string" } },
+              additionalProperties: false,
+            }),
+          },
+          responses: ok({
+            type: "object",
+            required: ["equivalent", "turns"],
+            properties: { equivalent: { type: "boolean" }, turns: { type: "integer" } },
+          }),
+        },
+      },
       "/api/builds": {
         get: {
           summary: "builds of epics",

@@ -42,6 +42,8 @@ export const RunJobRequestSchema = z.strictObject({
   kind: z.literal("run"),
   epic: IdSchema,
   model: ModelRef.optional(),
+  /** Record each turn's memory traces (`orket run --memory-trace`), for `/api/runs/:id/traces`. */
+  memory_trace: z.boolean().optional(),
 });
 
 export const JobRequestSchema = z.discriminatedUnion("kind", [
