@@ -57,11 +57,29 @@ describe("orket sweep quant over six real quantizations behind symbolic links", 
 
   it("runs every quantization for real and compares the rows over the same tasks", () => {
     expect(summary.rows.map((r) => r.quant_tag)).toEqual([...QUANTS]);
-    expect(summary.pairing).toEqual({ tasks: TASK_COUNT, paired_tasks: TASK_COUNT, excluded: [] });
+    // A run the machine's own load disturbed (72 runs on 2 cores: one was seen with HIGH_SYSTEM_LOAD in
+    // CI) is left out with its reason, and its task leaves the comparison for every row. At most one
+    // task may go that way, and only for load; every row is then compared over the same tasks.
+    const pairing = summary.pairing as NonNullable<typeof summary.pairing>;
+    expect(pairing.tasks).toBe(TASK_COUNT);
+    expect(pairing.excluded.length).toBeLessThanOrEqual(1);
+    for (const task of pairing.excluded) {
+      for (const row of task.rows) {
+        expect(
+          row.reasons.every((r) => /^HIGH_(SYSTEM_LOAD|CPU_SATURATION)$/.test(r)),
+          row.reasons.join(","),
+        ).toBe(true);
+      }
+    }
+    expect(pairing.paired_tasks).toBe(TASK_COUNT - pairing.excluded.length);
     for (const row of summary.rows) {
-      expect(row.paired_tasks, row.quant_tag).toBe(TASK_COUNT);
-      expect(row.valid_runs, row.quant_tag).toBe(TASK_COUNT);
-      expect(row.run_quality_status, row.run_quality_reasons.join(", ")).toBe("CLEAN");
+      expect(row.paired_tasks, row.quant_tag).toBe(pairing.paired_tasks);
+      expect(row.valid_runs, row.quant_tag).toBeGreaterThanOrEqual(TASK_COUNT - 1);
+      if (row.run_quality_status !== "CLEAN") {
+        expect(row.run_quality_reasons.every((r) => /^HIGH_(SYSTEM_LOAD|CPU_SATURATION)$/.test(r))).toBe(
+          true,
+        );
+      }
       expect(row.pass_rate, row.quant_tag).toBe(1);
       // The engine names the quantization it loaded: each row really ran its own file.
       expect(
