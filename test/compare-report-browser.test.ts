@@ -10,10 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderCompareHtml } from "../src/bench/compare-render.js";
 import { compareReports } from "../src/core/bench/compare.js";
 import { COMPARISON_SCHEMA_VERSION, type Comparison } from "../src/spec/comparison.js";
-import { launchChromium, openPage, requireChromium, skipBrowser } from "./support/chromium.js";
+import { launchChromium, openPage } from "./support/chromium.js";
 import { reportOf, testRun } from "./support/lab-fixtures.js";
-
-requireChromium("compare-report-browser");
 
 interface Page {
   document: {
@@ -70,7 +68,7 @@ const comparison: Comparison = {
   gate_failed: false,
 };
 
-describe.skipIf(skipBrowser)("the comparison page in headless Chromium", () => {
+describe("the comparison page in headless Chromium", () => {
   // biome-ignore lint/suspicious/noExplicitAny: playwright-core is loaded lazily, only where Chromium exists
   let browser: any;
   const dir = mkdtempSync(join(tmpdir(), "orket-compare-report-"));

@@ -10,10 +10,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderSweepReport } from "../src/lab/sweep-report.js";
 import { EXCLUDED_LABEL } from "../src/lab/sweep-report-html.js";
-import { launchChromium, openPage, requireChromium, skipBrowser } from "./support/chromium.js";
+import { launchChromium, openPage } from "./support/chromium.js";
 import { guard, sweepSummary, testRun } from "./support/lab-fixtures.js";
-
-requireChromium("sweep-report-browser");
 
 /** The little of the page's globals the checks touch (the project's types do not include the DOM). */
 interface Page {
@@ -56,7 +54,7 @@ const summary = sweepSummary(
   { threshold: 0.9, ceiling: 2, includeInvalid: true },
 );
 
-describe.skipIf(skipBrowser)("the sweep report's frontier chart in headless Chromium", () => {
+describe("the sweep report's frontier chart in headless Chromium", () => {
   // biome-ignore lint/suspicious/noExplicitAny: playwright-core is loaded lazily, only where Chromium exists
   let browser: any;
   const dir = mkdtempSync(join(tmpdir(), "orket-sweep-report-"));

@@ -1,7 +1,7 @@
 /**
  * The headless Chromium the rendered-page tests drive with playwright-core (never a downloaded browser).
- * ORKET_CHROMIUM, when set, is the only binary tried. A developer's machine without one skips with a
- * warning; under CI the suites run and a missing browser fails them (.ci/run installs Debian's chromium).
+ * ORKET_CHROMIUM, when set, is the only binary tried. A machine without one fails the browser suites,
+ * which never skip; launchChromium names the fix (.ci/run installs Debian's chromium).
  */
 import { existsSync } from "node:fs";
 
@@ -15,20 +15,6 @@ const CANDIDATES = process.env.ORKET_CHROMIUM
     ];
 
 export const chromium: string | undefined = CANDIDATES.find((p) => existsSync(p));
-
-/**
- * Whether a browser suite skips: only on a developer's machine without Chromium. Under CI it never
- * does; there a missing browser makes launchChromium throw, and the suite fails.
- */
-export const skipBrowser: boolean = chromium === undefined && !process.env.CI;
-
-/** Call at a test file's top level: says why the suite is skipped on a machine without Chromium. */
-export function requireChromium(suite: string): void {
-  if (skipBrowser)
-    console.warn(
-      `${suite}: SKIPPED: no Chromium binary found (apt-get install chromium, or set ORKET_CHROMIUM)`,
-    );
-}
 
 /** Launches it headless (playwright-core is loaded only here); throws, naming the fix, without one. */
 export async function launchChromium() {
