@@ -88,8 +88,7 @@ export class JobManager {
     private readonly store: JobStore,
     private readonly context: JobContext,
   ) {
-    const interrupted = store.interruptRunning(new Date().toISOString());
-    void interrupted;
+    store.interruptRunning(new Date().toISOString());
   }
 
   /** Files the job and starts it when its backend is free. */
