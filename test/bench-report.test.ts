@@ -217,6 +217,21 @@ describe("orket bench on a backend that does not truly stream, and the pass/fail
     );
     expect(report.test_runs.map((r) => r.outcome)).toEqual(direct);
     expect(direct).toEqual(["pass", "fail"]);
+    // The failing run keeps what it was asked, what it answered and what the evaluator said; the
+    // passing one keeps none of it.
+    const [passed, failed] = report.test_runs;
+    expect(passed?.failure).toBeUndefined();
+    expect(failed?.failure?.prompt).toContain(picked[1].instruction);
+    expect(failed?.failure?.answer).toBe(answers[1]);
+    expect(failed?.failure?.answer_truncated).toBe(false);
+    expect(failed?.failure?.failed_examples.length).toBeGreaterThan(0);
+    expect(failed?.failure?.failed_examples.length).toBe(
+      Math.min(
+        10,
+        (failed?.telemetry.evaluation?.total_examples ?? 0) - (failed?.telemetry.evaluation?.passed_examples ?? 0),
+      ),
+    );
+    expect(failed?.failure?.failed_examples[0]?.detail).not.toBe("");
   }, 60_000);
 });
 

@@ -130,17 +130,59 @@ describe("the dashboard in Chromium", () => {
     await page.screenshot({ path: join(SHOTS, "leaderboard.png"), fullPage: true });
   }, 150_000);
 
-  it("starts an epic run from the page and shows its board with the card done", async () => {
+  it("shows a failing run's prompt, answer, evaluator output and telemetry side by side", async () => {
+    const wrong = "```python\ndef clamp(value, low, high):\n    return value\n```";
+    const cassette = writeScript(join(project, "wrong.jsonl"), [wrong]);
+    const created = await fetch(`${server.url}/api/jobs`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ kind: "bench", model: `replay/${cassette}`, tasks: "py/clamp" }),
+    }).then((r) => r.json() as Promise<{ job_id: string }>);
+    await page.goto(`${server.url}/#/jobs/${created.job_id}`);
+    await page.getByRole("link", { name: /Open report/ }).click({ timeout: 60_000 });
+    await page.waitForURL(/#\/reports\/\d+/);
+    await page.getByLabel("Outcome").selectOption("fail");
+    await expect.poll(() => page.locator("#rows tr").count()).toBe(1);
+    await page.locator("#rows tr").first().focus();
+    await page.keyboard.press("Enter");
+    const pane = (name: string) => page.getByRole("region", { name });
+    await expect
+      .poll(() => pane("Prompt").textContent())
+      .toContain("Return `value` limited to the closed range");
+    expect(await pane("Answer").textContent()).toContain("return value");
+    // The evaluator's own words for the examples the candidate failed (clamping is never applied).
+    expect(await pane("Evaluator output").textContent()).toMatch(/examples passed: \d+ of \d+[\s\S]*#\d+: /);
+    expect(await pane("Telemetry").textContent()).toContain("total_latency");
+    // Side by side: prompt and answer share a row, evaluator and telemetry the next.
+    const box = async (name: string) => (await pane(name).boundingBox()) as { x: number; y: number };
+    const [prompt, answerBox, evaluator] = [
+      await box("Prompt"),
+      await box("Answer"),
+      await box("Evaluator output"),
+    ];
+    expect(answerBox.y).toBe(prompt.y);
+    expect(answerBox.x).toBeGreaterThan(prompt.x);
+    expect(evaluator.y).toBeGreaterThan(prompt.y);
+    await page.screenshot({ path: join(SHOTS, "report-failure.png"), fullPage: true });
+  }, 90_000);
+
+  it("starts an epic run from the page and shows its board as the card moves", async () => {
+    // Each answer takes 1.5 s, so the card is seen in the columns it passes through on its way to done.
+    const slow = (text: string) => ({ text, delayMs: 1500 });
     const cassette = writeScript(join(project, "script.jsonl"), [
-      answer(
-        toolCall("write_file", { path: "greet.py", content: "def greet(name):\n    return name\n" }),
-        toolCall("update_issue_status", { status: "code_review" }),
+      slow(
+        answer(
+          toolCall("write_file", { path: "greet.py", content: "def greet(name):\n    return name\n" }),
+          toolCall("update_issue_status", { status: "code_review" }),
+        ),
       ),
-      answer(
-        toolCall("add_issue_comment", { body: "meets the requirements" }),
-        toolCall("update_issue_status", { status: "awaiting_guard_review" }),
+      slow(
+        answer(
+          toolCall("add_issue_comment", { body: "meets the requirements" }),
+          toolCall("update_issue_status", { status: "awaiting_guard_review" }),
+        ),
       ),
-      answer(toolCall("update_issue_status", { status: "done" })),
+      slow(answer(toolCall("update_issue_status", { status: "done" }))),
     ]);
     const init = await runCli(["init", project, "--model", `replay/${cassette}`], {
       env: { ORKET_HOME: join(project, "home") },
@@ -153,16 +195,46 @@ describe("the dashboard in Chromium", () => {
     await page.getByLabel("Epic", { exact: true }).fill("hello-python");
     await page.getByRole("button", { name: "Start" }).click();
     await page.waitForURL(/#\/jobs\/.+/);
+    const jobUrl = page.url();
+    // Open the board while the run is still going, and note every column the card is drawn in.
     await expect
-      .poll(() => page.locator("#job-state").textContent(), { timeout: 60_000 })
-      .toMatch(/run · done/);
-    await page.goto(`${server.url}/#/boards`);
+      .poll(
+        async () => {
+          await page.goto(`${server.url}/#/boards`);
+          return page.getByRole("link", { name: /hello-python/ }).count();
+        },
+        { timeout: 30_000 },
+      )
+      .toBeGreaterThan(0);
+    await page.evaluate(`(() => {
+      window.columns = [];
+      const note = () => {
+        const card = document.querySelector("#view .issue");
+        const column = card?.closest("section")?.getAttribute("aria-label");
+        if (column && window.columns.at(-1) !== column) window.columns.push(column);
+      };
+      new MutationObserver(note).observe(document.getElementById("view"), { childList: true, subtree: true });
+    })()`);
     await page
       .getByRole("link", { name: /hello-python/ })
       .first()
       .click();
-    await expect.poll(() => page.locator(".answer").textContent()).toBe("1 of 1 cards done");
+    await expect
+      .poll(() => page.locator(".answer").textContent(), { timeout: 60_000 })
+      .toBe("1 of 1 cards done");
     expect(await page.getByRole("region", { name: "done" }).textContent()).toContain("greet");
+    const columns: string[] = await page.evaluate("window.columns");
+    // The board moved under the reader's eyes: at least one column before done, in the workflow's order.
+    expect(columns.at(-1)).toBe("done");
+    expect(columns.length).toBeGreaterThanOrEqual(2);
+    const order = ["ready", "in_progress", "code_review", "awaiting_guard_review", "done"];
+    const ranks = columns.map((c) => order.indexOf(c));
+    expect(ranks.every((r) => r >= 0)).toBe(true);
+    expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
+    await page.goto(jobUrl);
+    await expect
+      .poll(() => page.locator("#job-state").textContent(), { timeout: 30_000 })
+      .toMatch(/run · done/);
     await page.screenshot({ path: join(SHOTS, "board.png"), fullPage: true });
   }, 90_000);
 

@@ -19,7 +19,7 @@ import type { Task } from "../spec/bank.js";
 import type { ExecutionLane, VramProfile } from "../spec/common.js";
 import type { Reporter, TestRunEndScore } from "../spec/events.js";
 import type { ModelAdapter, ModelMessage } from "../spec/model.js";
-import { REPORT_SCHEMA_VERSION, type Report, type TestRun } from "../spec/report.js";
+import { type FailureRecord, REPORT_SCHEMA_VERSION, type Report, type TestRun } from "../spec/report.js";
 import type { CallTelemetry } from "../spec/telemetry.js";
 import { writeFileAtomic } from "../store/atomic-file.js";
 import { abortReason, type EventSink, eventStreamFor } from "../telemetry/event-stream.js";
@@ -456,6 +456,7 @@ async function runOne(ctx: RunContext): Promise<TestRun> {
   let extraction: ExtractedCode = { code: null, source: "none", reason: "no answer" };
   let error: { code: string; message: string } | null = null;
   let answer = "";
+  let prompt = promptText(ctx);
   let generationSeconds: number | null = null;
   const started = performance.now();
   try {
@@ -463,6 +464,7 @@ async function runOne(ctx: RunContext): Promise<TestRun> {
     calls = produced.calls;
     extraction = produced.extraction;
     answer = produced.answer;
+    prompt = produced.prompt;
     error = produced.error;
     generationSeconds = produced.generationSeconds;
   } catch (thrown) {
@@ -574,7 +576,48 @@ async function runOne(ctx: RunContext): Promise<TestRun> {
       hardware_sidecar: hardware.sidecar,
       guards: hardware.guards,
     },
+    ...(outcome === "pass" ? {} : { failure: failureRecord(prompt, answer, evaluation) }),
   };
+}
+
+const PROMPT_CAP = 8 * 1024;
+const ANSWER_CAP = 16 * 1024;
+const FAILED_EXAMPLES_CAP = 10;
+
+/** What a run that did not pass was asked and answered, and the examples it failed (capped). */
+function failureRecord(
+  prompt: string,
+  answer: string,
+  evaluation: Awaited<ReturnType<typeof evaluate>> | null,
+): FailureRecord {
+  return {
+    prompt: prompt.slice(0, PROMPT_CAP),
+    prompt_truncated: prompt.length > PROMPT_CAP,
+    answer: answer.slice(0, ANSWER_CAP),
+    answer_truncated: answer.length > ANSWER_CAP,
+    failed_examples: (evaluation?.examples ?? [])
+      .filter((example) => !example.passed)
+      .slice(0, FAILED_EXAMPLES_CAP)
+      .map((example) => ({
+        index: example.index,
+        detail: example.detail,
+        timed_out: example.timed_out,
+        exit_code: example.exit_code,
+        signal: example.signal,
+      })),
+  };
+}
+
+/** The prompt a run is given before it starts (what a run that throws early is reported with). */
+function promptText(ctx: RunContext): string {
+  return ctx.mode === "direct"
+    ? String(directPrompt(ctx.task).at(-1)?.content ?? "")
+    : agentRequirements(ctx.task);
+}
+
+function agentRequirements(task: Task): string {
+  const file = task.solution_file ?? DEFAULT_FILE[task.language];
+  return `${task.instruction}\n\n${task.function_signature ? `Signature: ${task.function_signature}\n` : ""}Write the complete solution to ${file}.`;
 }
 
 interface Produced {
@@ -582,6 +625,8 @@ interface Produced {
   /** Seconds from the first request's dispatch to the last one's completion or failure; null: no call. */
   generationSeconds: number | null;
   extraction: ExtractedCode;
+  /** The user prompt the model was given. */
+  prompt: string;
   answer: string;
   error: { code: string; message: string } | null;
 }
@@ -628,6 +673,7 @@ async function direct(ctx: RunContext): Promise<Produced> {
     extraction: result.ok
       ? extractCode(result.text, ctx.task.language)
       : { code: null, source: "none", reason: `the model call failed: ${result.error.code}` },
+    prompt: String(directPrompt(ctx.task).at(-1)?.content ?? ""),
     answer: result.text,
     error: result.ok ? null : { code: result.error.code, message: result.error.message },
   };
@@ -661,7 +707,7 @@ async function agent(ctx: RunContext): Promise<Produced> {
             id: "solve",
             seat: "coder",
             summary: task.title,
-            requirements: `${task.instruction}\n\n${task.function_signature ? `Signature: ${task.function_signature}\n` : ""}Write the complete solution to ${file}.`,
+            requirements: agentRequirements(task),
             priority: "high",
             depends_on: [],
             max_retries: 0,
@@ -702,6 +748,7 @@ async function agent(ctx: RunContext): Promise<Produced> {
         code === null
           ? { code: null, source: "none", reason: `the coder did not write ${file}` }
           : { code, source: "file", reason: null },
+      prompt: agentRequirements(task),
       answer: code ?? "",
       error:
         failed && code === null && failed.error

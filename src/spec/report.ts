@@ -89,6 +89,31 @@ export const TestRunTelemetrySchema = z.looseObject({
 });
 export type TestRunTelemetry = z.infer<typeof TestRunTelemetrySchema>;
 
+/**
+ * What a run that did not pass was asked, what it answered and what the evaluator said of each example
+ * it failed: enough to see why without running it again. Kept for failing and erroring runs only, and
+ * capped, so a large report stays small.
+ */
+export const FailureRecordSchema = z.looseObject({
+  /** The user prompt the model was given (the task's instruction and its answer shape). */
+  prompt: z.string(),
+  prompt_truncated: z.boolean(),
+  /** The model's answer as it came back (direct mode), or the solution file it wrote (agent mode). */
+  answer: z.string(),
+  answer_truncated: z.boolean(),
+  /** The examples the candidate failed, in order, at most 10: expected against got, or the error. */
+  failed_examples: z.array(
+    z.looseObject({
+      index: z.number().int().nonnegative(),
+      detail: z.string(),
+      timed_out: z.boolean(),
+      exit_code: z.number().int().nullable(),
+      signal: z.string().nullable(),
+    }),
+  ),
+});
+export type FailureRecord = z.infer<typeof FailureRecordSchema>;
+
 export const TestRunSchema = z.looseObject({
   test_id: z.string().min(1),
   task_id: z.string().min(1),
@@ -97,6 +122,8 @@ export const TestRunSchema = z.looseObject({
   /** sha256 of the normalized extracted code (or answer when no code); equal hashes mean equal outputs. */
   output_hash: z.string(),
   telemetry: TestRunTelemetrySchema,
+  /** Runs that did not pass: their prompt, answer and failed examples (absent in older reports). */
+  failure: FailureRecordSchema.optional(),
 });
 export type TestRun = z.infer<typeof TestRunSchema>;
 

@@ -203,6 +203,30 @@ async function historyPage(): Promise<void> {
 
 const PAGE = 100;
 
+function telemetryView(t: Json): Json {
+  return { ...t, constraint_validation: undefined, evaluation: undefined, extraction: undefined };
+}
+
+/** The evaluator's verdict in words: examples passed, each failed one, the checks, the extraction. */
+function evaluatorText(r: Json): string {
+  const t = r.telemetry;
+  const lines: string[] = [];
+  if (t.evaluation) {
+    lines.push(`examples passed: ${t.evaluation.passed_examples} of ${t.evaluation.total_examples}`);
+    if (t.evaluation.error) lines.push(`${t.evaluation.error.code}: ${t.evaluation.error.message}`);
+  } else lines.push("not evaluated");
+  for (const e of (r.failure?.failed_examples ?? []) as Json[])
+    lines.push(
+      `#${e.index}: ${e.detail}${e.timed_out ? " (timed out)" : ""}${e.signal ? ` (${e.signal})` : e.exit_code !== null ? ` (exit ${e.exit_code})` : ""}`,
+    );
+  lines.push(`code: ${t.extraction.source}${t.extraction.reason ? ` (${t.extraction.reason})` : ""}`);
+  const c = t.constraint_validation;
+  lines.push(`checks passed: ${c.passed_checks} of ${c.total_checks}`);
+  for (const check of c.checks as Json[])
+    if (!check.passed) lines.push(`✗ ${check.tier} ${check.rule}: ${check.detail}`);
+  return lines.join("\n");
+}
+
 // A report: the answer (pass rate, validity), then every test run, filterable, a page at a time so a
 // 10,000-task report stays responsive; a row opens its evaluation and telemetry beside it.
 async function reportPage(id: string): Promise<void> {
@@ -268,11 +292,22 @@ async function reportPage(id: string): Promise<void> {
     row.classList.add("selected");
     const r = matching[Number(row.dataset.i)] as Json;
     const t = r.telemetry;
+    const f = r.failure;
+    // A run that did not pass: what it was asked, what it answered, what the evaluator said, and its
+    // telemetry, side by side. Older reports (and passing runs) have no failure record.
+    const failure = f
+      ? `<div class="quad">
+          <section aria-label="Prompt"><h2>Prompt</h2><pre class="text">${esc(f.prompt)}${f.prompt_truncated ? "\n… (cut)" : ""}</pre></section>
+          <section aria-label="Answer"><h2>Answer</h2><pre class="text">${f.answer ? esc(f.answer) : "(no answer)"}${f.answer_truncated ? "\n… (cut)" : ""}</pre></section>
+          <section aria-label="Evaluator output"><h2>Evaluator</h2><pre class="text">${esc(evaluatorText(r))}</pre></section>
+          <section aria-label="Telemetry"><h2>Telemetry</h2><pre>${esc(JSON.stringify(telemetryView(t), null, 2))}</pre></section>
+        </div>`
+      : `<h2>Evaluation</h2><pre>${esc(JSON.stringify({ evaluation: t.evaluation, extraction: t.extraction, checks: t.constraint_validation }, null, 2))}</pre>
+      <h2>Telemetry</h2><pre>${esc(JSON.stringify(telemetryView(t), null, 2))}</pre>`;
     (document.getElementById("detail") as HTMLElement).innerHTML = `
       <h2>${esc(r.test_id)} · <span class="${esc(r.outcome)}">${esc(r.outcome)}</span></h2>
       <p>${t.error ? `<b>${esc(t.error.code)}</b>: ${esc(t.error.message)}` : "no error"}</p>
-      <h2>Evaluation</h2><pre>${esc(JSON.stringify({ evaluation: t.evaluation, extraction: t.extraction, checks: t.constraint_validation }, null, 2))}</pre>
-      <h2>Telemetry</h2><pre>${esc(JSON.stringify({ ...t, constraint_validation: undefined, evaluation: undefined, extraction: undefined }, null, 2))}</pre>`;
+      ${failure}`;
   };
   rowsEl.addEventListener("click", (e) => open((e.target as HTMLElement).closest("tr")));
   rowsEl.addEventListener("keydown", (e) => {
@@ -424,12 +459,16 @@ const STATUS_ORDER = [
   "done",
 ];
 
-// A board: the cards in columns by status, refreshed every two seconds while it is open.
+// A board: the cards in columns by status, read again every second while it is open and drawn again
+// only when a card moved (so focus and scroll stay put while nothing changes).
 async function boardPage(id: string): Promise<void> {
+  let shown = "";
   const draw = async () => {
-    const { build, issues } = await api<{ build: Json; issues: Json[] }>(
-      `/api/builds/${encodeURIComponent(id)}/board`,
-    );
+    const board = await api<{ build: Json; issues: Json[] }>(`/api/builds/${encodeURIComponent(id)}/board`);
+    const state = JSON.stringify(board);
+    if (state === shown) return;
+    shown = state;
+    const { build, issues } = board;
     const statuses = [...new Set([...STATUS_ORDER, ...issues.map((i) => i.status as string)])].filter(
       (st) => issues.some((i) => i.status === st) || STATUS_ORDER.includes(st),
     );
@@ -451,7 +490,7 @@ async function boardPage(id: string): Promise<void> {
         .join("")}</div>`);
   };
   await draw();
-  const timer = setInterval(() => void draw().catch(() => undefined), 2000);
+  const timer = setInterval(() => void draw().catch(() => undefined), 1000);
   cleanup.push(() => clearInterval(timer));
 }
 
