@@ -228,7 +228,8 @@ describe("orket bench on a backend that does not truly stream, and the pass/fail
     expect(failed?.failure?.failed_examples.length).toBe(
       Math.min(
         10,
-        (failed?.telemetry.evaluation?.total_examples ?? 0) - (failed?.telemetry.evaluation?.passed_examples ?? 0),
+        (failed?.telemetry.evaluation?.total_examples ?? 0) -
+          (failed?.telemetry.evaluation?.passed_examples ?? 0),
       ),
     );
     expect(failed?.failure?.failed_examples[0]?.detail).not.toBe("");
