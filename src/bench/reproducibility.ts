@@ -29,7 +29,7 @@ export async function describeBackend(adapter: ModelAdapter, signal?: AbortSigna
   return unknownEngine(adapter, `the ${adapter.provider} adapter cannot describe its engine`);
 }
 
-function unknownEngine(adapter: ModelAdapter, reason: string): EngineRecord {
+export function unknownEngine(adapter: ModelAdapter, reason: string): EngineRecord {
   const fields = [
     "file_sha256",
     "file_bytes",

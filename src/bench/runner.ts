@@ -18,7 +18,7 @@ import { runEpic } from "../runtime/orchestrator.js";
 import type { Task } from "../spec/bank.js";
 import type { ExecutionLane, VramProfile } from "../spec/common.js";
 import type { Reporter, TestRunEndScore } from "../spec/events.js";
-import type { ModelAdapter, ModelMessage } from "../spec/model.js";
+import type { EngineRecord, ModelAdapter, ModelMessage } from "../spec/model.js";
 import { type FailureRecord, REPORT_SCHEMA_VERSION, type Report, type TestRun } from "../spec/report.js";
 import type { CallTelemetry } from "../spec/telemetry.js";
 import { writeFileAtomic } from "../store/atomic-file.js";
@@ -51,7 +51,12 @@ import {
   openLabWindow,
   type ThermalSettings,
 } from "./lab-window.js";
-import { describeBackend, reproducibilityRecord, runSettingsNotApplied } from "./reproducibility.js";
+import {
+  describeBackend,
+  reproducibilityRecord,
+  runSettingsNotApplied,
+  unknownEngine,
+} from "./reproducibility.js";
 import {
   collectGarbage,
   keepTraces,
@@ -194,47 +199,27 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
     info(`resuming ${previous.path}: ${journaled.size} of ${tasks.length * runs} test runs already done`);
   }
   const remaining = tasks.length * runs - countJournaled(journaled, tasks, runs);
-  // The embedded engine's method: every test run pays its own prompt processing, no KV-cache prefix
-  // carried over from the last one. A server keeps its own default unless the control turns it off.
-  const embedded = parseModelRef(modelRef).provider === "gguf";
-  const promptCache = options.promptCache === false || embedded ? false : undefined;
-  const server = serverProcess(modelRef, options.providers);
-  const adapter =
-    options.adapter ??
-    createModelAdapter(modelRef, { ...options.providers, promptCache, serverPid: server.pid ?? undefined });
-  // Everything this process will load for scoring is loaded before the first measured run.
-  if (remaining > 0 && tasks.some((task) => task.language === "typescript")) await preloadTranspiler();
   // A resume with nothing left to run loads no model: the journal has the engine's record.
   const nothingLeft = remaining === 0 && previous?.engine != null;
-  const warmup = nothingLeft
-    ? { seconds: null, reason: "resumed with nothing left to run: no model was loaded" }
-    : await warmUp(adapter, options);
-  const engine =
-    nothingLeft && previous?.engine ? previous.engine : await describeBackend(adapter, options.signal);
+  const executor = await createTestRunExecutor({
+    modelRef,
+    mode,
+    seed,
+    temperature,
+    lane,
+    vramProfile,
+    options,
+    events,
+    load: !nothingLeft,
+    typescript: remaining > 0 && tasks.some((task) => task.language === "typescript"),
+  });
+  const { adapter, promptCache, server, warmup, evaluatorSandbox } = executor;
+  const engine = nothingLeft && previous?.engine ? previous.engine : executor.engine;
   const journal =
     resuming && previous !== null
       ? JournalWriter.resume(previous)
       : await JournalWriter.start(outDir, identity, previous);
   if (!(resuming && previous?.engine)) journal.engine(engine);
-  const validator = await createConstraintValidator();
-  const lab: LabSettings = {
-    lane,
-    profile: vramProfile,
-    gpu: options.sidecar === false ? null : (options.gpuBackend ?? detectGpuBackend()),
-    thermal: { ...DEFAULT_THERMAL, ...options.thermal },
-    expectedModelMb: await expectedModelMb(adapter),
-    intervalMs: options.sidecarIntervalMs ?? 100,
-  };
-  const sampler = options.loadSampler ?? createLoadSampler();
-  const sandbox = await defaultIsolation();
-  const evaluatorSandbox = { kind: sandbox.kind, description: describeIsolation(sandbox) };
-  if (sandbox.kind !== "bwrap") {
-    events.emit({
-      type: "warning",
-      code: "WEAK_SANDBOX",
-      message: `evaluator sandbox: ${evaluatorSandbox.description} (install bubblewrap for a private root; docs/benchmark.md)`,
-    });
-  }
   const testRuns: TestRun[] = [];
   const total = tasks.length * runs;
   events.emit({ type: "run_start", command: "bench", run_id: null, subject: modelRef, total });
@@ -277,25 +262,10 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
           interrupted = true;
           break;
         }
-        const context = {
-          task,
-          runIndex,
-          adapter,
-          validator,
-          sampler,
-          options,
-          seed,
-          temperature,
-          lane,
-          vramProfile,
-          mode,
-          lab,
-          effectiveContext: engine.context_size ?? options.providers?.contextSize ?? null,
-          traceDir:
-            mode === "agent" && options.memoryTrace !== false
-              ? join(outDir, "traces", safeName(task.id), String(runIndex))
-              : undefined,
-        };
+        const traceDir =
+          mode === "agent" && options.memoryTrace !== false
+            ? join(outDir, "traces", safeName(task.id), String(runIndex))
+            : undefined;
         events.emit({
           type: "test_run_start",
           test_id: `${task.id}#${runIndex}`,
@@ -309,7 +279,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
           "orket.test_id": `${task.id}#${runIndex}`,
           "orket.task_id": task.id,
         });
-        const run = await runOne(context);
+        const run = await executor.run(task, runIndex, traceDir);
         const score = testRunScore(run);
         testScope.end({
           status: run.outcome,
@@ -333,7 +303,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
     benchScope.end({ status: "error", failed: true, attributes: { "error.type": errorType(error) } });
     throw error;
   } finally {
-    if (!options.adapter) await adapter.close?.();
+    await executor.close();
   }
   interrupted ||= Boolean(options.signal?.aborted);
   if (interrupted) {
@@ -419,6 +389,109 @@ function countJournaled(
     for (let runIndex = 0; runIndex < runs; runIndex++) if (journaled.has(runKey(task.id, runIndex))) count++;
   }
   return count;
+}
+
+export interface ExecutorSettings {
+  modelRef: string;
+  mode: "direct" | "agent";
+  seed: number;
+  temperature: number;
+  lane: ExecutionLane;
+  vramProfile: VramProfile;
+  /** The benchmark's options: providers, timeouts, sidecar, thermal gate, an injected adapter. */
+  options: BenchmarkOptions;
+  events: EventSink;
+  /** Warm the model up and ask the engine for its record (false: a resume with nothing left to run). */
+  load: boolean;
+  /** Preload the TypeScript transpiler before the first measured run. */
+  typescript: boolean;
+}
+
+/** What runs test runs on one model: the adapter, warmed up, and everything scoring needs, loaded. */
+export interface TestRunExecutor {
+  adapter: ModelAdapter;
+  /** The engine's own record (an "unknown" record when `load` was false). */
+  engine: EngineRecord;
+  promptCache: false | undefined;
+  server: ReturnType<typeof serverProcess>;
+  warmup: { seconds: number | null; reason: string };
+  evaluatorSandbox: { kind: "bwrap" | "unshare" | "none"; description: string };
+  /** One test run of `task`, measured, scored and judged (it never throws for the model's failure). */
+  run(task: Task, runIndex: number, traceDir?: string): Promise<TestRun>;
+  /** Releases the adapter (an injected adapter is its owner's to close). */
+  close(): Promise<void>;
+}
+
+/**
+ * Prepares test runs on one model: the adapter, its warm-up, the engine's record, the constraint
+ * validator, the lab's guards, the load sampler and the evaluator sandbox. A local benchmark and a
+ * queue worker run their test runs through the same executor, so their records are made alike.
+ */
+export async function createTestRunExecutor(settings: ExecutorSettings): Promise<TestRunExecutor> {
+  const { modelRef, options, events, lane, vramProfile } = settings;
+  // The embedded engine's method: every test run pays its own prompt processing, no KV-cache prefix
+  // carried over from the last one. A server keeps its own default unless the control turns it off.
+  const embedded = parseModelRef(modelRef).provider === "gguf";
+  const promptCache = options.promptCache === false || embedded ? false : undefined;
+  const server = serverProcess(modelRef, options.providers);
+  const adapter =
+    options.adapter ??
+    createModelAdapter(modelRef, { ...options.providers, promptCache, serverPid: server.pid ?? undefined });
+  // Everything this process will load for scoring is loaded before the first measured run.
+  if (settings.typescript) await preloadTranspiler();
+  const warmup = settings.load
+    ? await warmUp(adapter, options)
+    : { seconds: null, reason: "resumed with nothing left to run: no model was loaded" };
+  const engine = settings.load
+    ? await describeBackend(adapter, options.signal)
+    : unknownEngine(adapter, "resumed with nothing left to run: the engine was not asked");
+  const validator = await createConstraintValidator();
+  const lab: LabSettings = {
+    lane,
+    profile: vramProfile,
+    gpu: options.sidecar === false ? null : (options.gpuBackend ?? detectGpuBackend()),
+    thermal: { ...DEFAULT_THERMAL, ...options.thermal },
+    expectedModelMb: await expectedModelMb(adapter),
+    intervalMs: options.sidecarIntervalMs ?? 100,
+  };
+  const sampler = options.loadSampler ?? createLoadSampler();
+  const sandbox = await defaultIsolation();
+  const evaluatorSandbox = { kind: sandbox.kind, description: describeIsolation(sandbox) };
+  if (sandbox.kind !== "bwrap") {
+    events.emit({
+      type: "warning",
+      code: "WEAK_SANDBOX",
+      message: `evaluator sandbox: ${evaluatorSandbox.description} (install bubblewrap for a private root; docs/benchmark.md)`,
+    });
+  }
+  return {
+    adapter,
+    engine,
+    promptCache,
+    server,
+    warmup,
+    evaluatorSandbox,
+    run: (task, runIndex, traceDir) =>
+      runOne({
+        task,
+        runIndex,
+        adapter,
+        validator,
+        sampler,
+        options,
+        seed: settings.seed,
+        temperature: settings.temperature,
+        lane,
+        vramProfile,
+        mode: settings.mode,
+        lab,
+        effectiveContext: engine.context_size ?? options.providers?.contextSize ?? null,
+        traceDir,
+      }),
+    close: async () => {
+      if (!options.adapter) await adapter.close?.();
+    },
+  };
 }
 
 interface RunContext {
