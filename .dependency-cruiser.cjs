@@ -6,6 +6,7 @@ const layers = [
   ["runtime"],
   ["bench"],
   ["lab"],
+  ["queue"],
   ["cli", "server"],
 ];
 
@@ -99,6 +100,21 @@ forbidden.push(
     severity: "error",
     from: { path: "^src/", pathNot: ["^src/server/", "\\.test\\.ts$"] },
     to: { path: "^src/server/", dynamic: false, dependencyTypesNot: ["type-only"] },
+  },
+  {
+    name: "queue-loads-only-when-queued",
+    comment:
+      "src/queue (BullMQ, ioredis) is imported with await import when a worker starts or a bench is queued, so no other command loads it (docs/scale.md)",
+    severity: "error",
+    from: { path: "^src/", pathNot: ["^src/queue/", "\\.test\\.ts$"] },
+    to: { path: "^src/queue/(?!address\\.ts$|errors\\.ts$)", dynamic: false, dependencyTypesNot: ["type-only"] },
+  },
+  {
+    name: "bullmq-only-in-the-queue",
+    comment: "BullMQ and ioredis are the queue's: no other folder speaks to Redis",
+    severity: "error",
+    from: { path: "^src/", pathNot: "^src/queue/" },
+    to: { path: "node_modules/(bullmq|ioredis)/" },
   },
   {
     name: "no-circular",

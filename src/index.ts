@@ -127,3 +127,19 @@ export {
   JobRequestSchema,
   JobSchema,
 } from "./spec/server.js";
+
+// The queue (`orket worker`, `--queue`): loaded when one is used, so no other command loads BullMQ.
+import type { QueuedBenchmarkOptions, QueuedBenchmarkResult } from "./queue/controller.js";
+import type { RunningWorker, WorkerOptions } from "./queue/worker.js";
+
+export { parseQueueUrl, type QueueAddress } from "./queue/address.js";
+export { QueueError } from "./queue/errors.js";
+export type { QueuedBenchmarkOptions, QueuedBenchmarkResult, RunningWorker, WorkerOptions };
+export async function runQueuedBenchmark(options: QueuedBenchmarkOptions): Promise<QueuedBenchmarkResult> {
+  const { runQueuedBenchmark: run } = await import("./queue/controller.js");
+  return run(options);
+}
+export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
+  const { startWorker: start } = await import("./queue/worker.js");
+  return start(options);
+}

@@ -29,7 +29,7 @@ export async function describeBackend(adapter: ModelAdapter, signal?: AbortSigna
   return unknownEngine(adapter, `the ${adapter.provider} adapter cannot describe its engine`);
 }
 
-export function unknownEngine(adapter: ModelAdapter, reason: string): EngineRecord {
+export function unknownEngine(adapter: Pick<ModelAdapter, "provider">, reason: string): EngineRecord {
   const fields = [
     "file_sha256",
     "file_bytes",
@@ -123,7 +123,7 @@ export function contextSizeRecord(
 }
 
 export function reproducibilityRecord(
-  adapter: ModelAdapter,
+  adapter: Pick<ModelAdapter, "ref">,
   engine: EngineRecord,
   sampler: SamplerSettings,
   requestedContext: number | null,

@@ -313,52 +313,27 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
     });
   }
 
-  const report: Report = {
-    schema_version: REPORT_SCHEMA_VERSION,
-    report_generated_at: new Date().toISOString(),
-    execution_lane: lane,
-    vram_profile: vramProfile,
+  const report = assembleReport({
+    lane,
+    vramProfile,
     interrupted,
-    settings: {
-      model_ref: adapter.ref,
-      model_chosen_because: chosenBecause,
-      bank: { name: bank.name, version: bank.version, source: bankSource, sha256: bankSha256(bank) },
-      task_ids: tasks.map((t) => t.id),
-      runs_per_task: runs,
-      mode,
-      seed,
-      temperature,
-      max_output_tokens: options.maxOutputTokens ?? null,
-      experimental_controls: {
-        seed_fixed: true,
-        temperature_fixed: true,
-        prompt_cache: promptCache === false ? "off" : "engine-default",
-      },
-      warmup,
-      server_process: server,
-      orket_version: ORKET_VERSION,
-      ...(options.role !== undefined ? { role: options.role } : {}),
-      host: {
-        platform: platform(),
-        arch: arch(),
-        cpu_model: cpus()[0]?.model ?? "unknown",
-        core_count: cpus().length,
-        total_memory_mib: Math.round(totalmem() / 2 ** 20),
-      },
-    },
-    summary: summarizeRuns(testRuns, tasks),
-    test_runs: testRuns,
-    reproducibility: {
-      ...reproducibilityRecord(
-        adapter,
-        engine,
-        { seed, temperature, maxOutputTokens: options.maxOutputTokens ?? null },
-        options.providers?.contextSize ?? null,
-        testRuns,
-      ),
-      evaluator_sandbox: evaluatorSandbox,
-    },
-  };
+    modelRef: adapter.ref,
+    chosenBecause,
+    bank: { name: bank.name, version: bank.version, source: bankSource, sha256: bankSha256(bank) },
+    tasks,
+    runs,
+    mode,
+    seed,
+    temperature,
+    options,
+    promptCache,
+    warmup,
+    server,
+    host: thisHost(),
+    engine,
+    evaluatorSandbox,
+    testRuns,
+  });
   await writeFileAtomic(path, `${JSON.stringify(report, null, 2)}\n`);
   if (!interrupted && !(resuming && previous?.complete)) journal.complete();
   journal.close();
@@ -389,6 +364,88 @@ function countJournaled(
     for (let runIndex = 0; runIndex < runs; runIndex++) if (journaled.has(runKey(task.id, runIndex))) count++;
   }
   return count;
+}
+
+/** The machine a benchmark ran on, as its report states it. */
+export function thisHost(): Report["settings"]["host"] {
+  return {
+    platform: platform(),
+    arch: arch(),
+    cpu_model: cpus()[0]?.model ?? "unknown",
+    core_count: cpus().length,
+    total_memory_mib: Math.round(totalmem() / 2 ** 20),
+  };
+}
+
+export interface ReportParts {
+  lane: ExecutionLane;
+  vramProfile: VramProfile;
+  interrupted: boolean;
+  modelRef: string;
+  chosenBecause: string;
+  bank: { name: string; version: string; source: string; sha256: string };
+  tasks: readonly Task[];
+  runs: number;
+  mode: "direct" | "agent";
+  seed: number;
+  temperature: number;
+  options: Pick<BenchmarkOptions, "maxOutputTokens" | "role" | "providers">;
+  promptCache: false | undefined;
+  warmup: TestRunExecutor["warmup"];
+  server: TestRunExecutor["server"];
+  host: Report["settings"]["host"];
+  engine: EngineRecord;
+  evaluatorSandbox: TestRunExecutor["evaluatorSandbox"];
+  testRuns: TestRun[];
+}
+
+/** `orket_report.json` from a benchmark's settings, its engine and its test runs (local or queued). */
+export function assembleReport(parts: ReportParts): Report {
+  const { options, testRuns } = parts;
+  return {
+    schema_version: REPORT_SCHEMA_VERSION,
+    report_generated_at: new Date().toISOString(),
+    execution_lane: parts.lane,
+    vram_profile: parts.vramProfile,
+    interrupted: parts.interrupted,
+    settings: {
+      model_ref: parts.modelRef,
+      model_chosen_because: parts.chosenBecause,
+      bank: parts.bank,
+      task_ids: parts.tasks.map((t) => t.id),
+      runs_per_task: parts.runs,
+      mode: parts.mode,
+      seed: parts.seed,
+      temperature: parts.temperature,
+      max_output_tokens: options.maxOutputTokens ?? null,
+      experimental_controls: {
+        seed_fixed: true,
+        temperature_fixed: true,
+        prompt_cache: parts.promptCache === false ? "off" : "engine-default",
+      },
+      warmup: parts.warmup,
+      server_process: parts.server,
+      orket_version: ORKET_VERSION,
+      ...(options.role !== undefined ? { role: options.role } : {}),
+      host: parts.host,
+    },
+    summary: summarizeRuns(testRuns, parts.tasks),
+    test_runs: testRuns,
+    reproducibility: {
+      ...reproducibilityRecord(
+        { ref: parts.modelRef },
+        parts.engine,
+        {
+          seed: parts.seed,
+          temperature: parts.temperature,
+          maxOutputTokens: options.maxOutputTokens ?? null,
+        },
+        options.providers?.contextSize ?? null,
+        testRuns,
+      ),
+      evaluator_sandbox: parts.evaluatorSandbox,
+    },
+  };
 }
 
 export interface ExecutorSettings {
@@ -841,5 +898,66 @@ function testRunScore(run: TestRun): TestRunEndScore {
     examples_passed: evaluation?.passed_examples ?? null,
     examples_total: evaluation?.total_examples ?? null,
     error_code: run.telemetry.error?.code ?? evaluation?.error?.code ?? null,
+  };
+}
+
+/**
+ * The record of a test run that never produced one of its own: a queued job that failed every attempt
+ * (its worker crashed, stalled past the limit, or threw). It is an error, left out of the figures as
+ * POLLUTED with `reason`, so the report has exactly one record per test run and says why.
+ */
+export function failedTestRun(
+  task: Task,
+  runIndex: number,
+  lane: ExecutionLane,
+  vramProfile: VramProfile,
+  error: { code: string; message: string },
+  /** Wall seconds the queue saw the job take, first attempt's start to last attempt's end. */
+  seconds: number,
+): TestRun {
+  const aggregate = aggregateCalls([]);
+  const unmeasured = { cpu_percent: null, load_1m: null, core_count: cpus().length };
+  return {
+    test_id: `${task.id}#${runIndex}`,
+    task_id: task.id,
+    run_index: runIndex,
+    outcome: "error",
+    output_hash: createHash("sha256").update("").digest("hex"),
+    telemetry: {
+      init_latency: null,
+      total_latency: round3(Math.max(0, seconds)),
+      evaluation_seconds: null,
+      peak_memory_rss: null,
+      adherence_score: null,
+      token_metrics: aggregate.tokenMetrics,
+      client_timings: null,
+      internal_model_seconds: 0,
+      orchestration_overhead_ratio: null,
+      run_quality_status: "POLLUTED",
+      run_quality_reasons: [error.code],
+      system_load_start: unmeasured,
+      system_load_end: unmeasured,
+      constraint_validation: { passed_checks: 0, total_checks: 0, checks: [] },
+      evaluation: null,
+      extraction: { source: "none", reason: "no record came back from the queue" },
+      // No model call is on record (the worker's record was lost with it), so none is counted.
+      model_calls: 0,
+      error,
+      null_reasons: {
+        ...aggregate.nullReasons,
+        init_latency: `no record: ${error.message}`,
+        adherence_score: "no record came back from the queue",
+        system_load: "no record came back from the queue; core_count is the controller's",
+      },
+      execution_lane: lane,
+      vram_profile: vramProfile,
+    },
+    failure: {
+      prompt: "",
+      prompt_truncated: false,
+      answer: "",
+      answer_truncated: false,
+      failed_examples: [],
+    },
   };
 }

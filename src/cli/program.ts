@@ -20,6 +20,7 @@ import { registerReplay } from "./commands/replay.js";
 import { registerRun } from "./commands/run.js";
 import { registerServe } from "./commands/serve.js";
 import { registerSweep } from "./commands/sweep.js";
+import { registerWorker } from "./commands/worker.js";
 import { type CliEnvironment, readEnvironment } from "./environment.js";
 import { describeError, EXIT_OK, EXIT_USAGE, exitCodeFor } from "./errors.js";
 
@@ -38,6 +39,7 @@ export function createProgram(env: CliEnvironment = readEnvironment()): Command 
   registerCardCommands(program, env);
   registerRun(program, env);
   registerServe(program, env);
+  registerWorker(program, env);
   registerReplay(program, env);
   registerMemory(program);
   registerBench(program, env);

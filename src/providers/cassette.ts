@@ -65,8 +65,10 @@ export const CassetteHeaderSchema = z.looseObject({
   /**
    * `request` (default): a call is found by its request's key. `sequence`: calls play in file order
    * whatever was asked, for hand-written scripts (tests, demos); their `request_key` may be omitted.
+   * `cycle`: as `sequence`, starting over after the last call, so a script answers any number of
+   * requests (an instant model for queue and load tests).
    */
-  match: z.enum(["request", "sequence"]).default("request"),
+  match: z.enum(["request", "sequence", "cycle"]).default("request"),
 });
 export type CassetteHeader = z.infer<typeof CassetteHeaderSchema>;
 

@@ -48,9 +48,15 @@ export function createReplayAdapter(settings: ReplaySettings): ModelAdapter {
   };
   const header = peekHeader(settings.path);
   const pacing = settings.pacing ?? "recorded";
+  let played = 0;
 
   const take = (request: ModelRequest): CassetteCall => {
     const { byKey, sequence, header } = load();
+    if (header.match === "cycle") {
+      const next = sequence[played++ % sequence.length];
+      if (!next) throw new CassetteMissError(`cassette ${settings.path}: it has no calls to play`);
+      return next;
+    }
     if (header.match === "sequence") {
       const next = sequence.shift();
       if (!next)
@@ -146,7 +152,7 @@ function readCassette(path: string): Cassette {
     if (line.trim() === "") return;
     const call = parseLine(path, i + 2, line, CassetteCallSchema, "a recorded call");
     sequence.push(call);
-    if (header.match === "sequence") return;
+    if (header.match !== "request") return;
     if (!call.request_key)
       throw new ModelLoadError(
         path,

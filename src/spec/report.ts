@@ -124,6 +124,15 @@ export const TestRunSchema = z.looseObject({
   telemetry: TestRunTelemetrySchema,
   /** Runs that did not pass: their prompt, answer and failed examples (absent in older reports). */
   failure: FailureRecordSchema.optional(),
+  /** A run taken from the queue: the worker that ran it (absent for a run made in the bench's process). */
+  worker: z
+    .looseObject({
+      id: z.string(),
+      host: z.string(),
+      /** `hardware.fingerprint` of the worker's machine: runs of one report share it (unless mixed). */
+      hardware_fingerprint: z.string(),
+    })
+    .optional(),
 });
 export type TestRun = z.infer<typeof TestRunSchema>;
 

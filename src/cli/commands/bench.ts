@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
+import type { Report } from "../../spec/report.js";
 import type { CliEnvironment } from "../environment.js";
 import { CliUsageError } from "../errors.js";
 import {
@@ -46,6 +47,8 @@ interface BenchFlags extends ProviderFlags {
   cooldownTarget: number;
   cooldownTimeout: number;
   cooldownWait: boolean;
+  queue?: string;
+  mixedHardware?: boolean;
 }
 
 /** A role name as the project's team files spell them: lowercase letters, digits and underscores. */
@@ -112,14 +115,25 @@ export function registerBench(program: Command, env: CliEnvironment): void {
       intArg("--cooldown-timeout", 0),
       120,
     )
-    .option("--no-cooldown-wait", "lab lane: do not wait; a start above the target is HOT_START");
+    .option("--no-cooldown-wait", "lab lane: do not wait; a start above the target is HOT_START")
+    .option(
+      "--queue <url>",
+      "enqueue the test runs for orket worker processes (redis://host:port or rediss://) instead of running them here",
+    )
+    .option(
+      "--mixed-hardware",
+      "with --queue: one report even when workers on different hardware ran it (it says so on every figure)",
+    );
   addProviderFlags(addLaneFlags(addOtelFlag(addReporterFlag(addProjectFlag(command))))).action(
     async (flags: BenchFlags) => {
       const {
         runBenchmark,
+        runQueuedBenchmark,
         renderReportText: renderText,
         projectDatabasePath,
       } = await import("../../index.js");
+      if (flags.mixedHardware && flags.queue === undefined)
+        throw new CliUsageError("--mixed-hardware is for --queue: a local bench runs on one machine");
       if (
         flags.resume !== undefined &&
         flags.out !== "orket-results" &&
@@ -136,8 +150,14 @@ export function registerBench(program: Command, env: CliEnvironment): void {
         otel: flags.otel,
         json: flags.json,
         onInterrupt: "writing the partial report (orket bench --resume continues it)",
-        run: ({ stream, signal }) =>
-          runBenchmark({
+        run: async ({
+          stream,
+          signal,
+        }): Promise<{ report: Report; path: string; reports?: Array<{ report: Report; path: string }> }> =>
+          (flags.queue !== undefined
+            ? (o: Parameters<typeof runBenchmark>[0]) =>
+                runQueuedBenchmark({ ...o, queue: flags.queue as string, mixedHardware: flags.mixedHardware })
+            : runBenchmark)({
             model: flags.model,
             bank: flags.bank,
             runs: flags.runs,
@@ -168,7 +188,10 @@ export function registerBench(program: Command, env: CliEnvironment): void {
             reporter: stream,
           }),
         record: ({ report, path }) => ({ path, summary: report.summary }),
-        text: ({ report, path }) => `${renderText(report)}\n\nreport: ${path}\n`,
+        text: ({ report, path, reports }) =>
+          (reports ?? [{ report, path }])
+            .map((r) => `${renderText(r.report)}\n\nreport: ${r.path}\n`)
+            .join("\n"),
         failed: ({ report }) => report.interrupted,
       });
     },
