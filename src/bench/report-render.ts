@@ -7,6 +7,17 @@ const num = (v: number | null) => (v === null ? "—" : v.toFixed(3));
 
 function summaryLines(r: Report): Array<[string, string]> {
   const s = r.summary;
+  // A report over several machines (--mixed-hardware) says so on every figure.
+  const fingerprints = r.settings.hardware?.mixed ? r.settings.hardware.fingerprints : null;
+  const mixed = fingerprints ? ` [mixed hardware: ${fingerprints.length} machines]` : "";
+  const figures: Array<[string, string]> = [
+    ["pass rate (valid)", pct(s.pass_rate) + mixed],
+    ["mean adherence", num(s.mean_adherence) + mixed],
+    ["median init_latency", sec(s.median_init_latency) + mixed],
+    ["median total_latency", sec(s.median_total_latency) + mixed],
+    ["median generation tok/s", num(s.median_generation_tokens_per_second) + mixed],
+  ];
+  const queue = r.settings.queue;
   return [
     ["model", `${r.settings.model_ref} (${r.settings.model_chosen_because})`],
     [
@@ -21,11 +32,21 @@ function summaryLines(r: Report): Array<[string, string]> {
       "test runs",
       `${s.test_runs} (valid ${s.valid_runs}, excluded ${s.invalid_runs}) · pass ${s.outcomes.pass} · fail ${s.outcomes.fail} · error ${s.outcomes.error}`,
     ],
-    ["pass rate (valid)", pct(s.pass_rate)],
-    ["mean adherence", num(s.mean_adherence)],
-    ["median init_latency", sec(s.median_init_latency)],
-    ["median total_latency", sec(s.median_total_latency)],
-    ["median generation tok/s", num(s.median_generation_tokens_per_second)],
+    ...(queue
+      ? ([
+          [
+            "queue",
+            `${queue.queue} · batch ${queue.batch_id} · ${queue.workers.length} worker(s): ${queue.workers.map((w) => `${w.id} (${w.runs})`).join(", ")}`,
+          ],
+          [
+            "hardware",
+            fingerprints
+              ? `MIXED: ${fingerprints.join(", ")} (--mixed-hardware; figures compare machines, not only models)`
+              : (r.settings.hardware?.fingerprints.join(", ") ?? "—"),
+          ],
+        ] as Array<[string, string]>)
+      : []),
+    ...figures,
   ];
 }
 

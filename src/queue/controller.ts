@@ -136,7 +136,6 @@ export async function runQueuedBenchmark(options: QueuedBenchmarkOptions): Promi
         message: `no worker offers ${model.name} yet: the jobs wait in the queue until one does (orket worker --queue … --models-dir …)`,
       });
     await queueEvents.waitUntilReady();
-    events.emit({ type: "run_start", command: "bench", run_id: null, subject: modelRef, total });
 
     const records = new Map<string, TestRun>();
     const started = new Set<string>();
@@ -185,6 +184,8 @@ export async function runQueuedBenchmark(options: QueuedBenchmarkOptions): Promi
         })),
       );
     }
+
+    events.emit({ type: "run_start", command: "bench", run_id: null, subject: modelRef, total });
 
     const take = (jobId: string, run: TestRun) => {
       if (records.has(jobId)) return;

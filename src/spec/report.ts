@@ -255,6 +255,29 @@ export const ReportSchema = z.looseObject({
       core_count: z.number().int(),
       total_memory_mib: z.number(),
     }),
+    /** A benchmark run through the queue (`--queue`): the batch and the workers that ran it. */
+    queue: z
+      .looseObject({
+        queue: z.string(),
+        batch_id: z.string(),
+        model_key: z.string(),
+        workers: z.array(
+          z.looseObject({
+            id: z.string(),
+            host: z.string(),
+            hardware_fingerprint: z.string(),
+            runs: z.number().int().positive(),
+          }),
+        ),
+        /** `worker`: host names the workers' machine; otherwise the controller's, and why. */
+        host_source: z.string(),
+      })
+      .optional(),
+    /**
+     * The hardware fingerprints of the runs (queued benchmarks). `mixed`: runs from several machines in
+     * one report, asked for with `--mixed-hardware`; every figure of such a report is labeled so.
+     */
+    hardware: z.looseObject({ mixed: z.boolean(), fingerprints: z.array(z.string()) }).optional(),
   }),
   summary: z.looseObject({
     test_runs: z.number().int().nonnegative(),

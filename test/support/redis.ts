@@ -1,0 +1,80 @@
+/**
+ * A real redis-server for the queue tests, on a free loopback port in its own folder, with the append-only
+ * file on (as the queue's docs ask), so a `kill -9` and a restart keep what was written. A missing
+ * redis-server fails the test that asked for it, naming the fix; it never skips.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { createConnection } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort } from "./llama-cpp.js";
+
+export interface TestRedis {
+  url: string;
+  port: number;
+  /** kill -9: the server dies without saving beyond its append-only file. */
+  kill9(): void;
+  /** Starts it again on the same port and folder (the append-only file is read back). */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startRedis(options: { password?: string } = {}): Promise<TestRedis> {
+  const version = spawnSync("redis-server", ["--version"], { encoding: "utf8" });
+  if (version.error || version.status !== 0)
+    throw new Error("redis-server is not installed: apt-get install redis-server (.ci/run installs it)");
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), "orket-redis-"));
+  let child: ChildProcess | null = null;
+  const start = async () => {
+    const args = [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--dir",
+      dir,
+      "--appendonly",
+      "yes",
+      "--appendfsync",
+      "always",
+      "--save",
+      "",
+    ];
+    if (options.password) args.push("--requirepass", options.password);
+    child = spawn("redis-server", args, { stdio: "ignore" });
+    const deadline = Date.now() + 10_000;
+    while (!(await answers(port))) {
+      if (Date.now() > deadline) throw new Error(`redis-server did not listen on ${port} within 10 s`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  await start();
+  const auth = options.password ? `:${encodeURIComponent(options.password)}@` : "";
+  return {
+    url: `redis://${auth}127.0.0.1:${port}`,
+    port,
+    kill9: () => child?.kill("SIGKILL"),
+    restart: start,
+    stop: async () => {
+      const running = child;
+      if (!running || running.exitCode !== null || running.signalCode !== null) return;
+      await new Promise<void>((resolve) => {
+        running.once("exit", () => resolve());
+        running.kill("SIGKILL");
+      });
+    },
+  };
+}
+
+function answers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ port, host: "127.0.0.1" });
+    socket.once("connect", () => {
+      socket.end();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
