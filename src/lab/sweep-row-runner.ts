@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 import { readJournal } from "../bench/journal.js";
-import { type BenchmarkOptions, runBenchmark } from "../bench/runner.js";
+import { type BenchmarkOptions, type BenchmarkResult, runBenchmark } from "../bench/runner.js";
 import { isValidRun } from "../bench/summarize.js";
 import { judgeCanary } from "../core/lab/canary.js";
 import {
@@ -20,7 +20,7 @@ import {
 import { parseModelRef } from "../core/shared/model-ref.js";
 import { createModelAdapter, DEFAULT_OLLAMA_HOST, normalizeOllamaHost } from "../providers/index.js";
 import { findRunning, listOllamaRunning } from "../providers/ollama-ps.js";
-import type { CanaryResult, SweepRow } from "../spec/lab.js";
+import type { CanaryResult, HardwareFingerprint, SweepRow } from "../spec/lab.js";
 import type { ModelAdapter } from "../spec/model.js";
 import type { Report, TestRun } from "../spec/report.js";
 import type { GuardDecision, SidecarSummary } from "../spec/sidecar.js";
@@ -46,7 +46,20 @@ export interface RowContext {
    */
   rowIsolation: "process" | "in-process";
   addWarmupSeconds(seconds: number): void;
+  /** Runs a row's benchmark elsewhere (the queue: `--queue`); default here or in a row process. */
+  runBench?: RowBenchRunner | undefined;
+  /** Told the machine a row's runs came from, when the runner knows it (queued rows). */
+  noteHardware?(hardware: HardwareFingerprint): void;
 }
+
+/**
+ * A benchmark run somewhere else, with its reports: one per hardware fingerprint. A row takes the
+ * report with the most runs; the others stay on disk beside it and the row says where.
+ */
+type RowBenchResult = BenchmarkResult & { hardware?: HardwareFingerprint | null };
+export type RowBenchRunner = (
+  options: BenchmarkOptions,
+) => Promise<RowBenchResult & { reports?: RowBenchResult[] }>;
 
 export interface RowResult {
   /** The row on its own, before pairing with the other rows. */
@@ -109,8 +122,10 @@ export async function runSweepRow(target: SweepTarget, ctx: RowContext): Promise
   let reportPath: string;
   let reproducibility: Report["reproducibility"];
   try {
-    ({ runs, reportPath, reproducibility } = await bench(target, reportDir, ctx));
+    let otherReports: string[] | undefined;
+    ({ runs, reportPath, reproducibility, otherReports } = await bench(target, reportDir, ctx));
     if (reproducibility) extra.reproducibility = reproducibility;
+    if (otherReports) extra.other_hardware_reports = otherReports;
   } catch (error) {
     await sidecar.stop().catch(() => undefined);
     throw error;
@@ -176,8 +191,14 @@ async function bench(
   out: string,
   ctx: RowContext,
   overrides: Partial<BenchmarkOptions> = {},
-): Promise<{ runs: TestRun[]; reportPath: string; reproducibility: Report["reproducibility"] }> {
-  const adapter = contextAdapter(target, ctx);
+): Promise<{
+  runs: TestRun[];
+  reportPath: string;
+  reproducibility: Report["reproducibility"];
+  otherReports?: string[];
+}> {
+  // A queued row is run by the workers, from its model reference and settings: no adapter crosses.
+  const adapter = ctx.runBench ? undefined : contextAdapter(target, ctx);
   const started = performance.now();
   try {
     const options: BenchmarkOptions = {
@@ -193,6 +214,25 @@ async function bench(
         ? { providers: { ...ctx.bench.providers, contextSize: target.contextSize } }
         : {}),
     };
+    if (ctx.runBench) {
+      const result = await ctx.runBench(options);
+      const reports: RowBenchResult[] = result.reports ?? [result];
+      const main = reports.reduce((a, b) => (b.report.test_runs.length > a.report.test_runs.length ? b : a));
+      if (main.hardware) ctx.noteHardware?.(main.hardware);
+      const others = reports.filter((r) => r !== main).map((r) => r.path);
+      if (others.length > 0)
+        eventStreamFor(options.reporter).emit({
+          type: "warning",
+          code: "ROW_HARDWARE_SPLIT",
+          message: `row ${target.quant}: its runs came from ${reports.length} machines; the row holds the ${main.report.test_runs.length} runs of one (${main.path}), the others are in ${others.join(", ")} (--mixed-hardware makes one row of all)`,
+        });
+      return {
+        runs: main.report.test_runs,
+        reportPath: main.path,
+        reproducibility: main.report.reproducibility,
+        ...(others.length > 0 ? { otherReports: others } : {}),
+      };
+    }
     const { report, path } =
       ctx.rowIsolation === "process" && parseModelRef(target.modelRef).provider === "gguf"
         ? await runBenchmarkInChild(childOptions(options), {

@@ -36,6 +36,7 @@ import type { ExecutionLane, VramProfile } from "../spec/common.js";
 import type { OrketEventInput, Reporter } from "../spec/events.js";
 import {
   type CanaryResult,
+  type HardwareFingerprint,
   SWEEP_SCHEMA_VERSION,
   type SweepRow,
   type SweepSummary,
@@ -56,7 +57,7 @@ import {
   type SweepTarget,
   safeSegment,
 } from "./sweep-models.js";
-import { type RowContext, runCanary, runSweepRow } from "./sweep-row-runner.js";
+import { type RowBenchRunner, type RowContext, runCanary, runSweepRow } from "./sweep-row-runner.js";
 
 export { DEFAULT_TAG_TEMPLATE, SweepInputError, type SweepTarget } from "./sweep-models.js";
 
@@ -121,6 +122,11 @@ export interface SweepOptions {
    * `interrupted`, `run_end`.
    */
   reporter?: Reporter | EventSink | undefined;
+  /**
+   * Runs each row's benchmark elsewhere: the queue (`orket sweep … --queue`), whose workers run the
+   * rows' test runs on their own machines. The summary's hardware is then the workers' machine.
+   */
+  runBench?: RowBenchRunner | undefined;
 }
 
 export interface QuantSweepOptions extends SweepOptions {
@@ -210,10 +216,18 @@ async function runSweep(plan: SweepPlan): Promise<SweepResult> {
     backend.backend === "cpu" ? null : await backend.sampleOnce(),
   );
   const commit = orketCommitSha();
+  // Queued rows ran on the workers' machines: the summary names theirs, not this controller's.
+  let workerHardware: HardwareFingerprint | null = null;
+  let mixedRows = false;
 
   let benchmarkSeconds = 0;
   let warmupSeconds = 0;
   const ctx: RowContext = {
+    runBench: options.runBench,
+    noteHardware: (h) => {
+      if (workerHardware === null) workerHardware = h;
+      else if (workerHardware.fingerprint !== h.fingerprint) mixedRows = true;
+    },
     warmup: options.warmup !== false,
     rowIsolation: options.rowIsolation ?? "process",
     addWarmupSeconds: (s) => {
@@ -343,6 +357,12 @@ async function runSweep(plan: SweepPlan): Promise<SweepResult> {
   const { sha, reason: shaReason } = await commit;
   const nullReasons: Record<string, string> = {};
   if (sha === null && shaReason) nullReasons.commit_sha = shaReason;
+  const summaryHardware = workerHardware ?? hardware;
+  if (mixedRows)
+    nullReasons.hardware_fingerprint = `rows ran on machines with different fingerprints; this is the first row's (${summaryHardware.fingerprint})`;
+  else if (workerHardware !== null)
+    nullReasons.hardware_fingerprint_source =
+      "the queue's workers (the rows ran there, not on this controller)";
   const summary: SweepSummary = {
     schema_version: SWEEP_SCHEMA_VERSION,
     kind: plan.kind,
@@ -369,7 +389,7 @@ async function runSweep(plan: SweepPlan): Promise<SweepResult> {
     recommendation,
     ...(ceiling ? { safe_context_ceiling: ceiling } : {}),
     stability_kpis: stabilityKpis(rows, facts, adherenceThreshold),
-    hardware_fingerprint: hardware,
+    hardware_fingerprint: summaryHardware,
     commit_sha: sha,
     null_reasons: nullReasons,
     ...(kld ? { kld } : {}),
@@ -410,7 +430,7 @@ async function runSweep(plan: SweepPlan): Promise<SweepResult> {
   const historyPath = join(
     options.home,
     "diagnostics",
-    hardware.fingerprint,
+    summaryHardware.fingerprint,
     `${lane}-${vramProfile}`,
     `${stamp}-${plan.kind}-sweep.json`,
   );

@@ -58,9 +58,14 @@ export interface QueuedBenchmarkOptions extends BenchmarkOptions {
   pollMs?: number | undefined;
 }
 
-export interface QueuedBenchmarkResult extends BenchmarkResult {
+export interface QueuedReport extends BenchmarkResult {
+  /** The machine the report's runs came from (its workers' fingerprint); null: mixed, or no record. */
+  hardware: HardwareFingerprint | null;
+}
+
+export interface QueuedBenchmarkResult extends QueuedReport {
   /** Every report written: one per hardware fingerprint (the first is `report`/`path`). */
-  reports: BenchmarkResult[];
+  reports: QueuedReport[];
   batch_id: string;
 }
 
@@ -108,7 +113,14 @@ export async function runQueuedBenchmark(options: QueuedBenchmarkOptions): Promi
     vram_profile: vramProfile,
     context_size: options.providers?.contextSize ?? null,
   };
-  const state = await batchState(outDir, options.resume === true, address, model, identity);
+  const resume =
+    options.resume === true ||
+    (options.resume === "if-present" &&
+      (await readFile(join(outDir, BATCH_FILE), "utf8").then(
+        () => true,
+        () => false,
+      )));
+  const state = await batchState(outDir, resume, address, model, identity);
 
   const redis = await connectQueue(address);
   const connection = bullConnection(address);
@@ -363,7 +375,7 @@ export async function runQueuedBenchmark(options: QueuedBenchmarkOptions): Promi
       done: testRuns.length,
       total,
     });
-    const first = written[0] as BenchmarkResult;
+    const first = written[0] as QueuedReport;
     return { ...first, reports: written, batch_id: state.batch_id };
   } finally {
     await queueEvents.close().catch(() => undefined);
@@ -522,7 +534,7 @@ async function writeReports(input: {
   state: BatchState;
   address: QueueAddress;
   base: ReportBase;
-}): Promise<BenchmarkResult[]> {
+}): Promise<QueuedReport[]> {
   const { base, testRuns } = input;
   const groups = groupByHardware(testRuns);
   const fingerprints = [...groups.keys()].filter((f) => f !== null) as string[];
@@ -536,7 +548,7 @@ async function writeReports(input: {
     const largest = parts.reduce((a, b) => (b.runs.length > a.runs.length ? b : a));
     largest.runs = [...largest.runs, ...orphans];
   }
-  const written: BenchmarkResult[] = [];
+  const written: QueuedReport[] = [];
   for (const part of parts) {
     const firstWorker = part.runs.find((r) => r.worker)?.worker;
     const info = firstWorker ? await engineInfo(input.redis, firstWorker.id, input.model.key) : null;
@@ -614,7 +626,11 @@ async function writeReports(input: {
     await mkdir(dir, { recursive: true });
     const path = join(dir, "orket_report.json");
     await writeFileAtomic(path, `${JSON.stringify(report, null, 2)}\n`);
-    written.push({ report, path });
+    written.push({
+      report,
+      path,
+      hardware: report.settings.hardware?.mixed ? null : (info?.hardware ?? null),
+    });
   }
   return written;
 }

@@ -49,6 +49,8 @@ interface CommonFlags extends ProviderFlags {
   resume?: string;
   json?: boolean;
   reporter?: ReporterName;
+  queue?: string;
+  mixedHardware?: boolean;
 }
 
 interface QuantFlags extends CommonFlags {
@@ -113,7 +115,15 @@ function addCommonFlags(command: Command): Command {
       "--resume <dir>",
       "continue the sweep in <dir> (after a kill or Ctrl-C): each row keeps its journaled test runs and runs only the missing ones",
     )
-    .option("--json", "print the summary as JSON");
+    .option("--json", "print the summary as JSON")
+    .option(
+      "--queue <url>",
+      "enqueue each row's test runs for orket worker processes (redis://host:port or rediss://) instead of running them here",
+    )
+    .option(
+      "--mixed-hardware",
+      "with --queue: a row may hold runs from workers on different hardware (its report says so on every figure)",
+    );
   addTimeoutFlag(command);
   addOutFlag(command, "where the summary and each row's report go (default orket-sweeps/<family>-<time>)");
   return addProviderFlags(addLaneFlags(addOtelFlag(addReporterFlag(addProjectFlag(command)))));
@@ -252,7 +262,10 @@ async function runAndPrint(
   env: CliEnvironment,
   run: (common: Common) => Promise<Result>,
 ): Promise<void> {
-  const { renderSweepText, projectDatabasePath } = await import("../../index.js");
+  const { renderSweepText, projectDatabasePath, runQueuedBenchmark } = await import("../../index.js");
+  if (flags.mixedHardware && flags.queue === undefined)
+    throw new CliUsageError("--mixed-hardware is for --queue: a local sweep runs on one machine");
+  const queue = flags.queue;
   if (flags.resume !== undefined && flags.out !== undefined && resolve(flags.out) !== resolve(flags.resume)) {
     throw new CliUsageError(
       `--resume ${flags.resume} and --out ${flags.out} name different folders; give one`,
@@ -290,6 +303,12 @@ async function runAndPrint(
         providers: providerSettings(flags, env),
         signal,
         reporter: stream,
+        ...(queue !== undefined
+          ? {
+              runBench: (options) =>
+                runQueuedBenchmark({ ...options, queue, mixedHardware: flags.mixedHardware }),
+            }
+          : {}),
       }),
     record: ({ summary }) => summary,
     text: ({ summary, path, historyPath }) =>
