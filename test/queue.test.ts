@@ -169,6 +169,39 @@ describe("the queue on a real Redis, with worker processes", () => {
     );
   }, 180_000);
 
+  it("a sweep over the queue: each row's runs come from the workers of its own model", async () => {
+    const root = mkdtempSync(join(tmpdir(), "orket-queue-sweep-"));
+    const fast = slowModelDir(root, 5);
+    // A second model: another script, so another sha256 and another queue.
+    const other = join(fast.dir, "other.jsonl");
+    writeScript(other, ["```python\ndef clamp(value, low, high):\n    return low\n```"]);
+    writeFileSync(other, readFileSync(other, "utf8").replace('"match":"sequence"', '"match":"cycle"'));
+    workers.push(await startWorkerProcess(redis.url, fast.dir, "sweep-a"));
+    const { runQuantSweep } = await import("../src/lab/sweep.js");
+    const { summary } = await runQuantSweep({
+      models: [
+        { quant: "fast", ref: fast.ref },
+        { quant: "other", ref: `replay/${other}` },
+      ],
+      tasks: "1-3",
+      skipCanary: true,
+      home: join(root, "home"),
+      out: join(root, "sweep"),
+      rowIsolation: "in-process",
+      loadSampler: steadyLoad,
+      sidecar: false,
+      runBench: (options) => runQueuedBenchmark({ ...options, queue: redis.url, pollMs: 300 }),
+    } as Parameters<typeof runQuantSweep>[0]);
+    expect(summary.rows.map((r) => r.quant_tag)).toEqual(["fast", "other"]);
+    for (const row of summary.rows) {
+      const report = JSON.parse(readFileSync(row.report_path as string, "utf8")) as Report;
+      expectExactlyOnce(report, FOUR.slice(0, 3));
+      expect(new Set(report.test_runs.map((r) => r.worker?.id))).toEqual(new Set(["sweep-a"]));
+      expect(report.settings.queue?.model_key).toMatch(/^replay-[0-9a-f]{64}$/);
+    }
+    expect(summary.null_reasons.hardware_fingerprint_source).toMatch(/workers/);
+  }, 120_000);
+
   it("a worker killed with -9 mid-job: its job is taken by another worker, one record per test run", async () => {
     const root = mkdtempSync(join(tmpdir(), "orket-queue-kill-"));
     const model = slowModelDir(root, 1500);
