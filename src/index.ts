@@ -143,3 +143,25 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const { startWorker: start } = await import("./queue/worker.js");
   return start(options);
 }
+
+// The concurrency sweep: one server under 1…N concurrent clients.
+export { parseDuration, parseLevels, parseSlo, type Slo } from "./core/lab/concurrency.js";
+export {
+  CONCURRENCY_FILE,
+  ConcurrencySweepError,
+  type ConcurrencySweepOptions,
+  type ConcurrencySweepResult,
+  runConcurrencySweep,
+} from "./lab/concurrency.js";
+export {
+  concurrencyAnswer,
+  concurrencyChartData,
+  renderConcurrencyHtml,
+  renderConcurrencyText,
+} from "./lab/concurrency-report.js";
+export {
+  CONCURRENCY_SWEEP_SCHEMA_VERSION,
+  type ConcurrencyRow,
+  type ConcurrencySweep,
+  ConcurrencySweepSchema,
+} from "./spec/concurrency.js";

@@ -103,10 +103,10 @@ export const TurnOutputEventSchema = z.object({
 export const ProgressEventSchema = z.object({
   type: z.literal("progress"),
   ...base,
-  /** Units finished of `total`: test runs for a bench and a sweep, cards for a run. */
+  /** Units finished of `total`: test runs for a bench and a sweep, cards for a run, requests for a concurrency level. */
   done: z.number().int().min(0),
   total: z.number().int().min(0).nullable(),
-  unit: z.enum(["test_run", "card"]),
+  unit: z.enum(["test_run", "card", "request"]),
   label: z.string(),
 });
 

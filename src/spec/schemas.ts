@@ -2,6 +2,7 @@
 import type { z } from "zod";
 import { TaskBankSchema } from "./bank.js";
 import { ComparisonSchema } from "./comparison.js";
+import { ConcurrencySweepSchema } from "./concurrency.js";
 import { OrketEventSchema } from "./events.js";
 import { CheckArtifactSchema, PreferencesSchema, SweepSummarySchema } from "./lab.js";
 import { DeterminismTraceSchema, RetrievalTraceSchema } from "./memory.js";
@@ -22,4 +23,5 @@ export const ARTIFACT_SCHEMAS: Record<string, z.ZodType> = {
   "task-bank.v1.schema.json": TaskBankSchema,
   "orket-event.v1.schema.json": OrketEventSchema,
   "comparison.v1.schema.json": ComparisonSchema,
+  "concurrency-sweep.v1.schema.json": ConcurrencySweepSchema,
 };

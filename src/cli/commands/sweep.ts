@@ -72,6 +72,24 @@ interface ContextFlags extends CommonFlags {
   decodeFloor?: number;
 }
 
+interface ConcurrencyFlags extends ProviderFlags {
+  model: string;
+  levels: string;
+  duration?: string;
+  requests?: number;
+  slo?: string;
+  maxTokens: number;
+  bank: string;
+  tasks?: string;
+  seed: number;
+  temperature: number;
+  warmupRequests: number;
+  timeout: number;
+  out?: string;
+  json?: boolean;
+  reporter?: ReporterName;
+}
+
 /** A list parser as a commander argument parser: its error becomes commander's one usage line. */
 function listArg<T>(parse: (text: string) => T) {
   return (value: string): T => {
@@ -214,6 +232,81 @@ export function registerSweep(program: Command, env: CliEnvironment): void {
         decodeFloor: flags.decodeFloor ?? null,
       }),
     );
+  });
+
+  const concurrency = sweep
+    .command("concurrency")
+    .description("load one server with 1, 2, 4 … concurrent clients: latency, throughput, goodput, the knee");
+  addModelFlag(concurrency, "openai/<model> (with --base-url) or ollama/<model>", { required: true })
+    .option("--levels <list>", "concurrent clients per level", "1,2,4,8,16")
+    .option("--duration <time>", "how long each level runs, e.g. 60s or 2m (default 60s)")
+    .option("--requests <n>", "requests per level, instead of a duration", intArg("--requests", 1))
+    .option("--slo <limits>", "limits a request must meet to count as goodput, e.g. ttft:500ms,itl:50ms")
+    .option("--max-tokens <n>", "most output tokens per request", intArg("--max-tokens", 1), 128)
+    .option("--bank <bank>", "builtin, or a bank JSON file (its direct prompts are cycled)", "builtin")
+    .option("--tasks <list>", "positions or ids, e.g. 1-10,12")
+    .option("--seed <n>", "sampling seed", intArg("--seed", 0, 2 ** 31 - 1), 42)
+    .option("--temperature <t>", "sampling temperature", floatArg("--temperature", 0, 5), 0)
+    .option(
+      "--warmup-requests <n>",
+      "unmeasured requests before the first level",
+      intArg("--warmup-requests", 0),
+      1,
+    )
+    .option("--json", "print the sweep as JSON");
+  addTimeoutFlag(concurrency);
+  addOutFlag(
+    concurrency,
+    "where concurrency_sweep.json and its HTML report go (default orket-sweeps/concurrency-<time>)",
+  );
+  addProviderFlags(addReporterFlag(concurrency)).action(async (flags: ConcurrencyFlags) => {
+    const { runConcurrencySweep, renderConcurrencyText, parseDuration, parseLevels, parseSlo } = await import(
+      "../../index.js"
+    );
+    const parsed = <T>(parse: () => T): T => {
+      try {
+        return parse();
+      } catch (error) {
+        throw new CliUsageError((error as Error).message);
+      }
+    };
+    if (flags.duration !== undefined && flags.requests !== undefined)
+      throw new CliUsageError(
+        "--duration and --requests: give one (a level runs for a time or a number of requests)",
+      );
+    const levels = parsed(() => parseLevels(flags.levels));
+    const durationSeconds =
+      flags.duration === undefined ? undefined : parsed(() => parseDuration(flags.duration as string));
+    const slo = flags.slo === undefined ? null : parsed(() => parseSlo(flags.slo as string));
+    noteNoTimeout(flags.timeout);
+    await runReported(env, {
+      reporter: flags.reporter,
+      json: flags.json,
+      onInterrupt: "stopping after the requests in flight and writing the levels done",
+      run: ({ stream, signal }) =>
+        runConcurrencySweep({
+          model: flags.model,
+          providers: providerSettings(flags, env),
+          levels,
+          durationSeconds,
+          requests: flags.requests,
+          slo,
+          maxOutputTokens: flags.maxTokens,
+          bank: flags.bank,
+          tasks: flags.tasks,
+          seed: flags.seed,
+          temperature: flags.temperature,
+          warmupRequests: flags.warmupRequests,
+          timeoutMs: flags.timeout,
+          out: flags.out,
+          signal,
+          reporter: stream,
+        }),
+      record: ({ sweep }) => sweep,
+      text: ({ sweep, path, htmlPath }) =>
+        `${renderConcurrencyText(sweep)}\n\nsweep: ${path}\nreport: ${htmlPath}\n`,
+      failed: ({ sweep }) => sweep.interrupted,
+    });
   });
 
   sweep
