@@ -9,9 +9,11 @@ import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runConcurrencySweep } from "../src/lab/concurrency.js";
 import { type RunningServer, startServer } from "../src/server/serve.js";
 import { launchChromium } from "./support/chromium.js";
 import { MEMORIZER_F32 } from "./support/llama-cpp.js";
+import { startLoadServer } from "./support/load-server.js";
 import { runCli } from "./support/run-cli.js";
 import { answer, call as toolCall, writeScript } from "./support/script-cassette.js";
 
@@ -237,6 +239,37 @@ describe("the dashboard in Chromium", () => {
       .toMatch(/run · done/);
     await page.screenshot({ path: join(SHOTS, "board.png"), fullPage: true });
   }, 90_000);
+
+  it("shows a concurrency sweep: the knee first, then latency and throughput against clients", async () => {
+    const load = await startLoadServer({ tokens: 8, slots: 2 });
+    try {
+      await runConcurrencySweep({
+        model: "openai/load",
+        providers: { openaiBaseURL: `${load.baseUrl}/v1` },
+        levels: [1, 2, 4],
+        requests: 6,
+        slo: { ttft_ms: 5000, itl_ms: 1000 },
+        out: join(project, "orket-sweeps", "load-1"),
+      });
+    } finally {
+      await load.close();
+    }
+    await page.goto(`${server.url}/#/sweeps`);
+    await page
+      .getByRole("link", { name: /^[0-9a-f]{16}$/ })
+      .last()
+      .click();
+    await page.waitForURL(/#\/concurrency\/[0-9a-f]{16}/);
+    await expect
+      .poll(() => page.locator(".answer").textContent())
+      .toMatch(/^(Knee at \d+ concurrent clients|No knee).*Most goodput at \d+/);
+    expect(await page.locator("tbody tr").count()).toBe(3);
+    // The chart is drawn: Chart.js gave its canvas a size.
+    expect(await page.locator("#load-chart").evaluate((c: { width: number }) => c.width)).toBeGreaterThan(
+      100,
+    );
+    await page.screenshot({ path: join(SHOTS, "concurrency.png"), fullPage: true });
+  }, 60_000);
 
   it("follows the system's dark mode, and made no request off the server and logged no error", async () => {
     await page.emulateMedia({ colorScheme: "dark" });

@@ -11,8 +11,10 @@ import { join } from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { EventSourceParserStream } from "eventsource-parser/stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runConcurrencySweep } from "../src/lab/concurrency.js";
 import { type RunningServer, startServer } from "../src/server/serve.js";
 import { MEMORIZER_F32 } from "./support/llama-cpp.js";
+import { startLoadServer } from "./support/load-server.js";
 import { runCli } from "./support/run-cli.js";
 import { answer, call as toolCall, writeScript } from "./support/script-cassette.js";
 
@@ -328,6 +330,33 @@ describe("orket serve: the API", () => {
     expect((await call("POST", "/api/traces/compare", { left: "../x", right: runId })).status).toBe(400);
   }, 60_000);
 
+  it("lists the project's concurrency sweeps and serves one by id, never by path", async () => {
+    const load = await startLoadServer();
+    try {
+      await runConcurrencySweep({
+        model: "openai/load",
+        providers: { openaiBaseURL: `${load.baseUrl}/v1` },
+        levels: [1, 2],
+        requests: 4,
+        out: join(project, "orket-sweeps", "load-1"),
+      });
+    } finally {
+      await load.close();
+    }
+    const list = await call("GET", "/api/concurrency");
+    expect(list.status).toBe(200);
+    const items = list.body.items as Array<{ sweep_id: string }>;
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ model_ref: "openai/load", levels: [1, 2] });
+    const one = await call("GET", `/api/concurrency/${items[0]?.sweep_id}`);
+    expect(one.status).toBe(200);
+    expect(one.body.rows).toHaveLength(2);
+    expect((await call("GET", "/api/concurrency/0123456789abcdef")).status).toBe(404);
+    expect((await call("GET", `/api/concurrency/${encodeURIComponent("../../etc/passwd")}`)).status).toBe(
+      400,
+    );
+  });
+
   it("takes one hardware sample for the lab probe", async () => {
     const probe = await call("GET", "/api/lab/probe");
     expect(probe.status).toBe(200);
@@ -359,6 +388,9 @@ describe("orket serve: the API", () => {
       "GET /api/runs/{id}/traces 200",
       "GET /api/runs/{id}/traces/check 200",
       "POST /api/traces/compare 200",
+      "GET /api/concurrency 200",
+      "GET /api/concurrency/{id} 200",
+      "GET /api/concurrency/{id} 404",
     ]) {
       expect(openapi.checked, route).toContain(route);
     }

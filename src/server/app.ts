@@ -8,7 +8,7 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { existsSync } from "node:fs";
-import { readFile, stat } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { serveStatic } from "@hono/node-server/serve-static";
@@ -22,6 +22,7 @@ import { compareReportFiles } from "../bench/compare.js";
 import { leaderboard } from "../core/bench/leaderboard.js";
 import { TraceFileError } from "../memory/trace-file.js";
 import { checkTracePath, compareTracePaths, listTurnTraces } from "../memory/trace-folders.js";
+import { ConcurrencySweepSchema } from "../spec/concurrency.js";
 import { SweepSummarySchema } from "../spec/lab.js";
 import { type ExitClass, OrketError } from "../spec/orket-error.js";
 import { type Report, ReportSchema } from "../spec/report.js";
@@ -48,6 +49,8 @@ export interface AppOptions {
   maxBodyBytes?: number;
   /** How long the SSE stream waits before a keep-alive comment, ms (default 15 s). */
   keepAliveMs?: number;
+  /** The project folder: concurrency sweeps are found under its `orket-sweeps/`. */
+  projectDir?: string | undefined;
 }
 
 /** A failure a route answers with, as the CLI would print it: its code, its message, its HTTP status. */
@@ -429,6 +432,45 @@ export function createApp(options: AppOptions): Hono {
     const path = sweeps().get(sweep);
     if (!path || !existsSync(path)) throw new ApiError("UNKNOWN_ID", `no sweep ${sweep}`, 404);
     return c.json(SweepSummarySchema.parse(JSON.parse(await readFile(path, "utf8"))));
+  });
+
+  // Concurrency sweeps: those under the project's orket-sweeps/ (one folder each, as the CLI writes
+  // them), named by the hash of their path; nothing outside the project is read.
+  const concurrencySweeps = async () => {
+    const found = new Map<string, string>();
+    if (!options.projectDir) return found;
+    const root = join(options.projectDir, "orket-sweeps");
+    const entries = await readdir(root, { withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      if (!entry.isDirectory()) continue;
+      const path = join(root, entry.name, "concurrency_sweep.json");
+      if (existsSync(path)) found.set(sweepId(path), path);
+    }
+    return found;
+  };
+  app.get("/api/concurrency", async (c) => {
+    const items = [];
+    for (const [sweep_id, path] of await concurrencySweeps()) {
+      const parsed = ConcurrencySweepSchema.safeParse(
+        JSON.parse(await readFile(path, "utf8").catch(() => "null")),
+      );
+      if (!parsed.success) continue;
+      items.push({
+        sweep_id,
+        model_ref: parsed.data.model_ref,
+        generated_at: parsed.data.generated_at,
+        levels: parsed.data.settings.levels,
+        knee: parsed.data.knee.concurrency,
+      });
+    }
+    items.sort((a, b) => b.generated_at.localeCompare(a.generated_at));
+    return c.json({ items });
+  });
+  app.get("/api/concurrency/:id", async (c) => {
+    const sweep = id(c.req.param("id"), "concurrency sweep id");
+    const path = (await concurrencySweeps()).get(sweep);
+    if (!path) throw new ApiError("UNKNOWN_ID", `no concurrency sweep ${sweep}`, 404);
+    return c.json(ConcurrencySweepSchema.parse(JSON.parse(await readFile(path, "utf8"))));
   });
 
   // The dashboard (built by Vite into dist/web): public files; the API behind them asks for the key.

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { ComparisonSchema } from "../spec/comparison.js";
+import { ConcurrencySweepSchema } from "../spec/concurrency.js";
 import { OrketEventSchema } from "../spec/events.js";
 import { SweepSummarySchema } from "../spec/lab.js";
 import { ReportSchema } from "../spec/report.js";
@@ -22,6 +23,7 @@ const SCHEMAS: Record<string, z.ZodType> = {
   Event: OrketEventSchema,
   Report: ReportSchema,
   SweepSummary: SweepSummarySchema,
+  ConcurrencySweep: ConcurrencySweepSchema,
   Comparison: ComparisonSchema,
   HistoryEntry: HistoryRowSchema,
   LeaderboardRow: LeaderboardRowSchema,
@@ -300,6 +302,38 @@ export function openApiDocument(): Json {
           summary: "a sweep's summary",
           parameters: [idParam("id", "sweep id")],
           responses: ok(ref("SweepSummary")),
+        },
+      },
+      "/api/concurrency": {
+        get: {
+          summary: "concurrency sweeps under the project's orket-sweeps/, newest first",
+          responses: ok({
+            type: "object",
+            required: ["items"],
+            properties: {
+              items: {
+                type: "array",
+                items: {
+                  type: "object",
+                  required: ["sweep_id", "model_ref", "generated_at", "levels", "knee"],
+                  properties: {
+                    sweep_id: { type: "string" },
+                    model_ref: { type: "string" },
+                    generated_at: { type: "string" },
+                    levels: { type: "array", items: { type: "integer" } },
+                    knee: { type: ["integer", "null"] },
+                  },
+                },
+              },
+            },
+          }),
+        },
+      },
+      "/api/concurrency/{id}": {
+        get: {
+          summary: "a concurrency sweep (orket.concurrency_sweep.v1)",
+          parameters: [idParam("id", "concurrency sweep id")],
+          responses: ok(ref("ConcurrencySweep")),
         },
       },
       "/api/lab/probe": {

@@ -86,7 +86,14 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     },
   });
   const metrics = createServerMetrics(() => jobs.counts());
-  const app = createApp({ db, jobs, metrics, apiKey, corsOrigin: options.corsOrigin });
+  const app = createApp({
+    db,
+    jobs,
+    metrics,
+    apiKey,
+    corsOrigin: options.corsOrigin,
+    projectDir: resolve(options.projectDir),
+  });
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: options.port ?? DEFAULT_PORT, hostname: host }, () =>
       resolve(s),

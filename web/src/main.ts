@@ -47,6 +47,7 @@ async function route(): Promise<void> {
     else if (parts[0] === "leaderboard") await leaderboardPage();
     else if (parts[0] === "sweeps" && parts[1]) await sweepPage(parts[1]);
     else if (parts[0] === "sweeps") await sweepsPage();
+    else if (parts[0] === "concurrency" && parts[1]) await concurrencyPage(parts[1]);
     else if (parts[0] === "boards" && parts[1]) await boardPage(parts[1]);
     else if (parts[0] === "boards") await boardsPage();
     else await jobsPage();
@@ -389,9 +390,88 @@ async function leaderboardPage(): Promise<void> {
 }
 
 async function sweepsPage(): Promise<void> {
-  const { items } = await api<{ items: Json[] }>("/api/sweeps");
-  render(`<h1>Sweeps</h1><p class="answer">${items.length} sweep${items.length === 1 ? "" : "s"} with rows in the history</p>
-    <ul>${items.map((s) => `<li><a href="#/sweeps/${esc(s.sweep_id)}">${esc(s.sweep_id)}</a></li>`).join("")}</ul>`);
+  const [{ items }, load] = await Promise.all([
+    api<{ items: Json[] }>("/api/sweeps"),
+    api<{ items: Json[] }>("/api/concurrency"),
+  ]);
+  render(`<h1>Sweeps</h1><p class="answer">${items.length} sweep${items.length === 1 ? "" : "s"} with rows in the history, ${load.items.length} concurrency sweep${load.items.length === 1 ? "" : "s"}</p>
+    <ul>${items.map((s) => `<li><a href="#/sweeps/${esc(s.sweep_id)}">${esc(s.sweep_id)}</a></li>`).join("")}</ul>
+    <h2>Concurrency sweeps</h2>
+    <table><thead><tr><th>Sweep</th><th>Model</th><th>Levels</th><th>Knee</th><th>When</th></tr></thead><tbody>
+    ${load.items
+      .map(
+        (c) =>
+          `<tr><td><a href="#/concurrency/${esc(c.sweep_id)}">${esc(c.sweep_id)}</a></td><td>${esc(c.model_ref)}</td><td>${esc((c.levels as number[]).join(", "))}</td><td>${c.knee === null ? "none" : esc(c.knee)}</td><td>${esc(c.generated_at)}</td></tr>`,
+      )
+      .join("")}
+    </tbody></table>`);
+}
+
+// A concurrency sweep: where the server stops scaling and its best level first, then latency and
+// throughput against concurrent clients, then the table.
+async function concurrencyPage(id: string): Promise<void> {
+  const s = await api<Json>(`/api/concurrency/${encodeURIComponent(id)}`);
+  const rows = s.rows as Json[];
+  const withSlo = s.settings.slo.ttft_ms !== null || s.settings.slo.itl_ms !== null;
+  const score = (r: Json) => (withSlo ? r.goodput_rps : r.output_tokens_per_second) ?? -1;
+  const best = [...rows].sort((a, b) => score(b) - score(a))[0];
+  const knee =
+    s.knee.concurrency === null
+      ? `No knee: ${esc(s.knee.reason)}.`
+      : `Knee at ${esc(s.knee.concurrency)} concurrent clients: ${esc(String(s.knee.reason).replace(/^\d+ concurrent: /, ""))}.`;
+  const peak = best
+    ? withSlo
+      ? ` Most goodput at ${esc(best.concurrency)}: ${fmt(best.goodput_rps, 2)} requests/s within the SLO.`
+      : ` Most output at ${esc(best.concurrency)}: ${fmt(best.output_tokens_per_second, 1)} tokens/s.`
+    : "";
+  const p = (x: Json) => `${fmt(x.p50, 1)} / ${fmt(x.p90, 1)} / ${fmt(x.p99, 1)}`;
+  render(`
+    <h1>Concurrency sweep of ${esc(s.model_ref)}</h1>
+    <p class="answer">${knee}${peak}</p>
+    <div class="chart"><canvas id="load-chart" role="img" aria-label="p90 time to first token, p90 inter-token latency and output tokens per second against concurrent clients"></canvas></div>
+    <h2>Levels</h2>
+    <p class="muted">${esc(s.server.kind)} at ${esc(s.server.base_url)}${s.server.slots === null ? "" : ` · ${esc(s.server.slots)} slots`} · ${s.settings.duration_seconds === null ? `${esc(s.settings.requests_per_level)} requests` : `${esc(s.settings.duration_seconds)} s`} per level</p>
+    <table><thead><tr><th>Clients</th><th>Requests</th><th>Errors</th><th>TTFT p50/p90/p99 ms</th><th>ITL p50/p90/p99 ms</th><th>E2E p50/p90/p99 ms</th><th>Output tok/s</th><th>Req/s</th><th>Goodput</th><th>Server tokens</th></tr></thead><tbody>
+    ${rows
+      .map(
+        (r) =>
+          `<tr><td>${esc(r.concurrency)}</td><td>${esc(r.requests)}</td><td>${esc(r.errors)}</td><td>${p(r.ttft_ms)}</td><td>${p(r.itl_ms)}</td><td>${p(r.e2e_ms)}</td><td>${fmt(r.output_tokens_per_second, 1)}</td><td>${fmt(r.requests_per_second, 2)}</td><td>${fmt(r.goodput_rps, 2)}</td><td>${fmt(r.server?.predicted_tokens ?? null, 0)}</td></tr>`,
+      )
+      .join("")}
+    </tbody></table>`);
+  const chart: ChartType = new Chart(document.getElementById("load-chart") as HTMLCanvasElement, {
+    type: "line",
+    data: {
+      labels: rows.map((r) =>
+        r.concurrency === s.knee.concurrency ? `${r.concurrency} (knee)` : String(r.concurrency),
+      ),
+      datasets: [
+        { label: "p90 TTFT (ms)", data: rows.map((r) => r.ttft_ms.p90), yAxisID: "ms" },
+        { label: "p90 inter-token (ms)", data: rows.map((r) => r.itl_ms.p90), yAxisID: "ms" },
+        {
+          label: "output tokens/s",
+          data: rows.map((r) => r.output_tokens_per_second),
+          yAxisID: "tps",
+          borderDash: [6, 3],
+        },
+      ],
+    },
+    options: {
+      maintainAspectRatio: false,
+      animation: false,
+      scales: {
+        x: { title: { display: true, text: "concurrent clients" } },
+        ms: { position: "left", beginAtZero: true, title: { display: true, text: "milliseconds" } },
+        tps: {
+          position: "right",
+          beginAtZero: true,
+          grid: { drawOnChartArea: false },
+          title: { display: true, text: "output tokens/s" },
+        },
+      },
+    },
+  });
+  cleanup.push(() => chart.destroy());
 }
 
 // A sweep: the recommendation and the quality × speed chart first, the table after.
