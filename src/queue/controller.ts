@@ -54,7 +54,11 @@ export interface QueuedBenchmarkOptions extends BenchmarkOptions {
   mixedHardware?: boolean | undefined;
   /** Tries per job before it ends as a failed record (default 3). */
   attempts?: number | undefined;
-  /** Milliseconds between the controller's reads of the queue's state (default 1000). */
+  /**
+   * Milliseconds between the controller's full reads of every outstanding job (default 5000). Between
+   * them BullMQ's events say which jobs ended, and only those are read; the full read catches what the
+   * events missed (a Redis restart drops the ones sent while it was down).
+   */
   pollMs?: number | undefined;
 }
 
@@ -278,7 +282,7 @@ export async function runQueuedBenchmark(options: QueuedBenchmarkOptions): Promi
 
     let interrupted = false;
     let lastFull = 0;
-    const pollMs = options.pollMs ?? 1000;
+    const pollMs = options.pollMs ?? 5000;
     while (records.size < total) {
       if (options.signal?.aborted) {
         interrupted = true;
@@ -307,7 +311,7 @@ export async function runQueuedBenchmark(options: QueuedBenchmarkOptions): Promi
       }
       if (records.size >= total) break;
       await new Promise<void>((done) => {
-        const timer = setTimeout(finish, pollMs);
+        const timer = setTimeout(finish, Math.max(0, pollMs - (Date.now() - lastFull)));
         const onAbort = () => finish();
         options.signal?.addEventListener("abort", onAbort, { once: true });
         function finish() {
@@ -384,7 +388,7 @@ export async function runQueuedBenchmark(options: QueuedBenchmarkOptions): Promi
   }
 }
 
-function jobData(
+export function jobData(
   batchId: string,
   task: Task,
   runIndex: number,
