@@ -202,6 +202,40 @@ describe("the queue on a real Redis, with worker processes", () => {
     expect(summary.null_reasons.hardware_fingerprint_source).toMatch(/workers/);
   }, 120_000);
 
+  it("orket serve --queue hands a bench job to the workers, and its report names them", async () => {
+    const root = mkdtempSync(join(tmpdir(), "orket-queue-serve-"));
+    const model = slowModelDir(root, 5);
+    workers.push(await startWorkerProcess(redis.url, model.dir, "serve-a"));
+    const { startServer } = await import("../src/server/serve.js");
+    const server = await startServer({
+      projectDir: root,
+      home: join(root, "home"),
+      port: 0,
+      queue: redis.url,
+    });
+    try {
+      const created = (await (
+        await fetch(`${server.url}/api/jobs`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ kind: "bench", model: model.ref, tasks: "1-3" }),
+        })
+      ).json()) as { job_id: string; backend: string };
+      expect(created.backend).toBe(`queue ${redis.url}`);
+      let job: { state: string; result: { report_path: string } | null } = { state: "queued", result: null };
+      for (let i = 0; i < 200 && !["done", "failed"].includes(job.state); i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        job = (await (await fetch(`${server.url}/api/jobs/${created.job_id}`)).json()) as typeof job;
+      }
+      expect(job.state).toBe("done");
+      const report = JSON.parse(readFileSync(job.result?.report_path as string, "utf8")) as Report;
+      expectExactlyOnce(report, FOUR.slice(0, 3));
+      expect(report.test_runs.every((r) => r.worker?.id === "serve-a")).toBe(true);
+    } finally {
+      await server.close();
+    }
+  }, 60_000);
+
   it("a worker killed with -9 mid-job: its job is taken by another worker, one record per test run", async () => {
     const root = mkdtempSync(join(tmpdir(), "orket-queue-kill-"));
     const model = slowModelDir(root, 1500);

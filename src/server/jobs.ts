@@ -13,10 +13,11 @@
 import { randomUUID } from "node:crypto";
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
-import { runBenchmark } from "../bench/runner.js";
+import { type BenchmarkOptions, runBenchmark } from "../bench/runner.js";
 import { parseModelRef } from "../core/shared/model-ref.js";
 import { runQuantSweep } from "../lab/sweep.js";
 import { DEFAULT_OLLAMA_HOST, normalizeOllamaHost, type ProviderSettings } from "../providers/index.js";
+import type { QueueAddress } from "../queue/address.js";
 import { runEpic } from "../runtime/orchestrator.js";
 import type { OrketEvent, OrketEventInput } from "../spec/events.js";
 import { OrketError } from "../spec/orket-error.js";
@@ -32,11 +33,16 @@ export interface JobContext {
   home: string;
   database: string;
   providers: ProviderSettings;
+  /** `orket serve --queue`: bench and sweep jobs are handed to the queue's workers. */
+  queue?: QueueAddress | undefined;
   /** The history ids of reports the job recorded (by their paths). */
   historyIdsOf(reportPaths: readonly string[]): number[];
 }
 
 type Listener = (event: OrketEvent) => void;
+
+/** The backend of a job handed to the queue (`queue redis://host:port`, password hidden). */
+const QUEUE_BACKEND = "queue ";
 
 /** One job's events: numbered from 0 across every attempt, appended to its file as they come. */
 class JobEvents implements EventSink {
@@ -185,7 +191,8 @@ export class JobManager {
   private pump(): void {
     if (this.stopping) return;
     for (const row of this.store.inState("queued")) {
-      if (this.lanes.has(row.backend)) continue;
+      // Jobs handed to the queue wait for nothing here: the workers take their runs one at a time each.
+      if (!row.backend.startsWith(QUEUE_BACKEND) && this.lanes.has(row.backend)) continue;
       this.start(row);
     }
   }
@@ -194,7 +201,7 @@ export class JobManager {
     const controller = new AbortController();
     const events = this.eventsOf(row.job_id);
     const resume = row.attempts > 0;
-    this.lanes.set(row.backend, row.job_id);
+    if (!row.backend.startsWith(QUEUE_BACKEND)) this.lanes.set(row.backend, row.job_id);
     this.store.started(row.job_id, new Date().toISOString());
     const entry: Running = { controller, done: Promise.resolve(), cancelled: false };
     this.running.set(row.job_id, entry);
@@ -220,7 +227,7 @@ export class JobManager {
       )
       .finally(() => {
         this.running.delete(row.job_id);
-        this.lanes.delete(row.backend);
+        if (this.lanes.get(row.backend) === row.job_id) this.lanes.delete(row.backend);
         this.ended(row.job_id);
         this.pump();
       });
@@ -242,8 +249,13 @@ export class JobManager {
     const request = row.request;
     const out = join(this.jobDir(row.job_id), "out");
     const { home, database, providers, projectDir, stateDir } = this.context;
+    const queue = this.context.queue;
+    // Handed to the queue: the workers run the test runs; this process enqueues and collects them.
+    const queued = queue ? (await import("../queue/controller.js")).runQueuedBenchmark : null;
     if (request.kind === "bench") {
-      const { report, path } = await runBenchmark({
+      const run =
+        queued && queue ? (o: BenchmarkOptions) => queued({ ...o, queue: queue.url }) : runBenchmark;
+      const { report, path } = await run({
         model: request.model,
         bank: request.bank,
         tasks: request.tasks,
@@ -277,6 +289,7 @@ export class JobManager {
         maxOutputTokens: request.max_tokens,
         skipCanary: request.skip_canary,
         ...(request.kld ? { kld: {} } : {}),
+        ...(queued && queue ? { runBench: (o: BenchmarkOptions) => queued({ ...o, queue: queue.url }) } : {}),
         out,
         home,
         history: database,
@@ -337,6 +350,7 @@ export class JobManager {
    * project's default model is counted against the embedded engine unless it names a model).
    */
   private backendOf(request: JobRequest): string {
+    if (this.context.queue && request.kind !== "run") return `${QUEUE_BACKEND}${this.context.queue.shown}`;
     const ref = request.kind === "sweep" ? request.models[0]?.model : request.model;
     if (ref === undefined) return "embedded";
     const parsed = parseModelRef(ref);

@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import { serve } from "@hono/node-server";
 import type { ProviderSettings } from "../providers/index.js";
+import { parseQueueUrl } from "../queue/address.js";
 import { type ExitClass, OrketError } from "../spec/orket-error.js";
 import { openDatabase } from "../store/db.js";
 import { HistoryStore } from "../store/history-store.js";
@@ -39,6 +40,11 @@ export interface ServeOptions {
   apiKey?: string | undefined;
   corsOrigin?: string | undefined;
   providers?: ProviderSettings | undefined;
+  /**
+   * `--queue redis://…`: bench and sweep jobs go to the queue's workers (`orket worker`) instead of
+   * running here, and no longer wait for each other; epic runs still run here.
+   */
+  queue?: string | undefined;
 }
 
 export interface RunningServer {
@@ -77,6 +83,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     home: options.home,
     database,
     providers: options.providers ?? {},
+    queue: options.queue === undefined ? undefined : parseQueueUrl(options.queue),
     historyIdsOf: (paths) => {
       const wanted = new Set(paths.map((p) => resolve(p)));
       return history

@@ -13,6 +13,7 @@ interface ServeFlags extends ProviderFlags {
   host: string;
   cors?: string;
   project: string;
+  queue?: string;
 }
 
 export function registerServe(program: Command, env: CliEnvironment): void {
@@ -25,7 +26,11 @@ export function registerServe(program: Command, env: CliEnvironment): void {
       "address to listen on; anything but loopback needs ORKET_API_KEY",
       "127.0.0.1",
     )
-    .option("--cors <origin>", "let this one browser origin call the API (default: none)");
+    .option("--cors <origin>", "let this one browser origin call the API (default: none)")
+    .option(
+      "--queue <url>",
+      "hand bench and sweep jobs to orket worker processes on this queue (redis://host:port or rediss://) instead of running them here",
+    );
   addProviderFlags(addProjectFlag(command)).action(async (flags: ServeFlags) => {
     const { startServer } = await import("../../index.js");
     const server = await startServer({
@@ -36,6 +41,7 @@ export function registerServe(program: Command, env: CliEnvironment): void {
       apiKey: process.env.ORKET_API_KEY,
       corsOrigin: flags.cors,
       providers: providerSettings(flags, env),
+      queue: flags.queue,
     });
     process.stderr.write(`orket: serving ${flags.project} on ${server.url} (Ctrl-C stops it)\n`);
     await new Promise<void>((resolve) => {
