@@ -16,7 +16,7 @@ import { runQueuedBenchmark } from "../src/queue/controller.js";
 import type { OrketEvent } from "../src/spec/events.js";
 import type { Report, TestRun } from "../src/spec/report.js";
 import { MEMORIZER_F32 } from "./support/llama-cpp.js";
-import { startRedis, type TestRedis } from "./support/redis.js";
+import { makeTls, startRedis, type TestRedis } from "./support/redis.js";
 import { runCli } from "./support/run-cli.js";
 import { writeScript } from "./support/script-cassette.js";
 
@@ -31,6 +31,7 @@ async function startWorkerProcess(
   modelsDir: string,
   id: string,
   lockMs = 2000,
+  env: Record<string, string> = {},
 ): Promise<{ child: ChildProcess; log: () => string; stop(): Promise<void> }> {
   const child = spawn(
     process.execPath,
@@ -48,7 +49,7 @@ async function startWorkerProcess(
       "--no-sidecar",
     ],
     {
-      env: { ...process.env, CI: "true", OLLAMA_HOST: "", OPENAI_BASE_URL: "" },
+      env: { ...process.env, CI: "true", OLLAMA_HOST: "", OPENAI_BASE_URL: "", ...env },
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
@@ -439,3 +440,49 @@ describe("the queue on a real Redis, with worker processes", () => {
 function run0(report: Report): TestRun {
   return report.test_runs[0] as TestRun;
 }
+
+describe("the queue over TLS with a password, as any Redis client connects", () => {
+  it("runs a bench through rediss:// with a password, the server checked against its CA", async () => {
+    const root = mkdtempSync(join(tmpdir(), "orket-queue-tls-"));
+    const tls = makeTls(root);
+    const password = "a password, with spaces";
+    const redis = await startRedis({ password, tls });
+    const ca = { NODE_EXTRA_CA_CERTS: tls.ca };
+    const model = slowModelDir(root, 5);
+    const worker = await startWorkerProcess(redis.url, model.dir, "tls-a", 2000, ca);
+    try {
+      expect(redis.url).toMatch(/^rediss:\/\//);
+      const out = join(root, "out");
+      const run = await runCli(
+        ["bench", "--queue", redis.url, "--model", model.ref, "--tasks", "1-2", "--out", out],
+        {
+          env: { ...ca, ORKET_HOME: join(root, "home") },
+        },
+      );
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stderr).not.toContain(password);
+      const report = JSON.parse(readFileSync(join(out, "orket_report.json"), "utf8")) as Report;
+      expectExactlyOnce(report, ["py/clamp#0", "py/is-palindrome#0"]);
+      expect(report.settings.queue?.queue).toMatch(/^rediss:\/\/:\*\*\*@127\.0\.0\.1:\d+/);
+      // Without the CA the server's certificate is not trusted: refused in one line.
+      const untrusted = await runCli([
+        "bench",
+        "--queue",
+        redis.url,
+        "--model",
+        model.ref,
+        "--tasks",
+        "1",
+        "--out",
+        join(root, "x"),
+      ]);
+      expect(untrusted.code).toBe(1);
+      expect(untrusted.stderr.trim()).toMatch(
+        /^orket: QUEUE_UNREACHABLE: cannot reach the queue at rediss:\/\/:\*\*\*@/,
+      );
+    } finally {
+      await worker.stop();
+      await redis.stop();
+    }
+  }, 90_000);
+});
