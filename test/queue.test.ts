@@ -237,6 +237,31 @@ describe("the queue on a real Redis, with worker processes", () => {
     }
   }, 60_000);
 
+  it("SIGTERM stops a worker after the test run in progress: its record comes back, then it exits 0", async () => {
+    const root = mkdtempSync(join(tmpdir(), "orket-queue-term-"));
+    const model = slowModelDir(root, 1500);
+    const worker = await startWorkerProcess(redis.url, model.dir, "term-a");
+    workers.push(worker);
+    const exited = new Promise<number | null>((resolve) =>
+      worker.child.once("exit", (code) => resolve(code)),
+    );
+    const { report } = await runQueuedBenchmark({
+      model: model.ref,
+      tasks: "1",
+      home: join(root, "home"),
+      queue: redis.url,
+      out: join(root, "out"),
+      loadSampler: steadyLoad,
+      reporter: { onEvent: (e) => e.type === "test_run_start" && worker.child.kill("SIGTERM") },
+    });
+    expectExactlyOnce(report, ["py/clamp#0"]);
+    expect(report.test_runs[0]?.worker?.id).toBe("term-a");
+    expect(await exited).toBe(0);
+    expect(worker.log()).toMatch(
+      /SIGTERM: finishing the test run in progress[\s\S]*stopped after 1 test run/,
+    );
+  }, 60_000);
+
   it("a worker killed with -9 mid-job: its job is taken by another worker, one record per test run", async () => {
     const root = mkdtempSync(join(tmpdir(), "orket-queue-kill-"));
     const model = slowModelDir(root, 1500);

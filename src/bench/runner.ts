@@ -15,7 +15,7 @@ import { round3 } from "../core/shared/rounding.js";
 import { createModelAdapter, type ProviderSettings } from "../providers/index.js";
 import { resolveDefaultModel } from "../runtime/generate.js";
 import { runEpic } from "../runtime/orchestrator.js";
-import type { Task } from "../spec/bank.js";
+import type { Task, TaskBank } from "../spec/bank.js";
 import type { ExecutionLane, VramProfile } from "../spec/common.js";
 import type { Reporter, TestRunEndScore } from "../spec/events.js";
 import type { EngineRecord, ModelAdapter, ModelMessage } from "../spec/model.js";
@@ -140,16 +140,60 @@ export interface BenchmarkResult {
   path: string;
 }
 
-export async function runBenchmark(options: BenchmarkOptions): Promise<BenchmarkResult> {
+/** A benchmark's settings with their defaults, its bank loaded and its tasks selected. */
+export interface BenchmarkPlan {
+  bank: TaskBank;
+  bankSource: string;
+  tasks: Task[];
+  runs: number;
+  mode: "direct" | "agent";
+  seed: number;
+  temperature: number;
+  lane: ExecutionLane;
+  vramProfile: VramProfile;
+}
+
+/** Loads the bank and fills in every default, as a local or a queued benchmark does. */
+export async function planBenchmark(options: BenchmarkOptions): Promise<BenchmarkPlan> {
   const bankSource = options.bank ?? "builtin";
   const bank = await loadBank(bankSource);
-  const tasks = options.tasks ? selectTasks(bank, options.tasks) : bank.tasks;
-  const runs = options.runs ?? 1;
-  const mode = options.mode ?? "direct";
-  const seed = options.seed ?? 42;
-  const temperature = options.temperature ?? 0;
-  const lane = options.lane ?? "ci";
-  const vramProfile = options.vramProfile ?? "safe";
+  return {
+    bank,
+    bankSource,
+    tasks: options.tasks ? selectTasks(bank, options.tasks) : bank.tasks,
+    runs: options.runs ?? 1,
+    mode: options.mode ?? "direct",
+    seed: options.seed ?? 42,
+    temperature: options.temperature ?? 0,
+    lane: options.lane ?? "ci",
+    vramProfile: options.vramProfile ?? "safe",
+  };
+}
+
+/** What a journal (or a queued batch) must match to be resumed: the model and every setting. */
+export function benchmarkIdentity(
+  plan: BenchmarkPlan,
+  modelRef: string,
+  options: BenchmarkOptions,
+): JournalIdentity {
+  return {
+    model_ref: modelRef,
+    bank: { name: plan.bank.name, version: plan.bank.version, source: plan.bankSource },
+    task_ids: plan.tasks.map((t) => t.id),
+    runs_per_task: plan.runs,
+    mode: plan.mode,
+    seed: plan.seed,
+    temperature: plan.temperature,
+    max_output_tokens: options.maxOutputTokens ?? null,
+    execution_lane: plan.lane,
+    vram_profile: plan.vramProfile,
+    context_size: options.providers?.contextSize ?? null,
+  };
+}
+
+export async function runBenchmark(options: BenchmarkOptions): Promise<BenchmarkResult> {
+  const plan = await planBenchmark(options);
+  const { bank, bankSource, tasks, runs, mode, seed, temperature, lane, vramProfile } = plan;
 
   const events = eventStreamFor(options.reporter);
   const info = (message: string) => events.emit({ type: "info", message });
@@ -167,19 +211,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
   info(`model: ${modelRef} (${chosenBecause})`);
   const outDir = resolve(options.out ?? "orket-results");
   await mkdir(outDir, { recursive: true });
-  const identity: JournalIdentity = {
-    model_ref: modelRef,
-    bank: { name: bank.name, version: bank.version, source: bankSource },
-    task_ids: tasks.map((t) => t.id),
-    runs_per_task: runs,
-    mode,
-    seed,
-    temperature,
-    max_output_tokens: options.maxOutputTokens ?? null,
-    execution_lane: lane,
-    vram_profile: vramProfile,
-    context_size: options.providers?.contextSize ?? null,
-  };
+  const identity = benchmarkIdentity(plan, modelRef, options);
   const previous = await readJournal(outDir);
   let journaled = new Map<string, TestRun>();
   const resuming = options.resume === true || (options.resume === "if-present" && previous !== null);

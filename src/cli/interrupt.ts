@@ -30,3 +30,26 @@ export function listenForInterrupt(
   for (const name of signals) process.on(name, onSignal);
   return { signal: controller.signal, dispose };
 }
+
+/**
+ * For a command that runs until it is told to stop (`orket serve`, `orket worker`): waits for SIGINT or
+ * SIGTERM, says `saying` on stderr and runs `stop`; a second signal quits at once (exit 130 or 143).
+ * The listeners stay on until the process ends: a library that watches signals (signal-exit) re-raises
+ * one it finds nobody else listening to, which would kill the process mid-shutdown.
+ */
+export function untilSignalled(saying: string, stop: () => Promise<void>): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        process.stderr.write(`orket: ${signal} again: quitting now\n`);
+        process.exit(signal === "SIGINT" ? 130 : 143);
+      }
+      stopping = true;
+      process.stderr.write(`orket: ${signal}: ${saying}\n`);
+      stop().then(resolve, resolve);
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
+}

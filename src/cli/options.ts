@@ -186,3 +186,34 @@ function isDirectory(path: string): boolean {
     return false;
   }
 }
+
+export interface CooldownFlags {
+  sidecar: boolean;
+  cooldownTarget: number;
+  cooldownTimeout: number;
+  cooldownWait: boolean;
+}
+
+/** The hardware sampling and the lab lane's thermal gate, as `orket bench` and `orket worker` take them. */
+export function addCooldownFlags(command: Command): Command {
+  return command
+    .option("--no-sidecar", "do not sample the hardware (nvidia-smi, rocm-smi, CPU) during test runs")
+    .option(
+      "--cooldown-target <celsius>",
+      "lab lane: GPU temperature to wait for before each test run",
+      intArg("--cooldown-target", 20, 110),
+      65,
+    )
+    .option(
+      "--cooldown-timeout <seconds>",
+      "lab lane: longest wait for the target (then COOLDOWN_TIMEOUT)",
+      intArg("--cooldown-timeout", 0),
+      120,
+    )
+    .option("--no-cooldown-wait", "lab lane: do not wait; a start above the target is HOT_START");
+}
+
+/** The thermal gate's settings from those flags. */
+export function thermalSettings(flags: CooldownFlags): { targetC: number; timeoutMs: number; wait: boolean } {
+  return { targetC: flags.cooldownTarget, timeoutMs: flags.cooldownTimeout * 1000, wait: flags.cooldownWait };
+}

@@ -11,7 +11,7 @@ import { mkdir, readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { Job, Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
-import { bankSha256, loadBank, selectTasks } from "../bench/bank/bank-loader.js";
+import { bankSha256 } from "../bench/bank/bank-loader.js";
 import { recordBenchReport } from "../bench/history.js";
 import { identityMismatch, type JournalIdentity } from "../bench/journal.js";
 import { labGuardsArtifact } from "../bench/lab-window.js";
@@ -20,7 +20,9 @@ import {
   assembleReport,
   type BenchmarkOptions,
   type BenchmarkResult,
+  benchmarkIdentity,
   failedTestRun,
+  planBenchmark,
   type TestRunExecutor,
   thisHost,
 } from "../bench/runner.js";
@@ -90,33 +92,14 @@ export async function runQueuedBenchmark(options: QueuedBenchmarkOptions): Promi
       "BAD_QUEUE_BATCH",
       "--queue needs --model: the workers must know which model to run",
     );
-  const bankSource = options.bank ?? "builtin";
-  const bank = await loadBank(bankSource);
-  const tasks = options.tasks ? selectTasks(bank, options.tasks) : bank.tasks;
-  const runs = options.runs ?? 1;
-  const mode = options.mode ?? "direct";
-  const seed = options.seed ?? 42;
-  const temperature = options.temperature ?? 0;
-  const lane = options.lane ?? "ci";
-  const vramProfile = options.vramProfile ?? "safe";
+  const plan = await planBenchmark(options);
+  const { bank, bankSource, tasks, runs, mode, seed, temperature, lane, vramProfile } = plan;
   const sha256 = bankSha256(bank);
   const events = eventStreamFor(options.reporter);
   const model = await queueModelFor(modelRef);
   const outDir = resolve(options.out ?? "orket-results");
   await mkdir(outDir, { recursive: true });
-  const identity: JournalIdentity = {
-    model_ref: modelRef,
-    bank: { name: bank.name, version: bank.version, source: bankSource },
-    task_ids: tasks.map((t) => t.id),
-    runs_per_task: runs,
-    mode,
-    seed,
-    temperature,
-    max_output_tokens: options.maxOutputTokens ?? null,
-    execution_lane: lane,
-    vram_profile: vramProfile,
-    context_size: options.providers?.contextSize ?? null,
-  };
+  const identity = benchmarkIdentity(plan, modelRef, options);
   const resume =
     options.resume === true ||
     (options.resume === "if-present" &&

@@ -4,6 +4,7 @@ import type { Report } from "../../spec/report.js";
 import type { CliEnvironment } from "../environment.js";
 import { CliUsageError } from "../errors.js";
 import {
+  addCooldownFlags,
   addLaneFlags,
   addModelFlag,
   addOtelFlag,
@@ -15,6 +16,7 @@ import {
   floatArg,
   intArg,
   noteNoTimeout,
+  thermalSettings,
 } from "../options.js";
 import { addProviderFlags, type ProviderFlags, providerSettings } from "../provider-flags.js";
 import type { ReporterName } from "../reporters.js";
@@ -102,20 +104,7 @@ export function registerBench(program: Command, env: CliEnvironment): void {
       "--cold-prefill",
       "experimental control: a server may not reuse a cached prompt prefix (llama.cpp cache_prompt: false), for cold prefill figures",
     )
-    .option("--no-sidecar", "do not sample the hardware (nvidia-smi, rocm-smi, CPU) during test runs")
-    .option(
-      "--cooldown-target <celsius>",
-      "lab lane: GPU temperature to wait for before each test run",
-      intArg("--cooldown-target", 20, 110),
-      65,
-    )
-    .option(
-      "--cooldown-timeout <seconds>",
-      "lab lane: longest wait for the target (then COOLDOWN_TIMEOUT)",
-      intArg("--cooldown-timeout", 0),
-      120,
-    )
-    .option("--no-cooldown-wait", "lab lane: do not wait; a start above the target is HOT_START")
+
     .option(
       "--queue <url>",
       "enqueue the test runs for orket worker processes (redis://host:port or rediss://) instead of running them here",
@@ -124,76 +113,72 @@ export function registerBench(program: Command, env: CliEnvironment): void {
       "--mixed-hardware",
       "with --queue: one report even when workers on different hardware ran it (it says so on every figure)",
     );
-  addProviderFlags(addLaneFlags(addOtelFlag(addReporterFlag(addProjectFlag(command))))).action(
-    async (flags: BenchFlags) => {
-      const {
-        runBenchmark,
-        runQueuedBenchmark,
-        renderReportText: renderText,
-        projectDatabasePath,
-      } = await import("../../index.js");
-      if (flags.mixedHardware && flags.queue === undefined)
-        throw new CliUsageError("--mixed-hardware is for --queue: a local bench runs on one machine");
-      if (
-        flags.resume !== undefined &&
-        flags.out !== "orket-results" &&
-        resolve(flags.out) !== resolve(flags.resume)
-      ) {
-        throw new CliUsageError(
-          `--resume ${flags.resume} and --out ${flags.out} name different folders; give one`,
-        );
-      }
-      const out = flags.resume ?? flags.out;
-      noteNoTimeout(flags.timeout);
-      await runReported(env, {
-        reporter: flags.reporter,
-        otel: flags.otel,
-        json: flags.json,
-        onInterrupt: "writing the partial report (orket bench --resume continues it)",
-        run: async ({
-          stream,
+  addProviderFlags(
+    addLaneFlags(addOtelFlag(addReporterFlag(addProjectFlag(addCooldownFlags(command))))),
+  ).action(async (flags: BenchFlags) => {
+    const {
+      runBenchmark,
+      runQueuedBenchmark,
+      renderReportText: renderText,
+      projectDatabasePath,
+    } = await import("../../index.js");
+    if (flags.mixedHardware && flags.queue === undefined)
+      throw new CliUsageError("--mixed-hardware is for --queue: a local bench runs on one machine");
+    if (
+      flags.resume !== undefined &&
+      flags.out !== "orket-results" &&
+      resolve(flags.out) !== resolve(flags.resume)
+    ) {
+      throw new CliUsageError(
+        `--resume ${flags.resume} and --out ${flags.out} name different folders; give one`,
+      );
+    }
+    const out = flags.resume ?? flags.out;
+    noteNoTimeout(flags.timeout);
+    await runReported(env, {
+      reporter: flags.reporter,
+      otel: flags.otel,
+      json: flags.json,
+      onInterrupt: "writing the partial report (orket bench --resume continues it)",
+      run: async ({
+        stream,
+        signal,
+      }): Promise<{ report: Report; path: string; reports?: Array<{ report: Report; path: string }> }> =>
+        (flags.queue !== undefined
+          ? (o: Parameters<typeof runBenchmark>[0]) =>
+              runQueuedBenchmark({ ...o, queue: flags.queue as string, mixedHardware: flags.mixedHardware })
+          : runBenchmark)({
+          model: flags.model,
+          bank: flags.bank,
+          runs: flags.runs,
+          tasks: flags.tasks,
+          mode: flags.mode,
+          lane: flags.lane,
+          vramProfile: flags.vramProfile,
+          seed: flags.seed,
+          temperature: flags.temperature,
+          maxOutputTokens: flags.maxTokens,
+          timeoutMs: flags.timeout,
+          out,
+          resume: flags.resume !== undefined,
+          memoryTrace: flags.memoryTrace,
+          sidecar: flags.sidecar,
+          warmup: flags.warmup,
+          ...(flags.coldPrefill ? { promptCache: false } : {}),
+          thermal: thermalSettings(flags),
+          home: env.home,
+          history: projectDatabasePath(flags.project),
+          role: flags.role,
           signal,
-        }): Promise<{ report: Report; path: string; reports?: Array<{ report: Report; path: string }> }> =>
-          (flags.queue !== undefined
-            ? (o: Parameters<typeof runBenchmark>[0]) =>
-                runQueuedBenchmark({ ...o, queue: flags.queue as string, mixedHardware: flags.mixedHardware })
-            : runBenchmark)({
-            model: flags.model,
-            bank: flags.bank,
-            runs: flags.runs,
-            tasks: flags.tasks,
-            mode: flags.mode,
-            lane: flags.lane,
-            vramProfile: flags.vramProfile,
-            seed: flags.seed,
-            temperature: flags.temperature,
-            maxOutputTokens: flags.maxTokens,
-            timeoutMs: flags.timeout,
-            out,
-            resume: flags.resume !== undefined,
-            memoryTrace: flags.memoryTrace,
-            sidecar: flags.sidecar,
-            warmup: flags.warmup,
-            ...(flags.coldPrefill ? { promptCache: false } : {}),
-            thermal: {
-              targetC: flags.cooldownTarget,
-              timeoutMs: flags.cooldownTimeout * 1000,
-              wait: flags.cooldownWait,
-            },
-            home: env.home,
-            history: projectDatabasePath(flags.project),
-            role: flags.role,
-            signal,
-            providers: { ...providerSettings(flags, env), contextSize: flags.ctxSize },
-            reporter: stream,
-          }),
-        record: ({ report, path }) => ({ path, summary: report.summary }),
-        text: ({ report, path, reports }) =>
-          (reports ?? [{ report, path }])
-            .map((r) => `${renderText(r.report)}\n\nreport: ${r.path}\n`)
-            .join("\n"),
-        failed: ({ report }) => report.interrupted,
-      });
-    },
-  );
+          providers: { ...providerSettings(flags, env), contextSize: flags.ctxSize },
+          reporter: stream,
+        }),
+      record: ({ report, path }) => ({ path, summary: report.summary }),
+      text: ({ report, path, reports }) =>
+        (reports ?? [{ report, path }])
+          .map((r) => `${renderText(r.report)}\n\nreport: ${r.path}\n`)
+          .join("\n"),
+      failed: ({ report }) => report.interrupted,
+    });
+  });
 }

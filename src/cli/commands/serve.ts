@@ -5,6 +5,7 @@
  */
 import type { Command } from "commander";
 import type { CliEnvironment } from "../environment.js";
+import { untilSignalled } from "../interrupt.js";
 import { addProjectFlag, intArg } from "../options.js";
 import { addProviderFlags, type ProviderFlags, providerSettings } from "../provider-flags.js";
 
@@ -44,23 +45,8 @@ export function registerServe(program: Command, env: CliEnvironment): void {
       queue: flags.queue,
     });
     process.stderr.write(`orket: serving ${flags.project} on ${server.url} (Ctrl-C stops it)\n`);
-    await new Promise<void>((resolve) => {
-      let stopping = false;
-      // The listeners stay on until the process ends: a library that watches signals (signal-exit)
-      // re-raises one it finds nobody else listening to, which would kill the server mid-shutdown.
-      const stop = (signal: NodeJS.Signals) => {
-        if (stopping) {
-          process.stderr.write(`orket: ${signal} again: quitting now\n`);
-          process.exit(signal === "SIGINT" ? 130 : 143);
-        }
-        stopping = true;
-        process.stderr.write(
-          `orket: ${signal}: stopping; running jobs end as interrupted, their partial results saved\n`,
-        );
-        server.close().then(resolve, resolve);
-      };
-      process.on("SIGINT", stop);
-      process.on("SIGTERM", stop);
-    });
+    await untilSignalled("stopping; running jobs end as interrupted, their partial results saved", () =>
+      server.close(),
+    );
   });
 }

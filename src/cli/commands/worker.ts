@@ -5,19 +5,16 @@
  */
 import type { Command } from "commander";
 import type { CliEnvironment } from "../environment.js";
-import { intArg } from "../options.js";
+import { untilSignalled } from "../interrupt.js";
+import { addCooldownFlags, type CooldownFlags, intArg, thermalSettings } from "../options.js";
 import { addProviderFlags, type ProviderFlags, providerSettings } from "../provider-flags.js";
 import { createCliReporter } from "../reporters.js";
 
-interface WorkerFlags extends ProviderFlags {
+interface WorkerFlags extends ProviderFlags, CooldownFlags {
   queue: string;
   modelsDir?: string;
   id?: string;
   lockMs: number;
-  sidecar: boolean;
-  cooldownTarget: number;
-  cooldownTimeout: number;
-  cooldownWait: boolean;
 }
 
 export function registerWorker(program: Command, env: CliEnvironment): void {
@@ -32,22 +29,9 @@ export function registerWorker(program: Command, env: CliEnvironment): void {
       "how long a job's lock lasts unrenewed: a killed worker's job goes to another after this",
       intArg("--lock-ms", 500),
       30_000,
-    )
-    .option("--no-sidecar", "do not sample the hardware (nvidia-smi, rocm-smi, CPU) during test runs")
-    .option(
-      "--cooldown-target <celsius>",
-      "lab lane: GPU temperature to wait for before each test run",
-      intArg("--cooldown-target", 20, 110),
-      65,
-    )
-    .option(
-      "--cooldown-timeout <seconds>",
-      "lab lane: longest wait for the target (then COOLDOWN_TIMEOUT)",
-      intArg("--cooldown-timeout", 0),
-      120,
-    )
-    .option("--no-cooldown-wait", "lab lane: do not wait; a start above the target is HOT_START");
-  addProviderFlags(command).action(async (flags: WorkerFlags) => {
+    );
+
+  addProviderFlags(addCooldownFlags(command)).action(async (flags: WorkerFlags) => {
     const { startWorker, EventStream } = await import("../../index.js");
     const reporter = await createCliReporter("plain", {
       isTTY: false,
@@ -67,30 +51,13 @@ export function registerWorker(program: Command, env: CliEnvironment): void {
       reporter: new EventStream(reporter),
       bench: {
         sidecar: flags.sidecar,
-        thermal: {
-          targetC: flags.cooldownTarget,
-          timeoutMs: flags.cooldownTimeout * 1000,
-          wait: flags.cooldownWait,
-        },
+        thermal: thermalSettings(flags),
       },
     });
     process.stderr.write(
       `orket: worker ${worker.id} on ${worker.info.models.length} model(s), hardware ${worker.info.hardware.fingerprint} (Ctrl-C stops it)\n`,
     );
-    await new Promise<void>((resolve) => {
-      let stopping = false;
-      const stop = (signal: NodeJS.Signals) => {
-        if (stopping) {
-          process.stderr.write(`orket: ${signal} again: quitting now\n`);
-          process.exit(signal === "SIGINT" ? 130 : 143);
-        }
-        stopping = true;
-        process.stderr.write(`orket: ${signal}: finishing the test run in progress, then stopping\n`);
-        worker.close().then(resolve, resolve);
-      };
-      process.on("SIGINT", stop);
-      process.on("SIGTERM", stop);
-    });
+    await untilSignalled("finishing the test run in progress, then stopping", () => worker.close());
     process.stderr.write(`orket: worker ${worker.id} stopped after ${worker.finished()} test run(s)\n`);
   });
 }
