@@ -107,7 +107,11 @@ forbidden.push(
       "src/queue (BullMQ, ioredis) is imported with await import when a worker starts or a bench is queued, so no other command loads it (docs/scale.md)",
     severity: "error",
     from: { path: "^src/", pathNot: ["^src/queue/", "\\.test\\.ts$"] },
-    to: { path: "^src/queue/(?!address\\.ts$|errors\\.ts$)", dynamic: false, dependencyTypesNot: ["type-only"] },
+    to: {
+      path: "^src/queue/(?!address\\.ts$|errors\\.ts$)",
+      dynamic: false,
+      dependencyTypesNot: ["type-only"],
+    },
   },
   {
     name: "bullmq-only-in-the-queue",

@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { arch, cpus, platform, tmpdir, totalmem } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { judgeRunQuality } from "../core/bench/run-quality.js";
 import { normalizeOutput } from "../core/bench/scoring.js";
 import { parseModelRef } from "../core/shared/model-ref.js";
@@ -369,12 +369,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
   await writeFileAtomic(path, `${JSON.stringify(report, null, 2)}\n`);
   if (!interrupted && !(resuming && previous?.complete)) journal.complete();
   journal.close();
-  if (options.history !== undefined && !interrupted)
-    await recordBenchReport(options.history, path, options.sweepPath ?? null);
-  if (lane === "lab") {
-    const guards = labGuardsArtifact(testRuns, path, new Date(), lane, vramProfile);
-    await writeFileAtomic(join(outDir, "lab_guards.json"), `${JSON.stringify(guards, null, 2)}\n`);
-  }
+  await fileReport(report, path, options);
   benchScope.end({ status: interrupted ? "interrupted" : "done", failed: interrupted });
   events.emit({
     type: "run_end",
@@ -384,6 +379,25 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
     total,
   });
   return { report, path };
+}
+
+/**
+ * What follows a written report: a finished one goes into the project's history, and in the lab lane
+ * its guards' decisions are written beside it (`lab_guards.json`).
+ */
+export async function fileReport(report: Report, path: string, options: BenchmarkOptions): Promise<void> {
+  if (options.history !== undefined && !report.interrupted)
+    await recordBenchReport(options.history, path, options.sweepPath ?? null);
+  if (report.execution_lane === "lab") {
+    const guards = labGuardsArtifact(
+      report.test_runs,
+      path,
+      new Date(),
+      report.execution_lane,
+      report.vram_profile,
+    );
+    await writeFileAtomic(join(dirname(path), "lab_guards.json"), `${JSON.stringify(guards, null, 2)}\n`);
+  }
 }
 
 function countJournaled(

@@ -12,9 +12,7 @@ import { join, resolve } from "node:path";
 import { Job, Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
 import { bankSha256 } from "../bench/bank/bank-loader.js";
-import { recordBenchReport } from "../bench/history.js";
 import { identityMismatch, type JournalIdentity } from "../bench/journal.js";
-import { labGuardsArtifact } from "../bench/lab-window.js";
 import { unknownEngine } from "../bench/reproducibility.js";
 import {
   assembleReport,
@@ -22,6 +20,7 @@ import {
   type BenchmarkResult,
   benchmarkIdentity,
   failedTestRun,
+  fileReport,
   planBenchmark,
   type TestRunExecutor,
   thisHost,
@@ -342,14 +341,7 @@ export async function runQueuedBenchmark(options: QueuedBenchmarkOptions): Promi
         options,
       },
     });
-    for (const w of written) {
-      if (options.history !== undefined && !interrupted)
-        await recordBenchReport(options.history, w.path, options.sweepPath ?? null);
-      if (lane === "lab") {
-        const guards = labGuardsArtifact(w.report.test_runs, w.path, new Date(), lane, vramProfile);
-        await writeFileAtomic(join(w.path, "..", "lab_guards.json"), `${JSON.stringify(guards, null, 2)}\n`);
-      }
-    }
+    for (const w of written) await fileReport(w.report, w.path, options);
     if (!interrupted) {
       // The batch is in its reports now: its jobs leave Redis.
       for (let i = 0; i < plan.length; i += 500)
