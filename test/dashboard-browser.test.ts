@@ -169,8 +169,8 @@ describe("the dashboard in Chromium", () => {
   }, 90_000);
 
   it("starts an epic run from the page and shows its board as the card moves", async () => {
-    // Each answer takes 1.5 s, so the card is seen in the columns it passes through on its way to done.
-    const slow = (text: string) => ({ text, delayMs: 1500 });
+    // Each answer takes 2 s, so the card is seen in the columns it passes through on its way to done.
+    const slow = (text: string) => ({ text, delayMs: 2000 });
     const cassette = writeScript(join(project, "script.jsonl"), [
       slow(
         answer(
@@ -199,15 +199,20 @@ describe("the dashboard in Chromium", () => {
     await page.waitForURL(/#\/jobs\/.+/);
     const jobUrl = page.url();
     // Open the board while the run is still going, and note every column the card is drawn in.
+    // (The build exists once the run has synced its cards; the page is opened after that, since going
+    // to the same address again would not draw it anew.)
     await expect
       .poll(
-        async () => {
-          await page.goto(`${server.url}/#/boards`);
-          return page.getByRole("link", { name: /hello-python/ }).count();
-        },
-        { timeout: 30_000 },
+        async () =>
+          ((await (await fetch(`${server.url}/api/builds`)).json()) as { items: unknown[] }).items.length,
+        { timeout: 30_000, interval: 50 },
       )
       .toBeGreaterThan(0);
+    await page.goto(`${server.url}/#/boards`);
+    await page
+      .getByRole("link", { name: /hello-python/ })
+      .first()
+      .waitFor();
     await page.evaluate(`(() => {
       window.columns = [];
       const note = () => {

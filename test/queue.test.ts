@@ -380,6 +380,12 @@ describe("the queue on a real Redis, with worker processes", () => {
       FOUR.flatMap((id) => [id, id.replace("#0", "#1")]),
     );
     expect(report.interrupted).toBe(false);
+    // Resumed once more, the finished batch is read back: nothing is enqueued or run again.
+    const before = readFileSync(join(out, "orket_report.json"), "utf8");
+    const again = await runCli([...args, "--resume", out], { env: { ORKET_HOME: join(root, "home") } });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/already complete: its report is read back, nothing is enqueued/);
+    expect(readFileSync(join(out, "orket_report.json"), "utf8")).toBe(before);
   }, 120_000);
 
   it("a job that keeps failing ends as a failed record with its reason, never as a gap", async () => {

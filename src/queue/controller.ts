@@ -36,7 +36,7 @@ import {
   QueueResultSchema,
   WorkerInfoSchema,
 } from "../spec/queue.js";
-import type { Report, TestRun } from "../spec/report.js";
+import { type Report, ReportSchema, type TestRun } from "../spec/report.js";
 import { writeFileAtomic } from "../store/atomic-file.js";
 import { abortReason, eventStreamFor } from "../telemetry/event-stream.js";
 import { parseQueueUrl, type QueueAddress } from "./address.js";
@@ -81,6 +81,8 @@ interface BatchState {
   model: QueueModel;
   identity: JournalIdentity;
   created_at: string;
+  /** Set once the batch's reports are written: a resume reads them back and enqueues nothing. */
+  completed?: { at: string; reports: Array<{ path: string; hardware: HardwareFingerprint | null }> };
 }
 
 export async function runQueuedBenchmark(options: QueuedBenchmarkOptions): Promise<QueuedBenchmarkResult> {
@@ -107,6 +109,7 @@ export async function runQueuedBenchmark(options: QueuedBenchmarkOptions): Promi
         () => false,
       )));
   const state = await batchState(outDir, resume, address, model, identity);
+  if (state.completed) return completedBatch(state, eventStreamFor(options.reporter));
 
   const redis = await connectQueue(address);
   const connection = bullConnection(address);
@@ -343,7 +346,16 @@ export async function runQueuedBenchmark(options: QueuedBenchmarkOptions): Promi
     });
     for (const w of written) await fileReport(w.report, w.path, options);
     if (!interrupted) {
-      // The batch is in its reports now: its jobs leave Redis.
+      // The batch is in its reports now: say so first (a resume then reads them and enqueues nothing),
+      // and only then let its jobs leave Redis.
+      const completed = {
+        at: new Date().toISOString(),
+        reports: written.map((w) => ({ path: w.path, hardware: w.hardware })),
+      };
+      await writeFileAtomic(
+        join(outDir, BATCH_FILE),
+        `${JSON.stringify({ ...state, completed }, null, 2)}\n`,
+      );
       for (let i = 0; i < plan.length; i += 500)
         await Promise.all(plan.slice(i, i + 500).map((p) => queue.remove(p.jobId).catch(() => 0)));
     }
@@ -361,6 +373,31 @@ export async function runQueuedBenchmark(options: QueuedBenchmarkOptions): Promi
     await queue.close().catch(() => undefined);
     redis.disconnect();
   }
+}
+
+/** A batch that already has its reports: they are read back as they were written. */
+async function completedBatch(
+  state: BatchState,
+  events: ReturnType<typeof eventStreamFor>,
+): Promise<QueuedBenchmarkResult> {
+  const reports: QueuedReport[] = [];
+  for (const r of state.completed?.reports ?? []) {
+    const text = await readFile(r.path, "utf8").catch(() => null);
+    if (text === null)
+      throw new QueueError(
+        "BAD_QUEUE_BATCH",
+        `batch ${state.batch_id} is complete, but its report ${r.path} is gone`,
+      );
+    reports.push({ report: ReportSchema.parse(JSON.parse(text)), path: r.path, hardware: r.hardware });
+  }
+  const first = reports[0];
+  if (!first)
+    throw new QueueError("BAD_QUEUE_BATCH", `batch ${state.batch_id} is complete but names no report`);
+  events.emit({
+    type: "info",
+    message: `batch ${state.batch_id} is already complete: its report${reports.length > 1 ? "s are" : " is"} read back, nothing is enqueued`,
+  });
+  return { ...first, reports, batch_id: state.batch_id };
 }
 
 export function jobData(

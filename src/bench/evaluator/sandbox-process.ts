@@ -103,8 +103,12 @@ export function runSandboxed(spec: SandboxSpec): Promise<SandboxExit> {
     let closeTimer: NodeJS.Timeout | undefined;
     let settled = false;
 
+    // Once the leader has exited and its group has been killed, the pid is free: the system may give it
+    // to an unrelated process that leads a group of its own (pid_max can be as low as 32768, and a busy
+    // machine wraps it in minutes). A later kill must not reach that group, so it does nothing.
+    let groupKilledAfterExit = false;
     const killNow = () => {
-      if (child.pid !== undefined) killGroup(child.pid);
+      if (child.pid !== undefined && !groupKilledAfterExit) killGroup(child.pid);
     };
     const control: SandboxControl = {
       setDeadline(ms) {
@@ -185,6 +189,7 @@ export function runSandboxed(spec: SandboxSpec): Promise<SandboxExit> {
       // Whatever the program left behind in its group goes with it (in a PID namespace the kernel has
       // already done this). Then give the pipes a moment to drain, but never wait on them for long.
       killNow();
+      groupKilledAfterExit = true;
       closeTimer = setTimeout(() => settle(null), CLOSE_GRACE_MS);
     });
     child.once("close", () => {
