@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { runBenchmark } from "../src/bench/runner.js";
-import { runQueuedBenchmark } from "../src/queue/controller.js";
+import { type QueuedBenchmarkOptions, runQueuedBenchmark } from "../src/queue/controller.js";
 import type { OrketEvent } from "../src/spec/events.js";
 import type { Report, TestRun } from "../src/spec/report.js";
 import { MEMORIZER_F32 } from "./support/llama-cpp.js";
@@ -112,6 +112,17 @@ const FOUR = ["py/clamp#0", "py/is-palindrome#0", "py/count-vowels#0", "py/chunk
 describe("the queue on a real Redis, with worker processes", () => {
   let redis: TestRedis;
   const workers: Array<{ stop(): Promise<void> }> = [];
+  /** A bench of `model` through this Redis, its home and out folder under `root`, read every 300 ms. */
+  const queuedBench = (root: string, model: { ref: string }, options: Partial<QueuedBenchmarkOptions>) =>
+    runQueuedBenchmark({
+      model: model.ref,
+      home: join(root, "home"),
+      queue: redis.url,
+      out: join(root, "out"),
+      loadSampler: steadyLoad,
+      pollMs: 300,
+      ...options,
+    });
 
   beforeAll(async () => {
     redis = await startRedis();
@@ -245,13 +256,8 @@ describe("the queue on a real Redis, with worker processes", () => {
     const exited = new Promise<number | null>((resolve) =>
       worker.child.once("exit", (code) => resolve(code)),
     );
-    const { report } = await runQueuedBenchmark({
-      model: model.ref,
+    const { report } = await queuedBench(root, model, {
       tasks: "1",
-      home: join(root, "home"),
-      queue: redis.url,
-      out: join(root, "out"),
-      loadSampler: steadyLoad,
       reporter: { onEvent: (e) => e.type === "test_run_start" && worker.child.kill("SIGTERM") },
     });
     expectExactlyOnce(report, ["py/clamp#0"]);
@@ -270,14 +276,8 @@ describe("the queue on a real Redis, with worker processes", () => {
     let killed = false;
     let killedTest = "";
     const events: OrketEvent[] = [];
-    const pending = runQueuedBenchmark({
-      model: model.ref,
+    const pending = queuedBench(root, model, {
       tasks: "1-4",
-      home: join(root, "home"),
-      queue: redis.url,
-      out: join(root, "out"),
-      loadSampler: steadyLoad,
-      pollMs: 300,
       reporter: {
         onEvent: (e) => {
           events.push(e);
@@ -310,15 +310,9 @@ describe("the queue on a real Redis, with worker processes", () => {
       ])),
     );
     let restarted: Promise<void> | null = null;
-    const { report } = await runQueuedBenchmark({
-      model: model.ref,
+    const { report } = await queuedBench(root, model, {
       tasks: "1-4",
       runs: 2,
-      home: join(root, "home"),
-      queue: redis.url,
-      out: join(root, "out"),
-      loadSampler: steadyLoad,
-      pollMs: 300,
       reporter: {
         onEvent: (e) => {
           if (e.type === "test_run_end" && e.done === 2 && restarted === null) {
@@ -393,15 +387,9 @@ describe("the queue on a real Redis, with worker processes", () => {
     const model = slowModelDir(root, 10);
     const client = new Redis(redis.url);
     let removed: Promise<unknown> | null = null;
-    const { report } = await runQueuedBenchmark({
-      model: model.ref,
+    const { report } = await queuedBench(root, model, {
       tasks: "1-2",
       attempts: 2,
-      home: join(root, "home"),
-      queue: redis.url,
-      out: join(root, "out"),
-      loadSampler: steadyLoad,
-      pollMs: 300,
       reporter: {
         onEvent: (e) => {
           // Once the jobs are queued, take the bank away and only then start a worker: every attempt throws.
