@@ -208,7 +208,7 @@ for (const count of [1, 4, 8]) {
   for (const r of report.test_runs)
     perWorker.set(r.worker?.id ?? "none", (perWorker.get(r.worker?.id ?? "none") ?? 0) + 1);
   console.log(
-    `  ${count} worker(s): ${ids.length} records, ${new Set(ids).size} distinct (exactly 10000: ${ids.length === 10_000 && new Set(ids).size === 10_000 ? "PASS" : "FAIL"}); ${seconds.toFixed(1)} s, ${(ids.length / seconds).toFixed(0)} runs/s; Redis used memory peak ${((peak - base) / 2 ** 20).toFixed(1)} MiB over ${(base / 2 ** 20).toFixed(1)} MiB at rest; runs per worker ${[...perWorker.values()].join("/")}`,
+    `  ${count} worker(s): ${ids.length} records, ${new Set(ids).size} distinct (exactly 10000: ${ids.length === 10_000 && new Set(ids).size === 10_000 ? "PASS" : "FAIL"}); ${seconds.toFixed(1)} s, ${(ids.length / seconds).toFixed(0)} runs/s; Redis used memory at its peak ${(peak / 2 ** 20).toFixed(1)} MiB (${((peak - base) / 2 ** 20).toFixed(1)} MiB over the ${(base / 2 ** 20).toFixed(1)} MiB before the run); runs per worker ${[...perWorker.values()].join("/")}`,
   );
   await stopWorkers(workers);
 }

@@ -6,7 +6,7 @@
  * worker's job is taken again in seconds.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
@@ -179,6 +179,11 @@ describe("the queue on a real Redis, with worker processes", () => {
     expect(queued.report.reproducibility?.model.file_sha256).toBe(
       local.report.reproducibility?.model.file_sha256,
     );
+    // Nothing of the batch is left behind: its jobs have left Redis, its collected records the disk.
+    const client = new Redis(redis.url);
+    expect(await client.keys(`bull:*:${queued.batch_id}.*`)).toEqual([]);
+    client.disconnect();
+    expect(existsSync(join(root, "queued", "orket_queue_records.ndjson"))).toBe(false);
   }, 180_000);
 
   it("a sweep over the queue: each row's runs come from the workers of its own model", async () => {

@@ -7,6 +7,7 @@
  * hardware fingerprint, unless `--mixed-hardware` asks for one report that says so.
  */
 import { randomBytes } from "node:crypto";
+import { closeSync, fsyncSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { Job, Queue, QueueEvents } from "bullmq";
@@ -36,7 +37,7 @@ import {
   QueueResultSchema,
   WorkerInfoSchema,
 } from "../spec/queue.js";
-import { type Report, ReportSchema, type TestRun } from "../spec/report.js";
+import { type Report, ReportSchema, type TestRun, TestRunSchema } from "../spec/report.js";
 import { writeFileAtomic } from "../store/atomic-file.js";
 import { abortReason, eventStreamFor } from "../telemetry/event-stream.js";
 import { parseQueueUrl, type QueueAddress } from "./address.js";
@@ -46,6 +47,11 @@ import { bankKey, engineKey, KEY_PREFIX, RECORD_TTL_S } from "./keys.js";
 import { queueModelFor, queueNameFor } from "./models.js";
 
 export const BATCH_FILE = "orket_queue.json";
+/**
+ * The records the controller has read back, one JSON line each, flushed to disk before their jobs
+ * leave Redis: Redis holds only the runs not yet collected, and a resumed controller starts from here.
+ */
+export const RECORDS_FILE = "orket_queue_records.ndjson";
 export const BATCH_SCHEMA_VERSION = "orket.queue_batch.v1";
 
 export interface QueuedBenchmarkOptions extends BenchmarkOptions {
@@ -81,6 +87,8 @@ interface BatchState {
   model: QueueModel;
   identity: JournalIdentity;
   created_at: string;
+  /** This controller picked the batch up with --resume (not written to the file). */
+  resumed?: boolean;
   /** Set once the batch's reports are written: a resume reads them back and enqueues nothing. */
   completed?: { at: string; reports: Array<{ path: string; hardware: HardwareFingerprint | null }> };
 }
@@ -138,7 +146,9 @@ export async function runQueuedBenchmark(options: QueuedBenchmarkOptions): Promi
       });
     await queueEvents.waitUntilReady();
 
-    const records = new Map<string, TestRun>();
+    const recordsPath = join(outDir, RECORDS_FILE);
+    const records = state.resumed ? readRecords(recordsPath, state.batch_id) : new Map<string, TestRun>();
+    if (!state.resumed) rmSync(recordsPath, { force: true });
     const started = new Set<string>();
     const pending = new Set<string>();
     let wake: (() => void) | null = null;
@@ -164,9 +174,11 @@ export async function runQueuedBenchmark(options: QueuedBenchmarkOptions): Promi
     queueEvents.on("failed", ({ jobId }) => poke(jobId));
 
     const attempts = options.attempts ?? 3;
-    for (let i = 0; i < plan.length; i += 500) {
+    // Runs already collected (a resume) are not enqueued again: their jobs have left Redis.
+    const toEnqueue = plan.filter((p) => !records.has(p.jobId));
+    for (let i = 0; i < toEnqueue.length; i += 500) {
       await queue.addBulk(
-        plan.slice(i, i + 500).map((p) => ({
+        toEnqueue.slice(i, i + 500).map((p) => ({
           name: "test_run",
           data: jobData(state.batch_id, p.task, p.runIndex, sha256, model, options, {
             mode,
@@ -187,28 +199,50 @@ export async function runQueuedBenchmark(options: QueuedBenchmarkOptions): Promi
     }
 
     events.emit({ type: "run_start", command: "bench", run_id: null, subject: modelRef, total });
-
-    const take = (jobId: string, run: TestRun) => {
-      if (records.has(jobId)) return;
-      records.set(jobId, run);
+    let done = 0;
+    const finished = (run: TestRun, resumed: boolean) => {
+      done++;
       events.emit({
         type: "test_run_end",
         test_id: run.test_id,
         task_id: run.task_id,
         outcome: run.outcome,
-        done: records.size,
+        done,
         total,
-        seconds: run.telemetry.total_latency,
-        resumed: false,
+        seconds: resumed ? null : run.telemetry.total_latency,
+        resumed,
         row: null,
       });
       events.emit({
         type: "progress",
-        done: records.size,
+        done,
         total,
         unit: "test_run",
         label: `${run.test_id} ${run.outcome}`,
       });
+    };
+    for (const run of records.values()) finished(run, true);
+    const fresh: Array<[string, TestRun]> = [];
+    const take = (jobId: string, run: TestRun) => {
+      if (records.has(jobId)) return;
+      records.set(jobId, run);
+      fresh.push([jobId, run]);
+      finished(run, false);
+    };
+    // The records of this pass go to disk (one write, one fsync), and only then do their jobs leave Redis.
+    const removed = new Set<string>();
+    const persist = async () => {
+      if (fresh.length === 0) return;
+      const batch = fresh.splice(0);
+      appendRecords(recordsPath, state.batch_id, batch);
+      await Promise.all(
+        batch.map(([id]) =>
+          queue.remove(id).then(
+            () => removed.add(id),
+            () => 0,
+          ),
+        ),
+      );
     };
     // Read the state of the jobs named (all outstanding ones on a full pass) and take what has ended.
     const read = async (ids: string[]) => {
@@ -263,6 +297,7 @@ export async function runQueuedBenchmark(options: QueuedBenchmarkOptions): Promi
           }
         }
       }
+      await persist();
     };
 
     let interrupted = false;
@@ -354,10 +389,13 @@ export async function runQueuedBenchmark(options: QueuedBenchmarkOptions): Promi
       };
       await writeFileAtomic(
         join(outDir, BATCH_FILE),
-        `${JSON.stringify({ ...state, completed }, null, 2)}\n`,
+        `${JSON.stringify({ ...state, resumed: undefined, completed }, null, 2)}\n`,
       );
-      for (let i = 0; i < plan.length; i += 500)
-        await Promise.all(plan.slice(i, i + 500).map((p) => queue.remove(p.jobId).catch(() => 0)));
+      // Whatever of the batch is left in Redis goes, and so do its records (the reports hold them).
+      const left = plan.filter((p) => !removed.has(p.jobId));
+      for (let i = 0; i < left.length; i += 500)
+        await Promise.all(left.slice(i, i + 500).map((p) => queue.remove(p.jobId).catch(() => 0)));
+      rmSync(recordsPath, { force: true });
     }
     events.emit({
       type: "run_end",
@@ -437,6 +475,43 @@ export function jobData(
   };
 }
 
+/** The records of `batchId` collected so far (a line cut short by a crash, and any other batch's, are skipped). */
+function readRecords(path: string, batchId: string): Map<string, TestRun> {
+  const records = new Map<string, TestRun>();
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    return records;
+  }
+  for (const line of text.split("\n")) {
+    if (line.trim() === "") continue;
+    try {
+      const entry = JSON.parse(line) as { batch_id?: string; job_id?: string; run?: unknown };
+      const run = TestRunSchema.safeParse(entry.run);
+      if (entry.batch_id === batchId && typeof entry.job_id === "string" && run.success)
+        records.set(entry.job_id, run.data as TestRun);
+    } catch {
+      // the last line of a controller killed mid-write: its job is still in Redis, and is read again
+    }
+  }
+  return records;
+}
+
+/** Appends records in one write and waits for the disk (fsync) before their jobs may leave Redis. */
+function appendRecords(path: string, batchId: string, batch: Array<[string, TestRun]>): void {
+  const text = batch
+    .map(([job_id, run]) => `${JSON.stringify({ batch_id: batchId, job_id, run })}\n`)
+    .join("");
+  const fd = openSync(path, "a");
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** The batch this folder holds: a new one, or with `--resume` the one its `orket_queue.json` names. */
 async function batchState(
   outDir: string,
@@ -472,7 +547,7 @@ async function batchState(
         "BAD_QUEUE_BATCH",
         `--resume ${outDir}: the batch ran ${state.model.name} (${state.model.key.slice(0, 20)}…), not this file`,
       );
-    return state;
+    return { ...state, resumed: true };
   }
   const state: BatchState = {
     schema_version: BATCH_SCHEMA_VERSION,
