@@ -38,7 +38,8 @@ export async function connectQueue(address: QueueAddress, timeoutMs = 5000): Pro
     redis.disconnect();
     throw new QueueError(
       "QUEUE_UNREACHABLE",
-      `cannot reach the queue at ${address.shown}: ${(error as Error).message || String(error)}`,
+      // The socket's own error (ECONNREFUSED, a TLS or auth failure) says more than "Connection is closed".
+      `cannot reach the queue at ${address.shown}: ${(lastError as Error | null)?.message || (error as Error).message || String(error)}`,
       { cause: error },
     );
   }
