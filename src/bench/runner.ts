@@ -262,22 +262,8 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
     "orket.mode": mode,
     "orket.execution_lane": lane,
   });
-  const finished = (run: TestRun, seconds: number | null) => {
-    const done = testRuns.length;
-    events.emit({
-      type: "test_run_end",
-      test_id: run.test_id,
-      task_id: run.task_id,
-      outcome: run.outcome,
-      done,
-      total,
-      seconds,
-      resumed: seconds === null,
-      row: null,
-      score: testRunScore(run),
-    });
-    events.emit({ type: "progress", done, total, unit: "test_run", label: `${run.test_id} ${run.outcome}` });
-  };
+  const finished = (run: TestRun, seconds: number | null) =>
+    emitTestRunEnd(events, run, testRuns.length, total, seconds);
 
   const path = join(outDir, "orket_report.json");
   let interrupted = false;
@@ -934,6 +920,32 @@ async function agent(ctx: RunContext): Promise<Produced> {
   } finally {
     await rm(workspace, { recursive: true, force: true });
   }
+}
+
+/**
+ * A test run's end as the reporters see it: `test_run_end` with its score, then `progress`. `seconds`
+ * null: the run was not made now (a resume found it done).
+ */
+export function emitTestRunEnd(
+  events: EventSink,
+  run: TestRun,
+  done: number,
+  total: number,
+  seconds: number | null,
+): void {
+  events.emit({
+    type: "test_run_end",
+    test_id: run.test_id,
+    task_id: run.task_id,
+    outcome: run.outcome,
+    done,
+    total,
+    seconds,
+    resumed: seconds === null,
+    row: null,
+    score: testRunScore(run),
+  });
+  events.emit({ type: "progress", done, total, unit: "test_run", label: `${run.test_id} ${run.outcome}` });
 }
 
 /** The score a `test_run_end` event carries (what the OpenTelemetry export files as an evaluation). */

@@ -20,6 +20,7 @@ import {
   type BenchmarkOptions,
   type BenchmarkResult,
   benchmarkIdentity,
+  emitTestRunEnd,
   failedTestRun,
   fileReport,
   planBenchmark,
@@ -200,27 +201,8 @@ export async function runQueuedBenchmark(options: QueuedBenchmarkOptions): Promi
 
     events.emit({ type: "run_start", command: "bench", run_id: null, subject: modelRef, total });
     let done = 0;
-    const finished = (run: TestRun, resumed: boolean) => {
-      done++;
-      events.emit({
-        type: "test_run_end",
-        test_id: run.test_id,
-        task_id: run.task_id,
-        outcome: run.outcome,
-        done,
-        total,
-        seconds: resumed ? null : run.telemetry.total_latency,
-        resumed,
-        row: null,
-      });
-      events.emit({
-        type: "progress",
-        done,
-        total,
-        unit: "test_run",
-        label: `${run.test_id} ${run.outcome}`,
-      });
-    };
+    const finished = (run: TestRun, resumed: boolean) =>
+      emitTestRunEnd(events, run, ++done, total, resumed ? null : run.telemetry.total_latency);
     for (const run of records.values()) finished(run, true);
     const fresh: Array<[string, TestRun]> = [];
     const take = (jobId: string, run: TestRun) => {
@@ -279,7 +261,8 @@ export async function runQueuedBenchmark(options: QueuedBenchmarkOptions): Promi
           if (job.returnvalue != null && result.success) {
             take(id, result.data.run as TestRun);
           } else if (job.failedReason) {
-            const seconds = job.processedOn ? (job.finishedOn - job.processedOn) / 1000 : 0;
+            // Its last attempt's time, or (never started) from enqueue to failure: both measured by BullMQ.
+            const seconds = (job.finishedOn - (job.processedOn ?? job.timestamp)) / 1000;
             take(
               id,
               failedTestRun(
