@@ -273,7 +273,11 @@ describe("a killed evaluator", () => {
         (name) => name.startsWith(`orket-eval-${child.pid}.`) || name.startsWith(`orket-eval-${child.pid}-`),
       );
     expect(dirs()).toHaveLength(1);
+    // Until Node has reaped it, the killed process is a zombie whose /proc entry still names it: the
+    // sweep would rightly take it for alive. Wait for its exit (the reaping) first.
+    const reaped = new Promise((resolve) => child.once("exit", resolve));
     child.kill("SIGKILL");
+    await reaped;
     await until(() => sleepers().length === 0, "the sleeper to die with its evaluator", 10_000);
     await removeStaleDirs(tmpdir());
     expect(dirs()).toEqual([]);
